@@ -1,0 +1,3 @@
+"""ccd: the contact-center brain beside an Asterisk PBX."""
+
+__version__ = "0.1.0"

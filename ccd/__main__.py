@@ -1,0 +1,5 @@
+import sys
+
+from ccd.cli import main
+
+sys.exit(main())

@@ -1,0 +1,247 @@
+"""The ccd configuration: one TOML file validated by pydantic models.
+
+Secrets (AMI secret, ARI password, database DSN, API tokens) may be given inline, as a
+``*_file`` path, or through environment variables; they are ``SecretStr`` so they never
+appear in logs or reprs. Loading and error reporting live in ``ccd.config_load``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+Seniority = Literal["senior", "regular", "trainee"]
+Policy = Literal["seniority_first", "trainee_first"]
+TieBreak = Literal["longest_idle", "fewest_calls", "round_robin"]
+Role = Literal["admin", "supervisor", "viewer"]
+Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+# Queue names become dialplan extensions in ccd-queue (pattern _[A-Za-z0-9]!) and queues.conf
+# sections, so they are restricted to what both accept.
+QueueName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_]{0,63}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def read_secret(inline: SecretStr | None, file: Path | None, env: str) -> SecretStr | None:
+    """Environment beats file beats inline, so containers can inject secrets at run time."""
+    if os.environ.get(env):
+        return SecretStr(os.environ[env])
+    if file is not None:
+        return SecretStr(file.read_text().strip())
+    return inline
+
+
+class AmiConfig(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(5038, ge=1, le=65535)
+    username: str = "ccd"
+    secret: SecretStr | None = None
+    secret_file: Path | None = None
+    ping_interval: float = Field(10.0, gt=0)
+    action_timeout: float = Field(5.0, gt=0)
+    reconnect_max: float = Field(30.0, gt=0)
+
+    def resolved_secret(self) -> SecretStr | None:
+        return read_secret(self.secret, self.secret_file, "CCD_AMI_SECRET")
+
+
+class AriConfig(Strict):
+    url: str = Field("http://127.0.0.1:8088", pattern=r"^https?://")
+    username: str = "ccd"
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    app: str = Field("ccd", pattern=r"^[A-Za-z0-9_-]+$")
+    request_timeout: float = Field(5.0, gt=0)
+    reconnect_max: float = Field(30.0, gt=0)
+
+    def resolved_password(self) -> SecretStr | None:
+        return read_secret(self.password, self.password_file, "CCD_ARI_PASSWORD")
+
+
+class DatabaseConfig(Strict):
+    dsn: SecretStr | None = None
+    dsn_file: Path | None = None
+    spool_dir: Path = Path("/var/lib/ccd/spool")
+    spool_max_mb: int = Field(512, ge=1)
+    batch_max: int = Field(5000, ge=1)
+    flush_interval: float = Field(0.05, gt=0)
+
+    def resolved_dsn(self) -> str:
+        dsn = read_secret(self.dsn, self.dsn_file, "CCD_DATABASE_DSN")
+        return dsn.get_secret_value() if dsn else "postgresql://ccd@127.0.0.1:5432/ccd"
+
+
+class TokenConfig(Strict):
+    name: str
+    role: Role
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    supervisor: Ident | None = None  # a supervisor-role token acts for this supervisor's teams
+
+    @model_validator(mode="after")
+    def _has_secret(self) -> TokenConfig:
+        if self.token is None and self.token_file is None:
+            raise ValueError("a token needs 'token' or 'token_file'")
+        if self.role == "supervisor" and self.supervisor is None:
+            raise ValueError("a supervisor token must name its 'supervisor'")
+        return self
+
+    def resolved_token(self) -> SecretStr:
+        tok = read_secret(self.token, self.token_file, f"CCD_TOKEN_{self.name.upper()}")
+        assert tok is not None
+        return tok
+
+
+class HttpConfig(Strict):
+    listen: str = Field("127.0.0.1:8080", pattern=r"^[^:]*:\d{1,5}$")
+    open_metrics: bool = True
+    open_health: bool = True
+    tokens: list[TokenConfig] = []
+
+
+class TeamConfig(Strict):
+    name: Ident
+    mentor: Ident | None = None  # supervisor or senior agent who coaches this team's trainees
+    training_mode: bool = False
+    beep_on_supervision: bool = False
+
+
+class AgentConfig(Strict):
+    id: Ident
+    name: str = ""
+    endpoint: str = Field(pattern=r"^[A-Za-z]+/.+")
+    seniority: Seniority = "regular"
+    teams: list[Ident] = []
+    mentor: Ident | None = None
+
+
+class SupervisorConfig(Strict):
+    id: Ident
+    name: str = ""
+    endpoint: str = Field(pattern=r"^[A-Za-z]+/.+")
+    teams: list[Ident] = Field(min_length=1)
+
+
+class RatingConfig(Strict):
+    enabled: bool = False
+    scale: int = Field(5, ge=2, le=9)
+    timeout: float = Field(6.0, gt=0)
+    retries: int = Field(2, ge=0, le=5)
+    announce_at_start: bool = False
+    prompts_dir: Path | None = None  # the admin's own recordings; default: ccd's shipped prompts
+
+
+class RecordingConfig(Strict):
+    enabled: bool = False
+    format: Literal["wav", "wav49", "gsm"] = "wav"
+    announce: bool = False
+    retention_days: int = Field(90, ge=1)
+
+
+class QueueConfig(Strict):
+    name: QueueName
+    agents: list[Ident] = []
+    teams: list[Ident] = []
+    policy: Policy = "seniority_first"
+    tiers: list[list[Seniority]] | None = None
+    widen_after: float = Field(0.0, ge=0)
+    tie_break: TieBreak = "longest_idle"
+    sticky: bool = True
+    sticky_ttl_days: float = Field(30.0, gt=0)
+    sticky_wait: float = Field(20.0, ge=0)
+    sticky_skip_below: int | None = Field(None, ge=1, le=9)
+    ring_timeout: float = Field(15.0, gt=0)
+    max_missed: int = Field(3, ge=1)
+    wrapup: float = Field(10.0, ge=0)
+    max_wait: float | None = Field(None, gt=0)
+    overflow_target: str | None = Field(None, pattern=r"^[^,]+,[^,]+,[^,]+$")
+    vip_numbers: list[str] = []
+    vip_priority: int = Field(10, ge=1)
+    language: Literal["en", "ru"] = "en"
+    moh_class: str = "default"
+    service_level_seconds: float = Field(20.0, gt=0)
+    service_level_target: float = Field(0.8, gt=0, le=1)
+    short_abandon_seconds: float = Field(5.0, ge=0)
+    rating: RatingConfig = RatingConfig()
+    recording: RecordingConfig = RecordingConfig()
+
+
+class SupervisionConfig(Strict):
+    listen_code: str = Field("*221", pattern=r"^[*#0-9]+$")
+    whisper_code: str = Field("*222", pattern=r"^[*#0-9]+$")
+    barge_code: str = Field("*223", pattern=r"^[*#0-9]+$")
+    dtmf_listen: str = Field("4", pattern=r"^[0-9*#]$")
+    dtmf_whisper: str = Field("5", pattern=r"^[0-9*#]$")
+    dtmf_barge: str = Field("6", pattern=r"^[0-9*#]$")
+    wait_for_call: bool = False
+
+
+class CcdConfig(Strict):
+    timezone: str = "UTC"
+    country_code: str | None = Field(None, pattern=r"^[1-9][0-9]{0,3}$")
+    national_prefix: str = "0"
+    international_prefix: str = "00"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    ami: AmiConfig = AmiConfig()
+    ari: AriConfig = AriConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    http: HttpConfig = HttpConfig()
+    supervision: SupervisionConfig = SupervisionConfig()
+    teams: list[TeamConfig] = []
+    agents: list[AgentConfig] = []
+    supervisors: list[SupervisorConfig] = []
+    queues: list[QueueConfig] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r} (an IANA name such as Europe/Berlin)") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def queue_members(self, queue: QueueConfig) -> list[AgentConfig]:
+        """Agents of a queue: those named, plus every agent of the named teams, in config order."""
+        named, teams = set(queue.agents), set(queue.teams)
+        return [a for a in self.agents if a.id in named or teams.intersection(a.teams)]
+
+    def agent_teams(self) -> dict[str, list[str]]:
+        return {a.id: list(a.teams) for a in self.agents}
+
+
+def normalise_number(raw: str | None, cfg: CcdConfig) -> str | None:
+    """Normalise a caller number for stickiness: E.164 (+CC...) when a country code is set.
+
+    Returns None for anonymous / withheld / non-numeric callers, who are never sticky.
+    """
+    if not raw:
+        return None
+    digits = re.sub(r"[\s().-]", "", raw)
+    if digits.lower() in {"anonymous", "unknown", "restricted", "private", "withheld"}:
+        return None
+    plus = digits.startswith("+")
+    digits = digits.lstrip("+")
+    if not digits.isdigit():
+        return None
+    if plus:
+        return "+" + digits
+    if cfg.country_code is None:
+        return digits
+    if digits.startswith(cfg.international_prefix):
+        return "+" + digits[len(cfg.international_prefix) :]
+    if cfg.national_prefix and digits.startswith(cfg.national_prefix):
+        return "+" + cfg.country_code + digits[len(cfg.national_prefix) :]
+    return "+" + cfg.country_code + digits

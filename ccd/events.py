@@ -1,0 +1,113 @@
+"""The typed domain events every part of ccd speaks.
+
+Contract (DESIGN.md): every event has ``event_id`` (unique idempotency key), ``ts`` (UTC),
+``type``, ``call_id`` and/or ``agent_id``, ``queue`` and a JSON payload. The core creates
+them, the store appends them to PostgreSQL, metrics and the API read them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+# Every event type ccd writes. The store dead-letters any other type.
+CALL_QUEUED: Final = "call.queued"  # payload: caller, priority, sticky_agent
+CALL_OFFERED: Final = "call.offered"  # payload: attempt, sticky
+CALL_OFFER_FAILED: Final = "call.offer_failed"  # payload: reason (no_answer|busy|failed)
+CALL_ANSWERED: Final = "call.answered"  # payload: wait_s, sticky
+CALL_ABANDONED: Final = "call.abandoned"  # payload: wait_s, position
+CALL_OVERFLOW: Final = "call.overflow"  # payload: wait_s, target, reason (max_wait|...)
+CALL_ENDED: Final = "call.ended"  # payload: talk_s, ended_by (caller|agent|system)
+CALL_FALLBACK: Final = "call.fallback"  # seen on the native Queue() path: payload: outcome
+AGENT_LOGIN: Final = "agent.login"
+AGENT_LOGOUT: Final = "agent.logout"
+AGENT_PAUSED: Final = "agent.paused"  # payload: reason
+AGENT_UNPAUSED: Final = "agent.unpaused"
+AGENT_STATE: Final = "agent.state"  # payload: state, previous, reason
+AGENT_WRAPUP_ENDED: Final = "agent.wrapup_ended"  # payload: wrapup_s
+AGENT_MISSED: Final = "agent.missed"  # payload: consecutive
+SUPERVISION_STARTED: Final = "supervision.started"  # payload: supervisor, mode, via
+SUPERVISION_MODE: Final = "supervision.mode_changed"  # payload: supervisor, mode, previous
+SUPERVISION_ENDED: Final = "supervision.ended"  # payload: supervisor, duration_s, reason
+SUPERVISION_DENIED: Final = "supervision.denied"  # payload: supervisor, reason, via
+RATING_RESULT: Final = "rating.result"  # payload: outcome, score, caller, attempts
+RECORDING_STARTED: Final = "recording.started"  # payload: file, caller
+RECORDING_FINISHED: Final = "recording.finished"  # payload: file, duration_s, size, sha256
+RECORDING_FAILED: Final = "recording.failed"  # payload: reason
+RECORDING_DELETED: Final = "recording.deleted"  # payload: file, reason
+RECORDING_ACCESSED: Final = "recording.accessed"  # payload: user, role
+
+EVENT_TYPES: Final[frozenset[str]] = frozenset(
+    {
+        CALL_QUEUED, CALL_OFFERED, CALL_OFFER_FAILED, CALL_ANSWERED, CALL_ABANDONED,
+        CALL_OVERFLOW, CALL_ENDED, CALL_FALLBACK, AGENT_LOGIN, AGENT_LOGOUT, AGENT_PAUSED,
+        AGENT_UNPAUSED, AGENT_STATE, AGENT_WRAPUP_ENDED, AGENT_MISSED, SUPERVISION_STARTED,
+        SUPERVISION_MODE, SUPERVISION_ENDED, SUPERVISION_DENIED, RATING_RESULT,
+        RECORDING_STARTED, RECORDING_FINISHED, RECORDING_FAILED, RECORDING_DELETED,
+        RECORDING_ACCESSED,
+    }
+)
+
+
+def new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utc(ts: float) -> datetime:
+    """Turn a POSIX timestamp (the clock the core is driven with) into an aware UTC datetime."""
+    return datetime.fromtimestamp(ts, tz=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    type: str
+    ts: datetime
+    call_id: str | None = None
+    agent_id: str | None = None
+    queue: str | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    event_id: str = field(default_factory=new_event_id)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "ts": self.ts.isoformat(),
+            "type": self.type,
+            "call_id": self.call_id,
+            "agent_id": self.agent_id,
+            "queue": self.queue,
+            "payload": dict(self.payload),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DomainEvent:
+        ts = data["ts"]
+        if isinstance(ts, str):
+            ts = datetime.fromisoformat(ts)
+        return cls(
+            event_id=str(data["event_id"]),
+            ts=ts,
+            type=str(data["type"]),
+            call_id=data.get("call_id"),
+            agent_id=data.get("agent_id"),
+            queue=data.get("queue"),
+            payload=dict(data.get("payload") or {}),
+        )
+
+
+def event(
+    type_: str,
+    now: float,
+    *,
+    call_id: str | None = None,
+    agent_id: str | None = None,
+    queue: str | None = None,
+    **payload: Any,
+) -> DomainEvent:
+    """Build an event stamped with the core's clock ``now`` (POSIX seconds)."""
+    return DomainEvent(
+        type=type_, ts=utc(now), call_id=call_id, agent_id=agent_id, queue=queue, payload=payload
+    )

@@ -1,0 +1,150 @@
+"""The rating IVR's prompt catalogue: names, texts per language, and where the files live.
+
+This module is the single source of the prompt texts: ``scripts/build-prompts`` loads it by
+file path (stdlib only, no package imports on purpose) and synthesises every entry with
+espeak-ng + sox into ``<out>/sounds/ccd/<lang>/<name>.wav`` (8 kHz, mono, 16-bit PCM).
+
+Sound names, as ARI ``sound:`` URIs use them, are relative to Asterisk's sounds directory
+(``<astdatadir>/sounds``). ccd puts the language **in the path** (``ccd/en/rate-call``)
+instead of relying on the channel language: the per-queue language then decides, whatever
+language the trunk set on the channel. (Asterisk first tries ``<chanlang>/ccd/en/rate-call``,
+then ``ccd/en/rate-call``, so this works for every channel language.)
+
+A prompt name given by an admin is resolved by one rule (:func:`sound_name`):
+- a bare name (no ``/``), e.g. ``rate-call-3``: a ccd prompt in the queue's language;
+- a path with ``/``, e.g. ``custom/acme/rate``: a sound relative to the sounds directory;
+- an absolute path, e.g. ``/var/lib/ccd/prompts/acme-rate``: used as is.
+Always without the file extension; Asterisk picks the format.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Final
+
+PROMPT_DIR: Final = "ccd"  # our subdirectory of <astdatadir>/sounds
+
+RATE_CALL: Final = "rate-call"
+INVALID: Final = "invalid"
+THANK_YOU: Final = "thank-you"
+GOODBYE_NO_INPUT: Final = "goodbye-no-input"
+RATING_FOLLOWS: Final = "rating-follows"
+
+DEFAULT_SCALE: Final = 5
+SCALES: Final = range(2, 10)  # a single DTMF digit; 0 is never a score
+
+# Extensions Asterisk can play (any one present is enough).
+AUDIO_EXTENSIONS: Final = (
+    "wav", "WAV", "wav16", "sln", "sln8", "sln16", "gsm", "ulaw", "alaw", "g722", "g729",
+    "ogg", "opus", "siren7", "siren14",
+)
+
+# espeak-ng voice per language; the build script reads this too.
+VOICES: Final[Mapping[str, str]] = {"en": "en-us", "ru": "ru"}
+
+_RU_FROM: Final = {2: "двух", 3: "трёх", 4: "четырёх", 5: "пяти", 6: "шести", 7: "семи",
+                   8: "восьми", 9: "девяти"}
+_RU_TOP: Final = {2: "два", 3: "три", 4: "четыре", 5: "пять", 6: "шесть", 7: "семь",
+                  8: "восемь", 9: "девять"}
+
+
+def rate_prompt_name(scale_max: int) -> str:
+    """The rating question for a scale: ``rate-call`` for 1-5, ``rate-call-N`` otherwise."""
+    return RATE_CALL if scale_max == DEFAULT_SCALE else f"{RATE_CALL}-{scale_max}"
+
+
+def _en_rate(n: int) -> str:
+    return (f"Please rate the agent who served you, from 1, poor, to {n}, excellent, "
+            "on your telephone keypad.")
+
+
+def _ru_rate(n: int) -> str:
+    # Numbers written out: espeak-ng would otherwise pick the wrong grammatical case.
+    return (f"Пожалуйста, оцените работу оператора, который вас обслуживал, по шкале "
+            f"от одного до {_RU_FROM[n]}, где один — плохо, а {_RU_TOP[n]} — отлично. "
+            "Нажмите цифру на телефоне.")
+
+
+def _catalogue() -> dict[str, dict[str, str]]:
+    en = {
+        INVALID: "Sorry, that key is not valid.",
+        THANK_YOU: "Thank you for your rating. Goodbye.",
+        GOODBYE_NO_INPUT: "We did not receive your rating. Thank you for calling. Goodbye.",
+        RATING_FOLLOWS: "After the call, please stay on the line: "
+                        "you will be asked to rate it.",
+    }
+    ru = {
+        INVALID: "Извините, эта клавиша не подходит.",
+        THANK_YOU: "Спасибо за вашу оценку. До свидания.",
+        GOODBYE_NO_INPUT: "Мы не получили вашу оценку. Спасибо за звонок. До свидания.",
+        RATING_FOLLOWS: "После разговора, пожалуйста, оставайтесь на линии: "
+                        "мы попросим вас оценить его.",
+    }
+    for n in SCALES:
+        en[rate_prompt_name(n)] = _en_rate(n)
+        ru[rate_prompt_name(n)] = _ru_rate(n)
+    return {"en": dict(sorted(en.items())), "ru": dict(sorted(ru.items()))}
+
+
+# language -> prompt name -> text. The only place the texts live.
+CATALOGUE: Final[Mapping[str, Mapping[str, str]]] = _catalogue()
+LANGUAGES: Final = tuple(CATALOGUE)
+
+_LANG_RE: Final = re.compile(r"^[a-z]{2,3}([_-][A-Za-z0-9]{1,8})*$")
+# No comma (ARI separates media with it), no colon (URI scheme), no whitespace, no "..".
+_NAME_RE: Final = re.compile(r"^/?[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-.]*[A-Za-z0-9_\-])*$")
+
+
+def check_language(language: str) -> str:
+    if not _LANG_RE.match(language):
+        raise ValueError(f"invalid language {language!r} (expected e.g. 'en', 'ru', 'pt_BR')")
+    return language
+
+
+def check_name(name: str) -> str:
+    if not _NAME_RE.match(name) or ".." in name.split("/"):
+        raise ValueError(
+            f"invalid prompt name {name!r} (letters, digits, '-', '_', '/'; no extension)"
+        )
+    return name
+
+
+def sound_name(language: str, name: str) -> str:
+    """The Asterisk sound name (no ``sound:`` scheme, no extension) of a prompt name."""
+    check_language(language)
+    check_name(name)
+    if "/" in name:
+        return name
+    return f"{PROMPT_DIR}/{language}/{name}"
+
+
+def sound_uri(language: str, name: str) -> str:
+    """The ARI media URI, e.g. ``sound:ccd/en/rate-call``."""
+    return f"sound:{sound_name(language, name)}"
+
+
+def prompt_path(prompt_dir: Path, language: str, name: str, ext: str = "wav") -> Path:
+    """Where a prompt's file lives under a sounds directory (``<astdatadir>/sounds``)."""
+    return Path(prompt_dir) / f"{sound_name(language, name)}.{ext}"
+
+
+def missing_prompts(prompt_dir: Path, language: str, names: Iterable[str]) -> list[Path]:
+    """Prompts with no playable file, as the ``.wav`` path that was expected.
+
+    ``prompt_dir`` is Asterisk's sounds directory (``/usr/share/asterisk/sounds`` or the
+    build's ``prompts-build/sounds``); ``names`` are prompt names as in the queue settings
+    (see :meth:`SurveySettings.prompt_names`). Any format Asterisk can play counts as present.
+    An invalid name is reported as missing too (it could never be played).
+    """
+    missing: list[Path] = []
+    for name in dict.fromkeys(names):  # keep order, drop duplicates
+        try:
+            base = Path(prompt_dir) / sound_name(language, name)
+        except ValueError:
+            missing.append(Path(prompt_dir) / f"{name}.wav")
+            continue
+        if not any((base.parent / f"{base.name}.{ext}").is_file() for ext in AUDIO_EXTENSIONS):
+            missing.append(base.parent / f"{base.name}.wav")
+    return missing

@@ -1,0 +1,1 @@
+"""A private Asterisk for tests, benchmarks and the demo (not used in production)."""

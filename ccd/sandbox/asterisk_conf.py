@@ -1,0 +1,145 @@
+"""Render a private Asterisk configuration for one test instance.
+
+Everything Asterisk writes (run, log, spool, db, keys) lives under one temp dir; modules and
+stock sounds come from the system install. The shipped ``dialplan/`` is included as an admin
+would include it, next to the simulation contexts that play callers and agents.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]  # the source tree: dialplan/ is included from it
+SYSTEM_DATA = Path("/usr/share/asterisk")
+SYSTEM_MODULES = Path("/usr/lib/asterisk/modules")
+SIM_DIALPLAN = Path(__file__).with_name("extensions_sim.conf")
+
+# Modules that need hardware, external services or config we do not provide: loading them
+# only slows boot and fills the log with errors.
+NOLOAD = (
+    "chan_sip.so chan_dahdi.so chan_iax2.so chan_mgcp.so chan_skinny.so chan_unistim.so "
+    "chan_alsa.so chan_oss.so chan_console.so chan_mobile.so chan_motif.so chan_ooh323.so "
+    "chan_phone.so chan_misdn.so res_hep.so res_hep_pjsip.so res_hep_rtcp.so cdr_pgsql.so "
+    "cel_pgsql.so cdr_odbc.so cdr_adaptive_odbc.so cel_odbc.so res_odbc.so res_odbc_transaction.so "
+    "func_odbc.so cdr_tds.so cel_tds.so cdr_radius.so cel_radius.so cdr_mysql.so app_mysql.so "
+    "res_config_ldap.so res_config_pgsql.so res_config_mysql.so res_config_odbc.so "
+    "res_config_sqlite3.so res_snmp.so res_xmpp.so res_calendar.so res_calendar_caldav.so "
+    "res_calendar_ews.so res_calendar_exchange.so res_calendar_icalendar.so res_smdi.so "
+    "cdr_beanstalkd.so cel_beanstalkd.so cdr_sqlite3_custom.so cel_sqlite3_custom.so "
+    "res_phoneprov.so res_pjsip_phoneprov_provider.so app_festival.so res_fax.so "
+    "res_fax_spandsp.so app_fax.so res_corosync.so pbx_lua.so pbx_ael.so res_ael_share.so "
+    "app_voicemail.so app_minivm.so res_statsd.so res_prometheus.so cdr_syslog.so"
+).split()
+
+
+@dataclass(frozen=True)
+class Ports:
+    ami: int
+    http: int
+
+
+@dataclass(frozen=True)
+class Credentials:
+    ami_user: str = "ccd"
+    ami_secret: str = "ccd-ami-test-secret"
+    ari_user: str = "ccd"
+    ari_password: str = "ccd-ari-test-secret"
+
+
+def _data_dir(base: Path, extra_sounds: dict[str, Path]) -> Path:
+    """astdatadir with the system's data linked in and project prompts added under sounds/."""
+    data = base / "data"
+    sounds = data / "sounds"
+    sounds.mkdir(parents=True, exist_ok=True)
+    for entry in SYSTEM_DATA.iterdir():
+        if entry.name != "sounds":
+            (data / entry.name).symlink_to(entry)
+    for entry in (SYSTEM_DATA / "sounds").iterdir():
+        (sounds / entry.name).symlink_to(entry)
+    for name, target in extra_sounds.items():
+        (sounds / name).symlink_to(target)
+    return data
+
+
+def render(
+    base: Path,
+    ports: Ports,
+    creds: Credentials,
+    *,
+    extra_dialplan: str = "",
+    queues_conf: str = "",
+    extra_sounds: dict[str, Path] | None = None,
+) -> Path:
+    """Write the configuration under ``base`` and return the path of asterisk.conf."""
+    etc = base / "etc"
+    for sub in ("etc", "run", "log", "spool/recording", "spool/monitor", "db", "keys"):
+        (base / sub).mkdir(parents=True, exist_ok=True)
+    data = _data_dir(base, extra_sounds or {})
+    files = {
+        "asterisk.conf": f"""[directories]
+astetcdir => {etc}
+astmoddir => {SYSTEM_MODULES}
+astvarlibdir => {data}
+astdbdir => {base}/db
+astkeydir => {base}/keys
+astdatadir => {data}
+astagidir => {data}/agi-bin
+astspooldir => {base}/spool
+astrundir => {base}/run
+astlogdir => {base}/log
+[options]
+verbose = 3
+debug = 0
+maxcalls = 2000
+transmit_silence = yes
+""",
+        "modules.conf": "[modules]\nautoload=yes\n"
+        + "".join(f"noload => {m}\n" for m in NOLOAD),
+        "logger.conf": "[general]\ndateformat=%F %T.%3q\n[logfiles]\n"
+        "messages => notice,warning,error,verbose\n",
+        "manager.conf": f"""[general]
+enabled = yes
+bindaddr = 127.0.0.1
+port = {ports.ami}
+[{creds.ami_user}]
+secret = {creds.ami_secret}
+deny = 0.0.0.0/0.0.0.0
+permit = 127.0.0.1/255.255.255.255
+read = system,call,agent,user,dtmf,reporting
+write = system,call,agent,originate,reporting
+""",
+        "http.conf": f"[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = {ports.http}\n",
+        "ari.conf": f"""[general]
+enabled = yes
+pretty = no
+[{creds.ari_user}]
+type = user
+read_only = no
+password = {creds.ari_password}
+""",
+        "musiconhold.conf": f"[default]\nmode = files\ndirectory = {SYSTEM_DATA}/moh\nsort = alpha\n",
+        "queues.conf": "[general]\npersistentmembers = no\nshared_lastcall = yes\n"
+        + queues_conf,
+        "queuerules.conf": "",
+        "pjsip.conf": "",
+        "cdr.conf": "[general]\nenable = no\n",
+        "cel.conf": "[general]\nenable = no\n",
+        "indications.conf": "[general]\ncountry = us\n[us]\ndescription = United States\n"
+        "ringcadence = 2000,4000\ndial = 350+440\nring = 440+480/2000,0/4000\n"
+        "busy = 480+620/500,0/500\ncongestion = 480+620/250,0/250\n",
+        "features.conf": "[general]\n",
+        "extensions.conf": f"""[general]
+static = yes
+writeprotect = yes
+[globals]
+#include "{REPO}/dialplan/extensions_ccd.conf"
+#include "{SIM_DIALPLAN}"
+{extra_dialplan}
+""",
+    }
+    for name, text in files.items():
+        (etc / name).write_text(text)
+    os.chmod(etc / "manager.conf", 0o600)
+    return etc / "asterisk.conf"

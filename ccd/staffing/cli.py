@@ -1,0 +1,203 @@
+"""``ccd staffing``: Erlang C forecast from history, what-if mode, and needed vs. present.
+
+    ccd staffing --queue Q -c ccd.yaml --target-sl 0.8 --answer-within 20 --interval 30m
+    ccd staffing --calls 100 --per 30m --aht 180 --target-sl 0.8 --answer-within 20
+    ccd staffing --queue Q -c ccd.yaml --compare --weeks 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import sys
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ccd.staffing import render
+from ccd.staffing.erlang import Target, agents_for_target, traffic_erlangs
+from ccd.staffing.history import comparison, forecast
+from ccd.staffing.slots import parse_minutes
+
+DEFAULT_SHRINKAGE = 0.30  # industry rule of thumb: breaks, training, absence
+
+
+def _fraction(text: str) -> float:
+    """0.8, 80 or 80% all mean 80 %."""
+    value = float(text.rstrip("%"))
+    return value / 100 if text.endswith("%") or value > 1 else value
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    src = p.add_argument_group("history source")
+    src.add_argument("-c", "--config", help="ccd config file (database DSN and timezone)")
+    src.add_argument("--dsn", help="PostgreSQL DSN (overrides the config)")
+    src.add_argument("--tz", help="IANA time zone for weekdays/intervals (overrides config)")
+    src.add_argument("--queue", help="queue to forecast")
+    src.add_argument("--weeks", type=int, default=4, help="weeks of history (default 4)")
+    src.add_argument("--until", type=date.fromisoformat,
+                     help="end of the history, exclusive, local date (default today)")
+    src.add_argument("--interval", default="30m", help="15m, 30m or 1h (default 30m)")
+    tgt = p.add_argument_group("target")
+    tgt.add_argument("--target-sl", type=_fraction, default=0.8,
+                     help="service level target, e.g. 0.8 (default); 0 disables it")
+    tgt.add_argument("--answer-within", type=float, default=20.0,
+                     help="answer-time target in seconds (default 20)")
+    tgt.add_argument("--max-asa", type=float, help="also require ASA <= this many seconds")
+    tgt.add_argument("--max-occupancy", type=_fraction, help="also require occupancy <= this")
+    tgt.add_argument("--shrinkage", type=_fraction, default=DEFAULT_SHRINKAGE,
+                     help=f"share of paid time not on the phones (default {DEFAULT_SHRINKAGE})")
+    wi = p.add_argument_group("what-if (no history needed)")
+    wi.add_argument("--calls", type=float, help="expected calls per --per period")
+    wi.add_argument("--per", help="period of --calls: 15m, 30m, 1h (default --interval)")
+    wi.add_argument("--aht", type=float,
+                    help="average handle time in seconds (what-if; in history mode the "
+                         "fallback AHT when no call was answered)")
+    out = p.add_argument_group("output")
+    out.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    out.add_argument("--png", metavar="FILE", help="also draw a weekday × hour heat map")
+    out.add_argument("--compare", action="store_true",
+                     help="past intervals: agents logged in beside agents needed")
+    out.add_argument("--all", action="store_true", help="table: show empty intervals too")
+
+
+def register(subparsers: Any) -> None:
+    """Add ``staffing`` to the ``ccd`` argparse subcommands."""
+    p = subparsers.add_parser(
+        "staffing",
+        help="Erlang C staffing forecast (agents needed per interval)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(p)
+    p.set_defaults(func=run_staffing)
+
+
+def _target(args: argparse.Namespace) -> Target:
+    sl = args.target_sl if args.target_sl > 0 else None
+    if sl is None and args.max_asa is None and args.max_occupancy is None:
+        raise ValueError("give at least one of --target-sl, --max-asa, --max-occupancy")
+    return Target(sl, args.answer_within, args.max_asa, args.max_occupancy, args.shrinkage)
+
+
+def run_staffing(args: argparse.Namespace) -> int:
+    """Entry point; returns the exit code (0 ok, 1 failure, 2 bad usage)."""
+    try:
+        target = _target(args)
+        interval_min = parse_minutes(args.interval)
+        if args.calls is not None:
+            return _whatif(args, target, interval_min)
+        return _history(args, target, interval_min)
+    except ValueError as exc:
+        print(f"ccd staffing: {exc}", file=sys.stderr)
+        return 2
+
+
+def _whatif(args: argparse.Namespace, target: Target, interval_min: int) -> int:
+    if args.aht is None or args.aht <= 0:
+        raise ValueError("what-if mode needs --aht SECONDS (> 0)")
+    per_min = parse_minutes(args.per) if args.per else interval_min
+    traffic = traffic_erlangs(args.calls, per_min * 60.0, args.aht)
+    r = agents_for_target(traffic, args.aht, target)
+    d = render.whatif_dict(r, calls=args.calls, per_min=per_min, aht_s=args.aht,
+                           target_sl=target.service_level,
+                           answer_within_s=target.answer_within_s, shrinkage=target.shrinkage)
+    if args.format == "json":
+        print(json.dumps(d, indent=2))
+    elif args.format == "csv":
+        print(render.as_csv([d]), end="")
+    else:
+        print(render.whatif_text(d))
+    return 0
+
+
+def _source(args: argparse.Namespace) -> tuple[str, str]:
+    """DSN and zone from the flags, else from the config file."""
+    dsn, tz = args.dsn, args.tz
+    if args.config and (dsn is None or tz is None):
+        try:
+            cfg = importlib.import_module("ccd.config").load_config(args.config)
+        except Exception as exc:  # the loader's own error types; report, don't trace
+            raise ValueError(f"cannot load config {args.config}: {exc}") from exc
+        secret = cfg.database.dsn
+        dsn = dsn or str(getattr(secret, "get_secret_value", lambda: secret)())
+        tz = tz or getattr(cfg, "timezone", None)
+    if not dsn:
+        raise ValueError("history mode needs -c CONFIG or --dsn (or what-if: --calls/--aht)")
+    return dsn, tz or "UTC"
+
+
+def _history(args: argparse.Namespace, target: Target, interval_min: int) -> int:
+    if not args.queue:
+        raise ValueError("give --queue (or --calls/--aht for what-if mode)")
+    dsn, tz_name = _source(args)
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {tz_name!r}") from exc
+    try:
+        return asyncio.run(_history_async(args, dsn, tz, target, interval_min))
+    except OSError as exc:
+        print(f"ccd staffing: cannot reach the database: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _history_async(
+    args: argparse.Namespace, dsn: str, tz: ZoneInfo, target: Target, interval_min: int
+) -> int:
+    import asyncpg
+
+    until: date = args.until or datetime.now(tz).date()
+    meta: dict[str, Any] = {
+        "queue": args.queue, "timezone": tz.key, "interval_min": interval_min,
+        "target": f"{_p(target.service_level)} in {target.answer_within_s:g}s"
+                  + (f", ASA<={target.max_asa_s:g}s" if target.max_asa_s else "")
+                  + (f", occ<={_p(target.max_occupancy)}" if target.max_occupancy else ""),
+        "shrinkage": _p(target.shrinkage),
+    }
+    conn = await asyncpg.connect(dsn)
+    try:
+        if args.compare:
+            first = until - timedelta(days=7 * args.weeks)
+            crow = await comparison(
+                conn, args.queue, tz, interval_min=interval_min, first_day=first,
+                end_day=until, target=target, now=datetime.now(tz), aht_fallback_s=args.aht,
+            )
+            meta |= {"from": first.isoformat(), "until": until.isoformat()}
+            _emit(args, meta, crow, [r.as_dict() for r in crow])
+            return 0
+        window, frows = await forecast(
+            conn, args.queue, tz, interval_min=interval_min, weeks=args.weeks, until=until,
+            target=target, aht_fallback_s=args.aht,
+        )
+    finally:
+        await conn.close()
+    per_day = window.weeks_per_weekday()
+    meta |= {
+        "from": window.first_day.isoformat(), "until": window.end_day.isoformat(),
+        "weeks_requested": args.weeks, "weeks_used": max(per_day.values(), default=0),
+    }
+    _emit(args, meta, frows, [r.as_dict() for r in frows])
+    if args.png:
+        from ccd.staffing.heatmap import render_heatmap
+
+        title = f"{args.queue}: agents needed, {meta['target']} ({tz.key})"
+        render_heatmap(frows, args.png, title=title)
+    return 0
+
+
+def _p(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:g}%"
+
+
+def _emit(args: argparse.Namespace, meta: dict[str, Any], rows: Any, dicts: list[Any]) -> None:
+    if args.format == "json":
+        print(render.as_json(meta, dicts))
+    elif args.format == "csv":
+        print(render.as_csv(dicts), end="")
+    elif args.compare:
+        print(render.comparison_table(meta, rows, args.all))
+    else:
+        print(render.forecast_table(meta, rows, args.all))

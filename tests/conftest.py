@@ -1,0 +1,7 @@
+"""Shared fixtures: the real Asterisk and PostgreSQL harness plugins."""
+
+pytest_plugins = [
+    "tests.harness.ci_rules",
+    "tests.harness.asterisk",
+    "tests.harness.postgres",
+]

@@ -1,0 +1,161 @@
+"""Config validation: every rule reports its file, line and field path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ccd.config import CcdConfig, normalise_number
+from ccd.config_load import ConfigError, check_config, load_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+BASE = """
+[[teams]]
+name = "support"
+
+[[agents]]
+id = "1001"
+endpoint = "PJSIP/1001"
+seniority = "senior"
+teams = ["support"]
+
+[[supervisors]]
+id = "s1"
+endpoint = "PJSIP/2001"
+teams = ["support"]
+
+[[queues]]
+name = "support"
+teams = ["support"]
+"""
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "ccd.toml"
+    path.write_text(text)
+    cfg, found = check_config(path)
+    assert (cfg is None) == bool(found)
+    return [str(p) for p in found]
+
+
+def test_valid_base_config_has_no_problems(tmp_path: Path) -> None:
+    assert problems(tmp_path, BASE) == []
+
+
+def test_shipped_configs_are_valid() -> None:
+    for name in ("ccd.example.toml", "demo.toml"):
+        cfg = load_config(REPO / "config" / name)
+        assert cfg.queues
+
+
+@pytest.mark.parametrize(
+    ("addition", "expected"),
+    [
+        ('[[queues]]\nname = "b"\nteams = ["support"]\npolicy = "senoir_first"\n',
+         "queues[1].policy: unknown policy 'senoir_first' (expected seniority_first, trainee_first)"),
+        ('[[agents]]\nid = "1001"\nendpoint = "PJSIP/9"\n',
+         "agents[1].id: duplicate agent id '1001' (first at agents[0])"),
+        ('[[queues]]\nname = "b"\nagents = ["nobody"]\n', "queues[1].agents[0]: unknown agent 'nobody'"),
+        ('[[queues]]\nname = "b"\nteams = ["ghosts"]\n', "queues[1].teams[0]: unknown team 'ghosts'"),
+        ('[[supervisors]]\nid = "s2"\nendpoint = "PJSIP/2002"\nteams = []\n',
+         "supervisors[1].teams: a supervisor must list at least one team to supervise"),
+        ('[[supervisors]]\nid = "s2"\nendpoint = "PJSIP/2002"\n',
+         "supervisors[1].teams: a supervisor must list at least one team to supervise"),
+        ('[[queues]]\nname = "b"\nteams = ["support"]\ncolour = "red"\n',
+         "queues[1].colour: unknown key"),
+        ('[[queues]]\nname = "b"\n', "queues[1]: a queue needs 'agents' or 'teams'"),
+        ('[[agents]]\nid = "1002"\nendpoint = "PJSIP/1002"\nseniority = "guru"\n',
+         "agents[1].seniority: unknown seniority 'guru' (expected senior, regular, trainee)"),
+        ('[[agents]]\nid = "1002"\nendpoint = "PJSIP/1002"\nmentor = "zz"\n',
+         "agents[1].mentor: unknown mentor 'zz'"),
+        ('[[queues]]\nname = "bad name"\nteams = ["support"]\n', "queues[1].name: String should match"),
+    ],
+)
+def test_each_rule_names_field_and_line(tmp_path: Path, addition: str, expected: str) -> None:
+    text = BASE + addition
+    found = problems(tmp_path, text)
+    assert len(found) == 1, found
+    assert expected in found[0]
+    # The line printed is the line of the offending key (or its table header).
+    line = int(found[0].split(":")[1])
+    first_word = expected.split(":")[0].rsplit(".", 1)[-1].split("[")[0]
+    assert first_word in text.splitlines()[line - 1] or "[[" in text.splitlines()[line - 1]
+
+
+def test_top_level_errors(tmp_path: Path) -> None:
+    found = problems(tmp_path, 'timezone = "Mars/Base"\n[ami]\nport = 99999\n' + BASE)
+    assert found[0].endswith("timezone: unknown timezone 'Mars/Base' (an IANA name such as Europe/Berlin)")
+    assert ":1:" in found[0]
+    assert ":3: ami.port:" in found[1]
+
+
+def test_broken_toml_names_line(tmp_path: Path) -> None:
+    found = problems(tmp_path, BASE + "\n[ami\n")
+    assert len(found) == 1 and "not valid TOML" in found[0]
+
+
+def test_five_mistakes_all_reported_by_cli(tmp_path: Path) -> None:
+    path = tmp_path / "five.toml"
+    path.write_text(
+        'timezone = "Nowhere/Land"\n' + BASE
+        + '[[agents]]\nid = "1001"\nendpoint = "PJSIP/1"\n'
+        + '[[queues]]\nname = "x"\npolicy = "senoir_first"\nagents = ["ghost"]\n'
+        + '[[supervisors]]\nid = "s9"\nendpoint = "PJSIP/9"\nteams = []\n'
+    )
+    res = subprocess.run([sys.executable, "-m", "ccd", "check-config", str(path)],
+                         capture_output=True, text=True)
+    assert res.returncode == 1
+    lines = [line for line in res.stderr.splitlines() if line.startswith(str(path) + ":")]
+    paths = {line.split(": ")[1] for line in lines if line.count(":") >= 3}
+    assert {"timezone", "agents[1].id", "queues[1].policy", "queues[1].agents[0]",
+            "supervisors[1].teams"} <= paths
+
+
+def test_load_config_raises_with_all_problems(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(BASE + '[[queues]]\nname = "q2"\nagents = ["a", "b"]\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert len(err.value.problems) == 2
+
+
+def test_secrets_never_in_repr_and_env_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret_file = tmp_path / "ami.secret"
+    secret_file.write_text("from-file\n")
+    cfg = CcdConfig.model_validate({"ami": {"secret": "inline-s3cret", "secret_file": str(secret_file)}})
+    assert "inline-s3cret" not in repr(cfg) and "inline-s3cret" not in str(cfg.model_dump())
+    resolved = cfg.ami.resolved_secret()
+    assert resolved is not None and resolved.get_secret_value() == "from-file"
+    monkeypatch.setenv("CCD_AMI_SECRET", "from-env")
+    resolved = cfg.ami.resolved_secret()
+    assert resolved is not None and resolved.get_secret_value() == "from-env"
+
+
+def test_queue_members_by_team_and_id(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(BASE + '[[agents]]\nid = "2"\nendpoint = "PJSIP/2"\n'
+                    + '[[queues]]\nname = "mixed"\nteams = ["support"]\nagents = ["2"]\n')
+    cfg = load_config(path)
+    assert [a.id for a in cfg.queue_members(cfg.queues[1])] == ["1001", "2"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "cc", "expected"),
+    [
+        ("030 1234567", "49", "+49301234567"),
+        ("0049301234567", "49", "+49301234567"),
+        ("+44 20 7946 0000", "49", "+442079460000"),
+        ("5551234", None, "5551234"),
+        ("anonymous", "49", None),
+        ("", "49", None),
+        (None, "49", None),
+        ("abc", "49", None),
+    ],
+)
+def test_normalise_number(raw: str | None, cc: str | None, expected: str | None) -> None:
+    cfg = CcdConfig.model_validate({"country_code": cc} if cc else {})
+    assert normalise_number(raw, cfg) == expected
