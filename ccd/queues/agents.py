@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final, Literal
 
 from ccd.queues.index import sorted_seq
+from ccd.queues.policy import agent_key
 from ccd.queues.specs import AgentSpec
 
 if TYPE_CHECKING:
@@ -84,19 +85,17 @@ class Agent:
     def id(self) -> str:
         return self.spec.id
 
-    def list(self) -> None:
+    def index(self) -> None:
         """Enter the available indexes of every queue tier this agent belongs to."""
         if self.listed:
             return
-        from ccd.queues.policy import agent_key  # local: policy imports this module's types
-
         for m in self.memberships:
             if m.tier is not None:
                 m.key = agent_key(self, m)
                 m.queue.avail[m.tier].add(m.key)
         self.listed = True
 
-    def unlist(self) -> None:
+    def unindex(self) -> None:
         if not self.listed:
             return
         for m in self.memberships:

@@ -16,9 +16,7 @@ NOT_OFFERED: Final = "not_offered"
 OUTCOMES: Final[tuple[Outcome, ...]] = (RATED, NO_RESPONSE, ABANDONED, NOT_OFFERED)
 
 # Why the survey ended; finer than the outcome, for logs (not part of the event contract).
-Reason = Literal[
-    "key", "timeout", "retries_exhausted", "hangup", "caller_left_first", "disabled"
-]
+Reason = Literal["key", "timeout", "retries_exhausted", "hangup", "caller_left_first", "disabled"]
 
 # A fixed namespace so a call's rating event id is the same on every ccd run: the store's
 # idempotency key then makes a re-run survey (e.g. after a restart) a no-op, not a duplicate.
@@ -102,6 +100,4 @@ def not_offered(
     call_id: str, agent_id: str | None, queue: str | None, caller: str | None, now: float
 ) -> SurveyResult:
     """The result for a call whose caller hung up first: no survey is run at all."""
-    return SurveyResult(
-        call_id, agent_id, queue, caller, NOT_OFFERED, None, 0, now, "caller_left_first"
-    )
+    return SurveyResult(call_id, agent_id, queue, caller, NOT_OFFERED, None, 0, now, "caller_left_first")

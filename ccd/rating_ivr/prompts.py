@@ -37,17 +37,37 @@ SCALES: Final = range(2, 10)  # a single DTMF digit; 0 is never a score
 
 # Extensions Asterisk can play (any one present is enough).
 AUDIO_EXTENSIONS: Final = (
-    "wav", "WAV", "wav16", "sln", "sln8", "sln16", "gsm", "ulaw", "alaw", "g722", "g729",
-    "ogg", "opus", "siren7", "siren14",
+    "wav",
+    "WAV",
+    "wav16",
+    "sln",
+    "sln8",
+    "sln16",
+    "gsm",
+    "ulaw",
+    "alaw",
+    "g722",
+    "g729",
+    "ogg",
+    "opus",
+    "siren7",
+    "siren14",
 )
 
 # espeak-ng voice per language; the build script reads this too.
 VOICES: Final[Mapping[str, str]] = {"en": "en-us", "ru": "ru"}
 
-_RU_FROM: Final = {2: "двух", 3: "трёх", 4: "четырёх", 5: "пяти", 6: "шести", 7: "семи",
-                   8: "восьми", 9: "девяти"}
-_RU_TOP: Final = {2: "два", 3: "три", 4: "четыре", 5: "пять", 6: "шесть", 7: "семь",
-                  8: "восемь", 9: "девять"}
+_RU_FROM: Final = {
+    2: "двух",
+    3: "трёх",
+    4: "четырёх",
+    5: "пяти",
+    6: "шести",
+    7: "семи",
+    8: "восьми",
+    9: "девяти",
+}
+_RU_TOP: Final = {2: "два", 3: "три", 4: "четыре", 5: "пять", 6: "шесть", 7: "семь", 8: "восемь", 9: "девять"}
 
 
 def rate_prompt_name(scale_max: int) -> str:
@@ -56,15 +76,16 @@ def rate_prompt_name(scale_max: int) -> str:
 
 
 def _en_rate(n: int) -> str:
-    return (f"Please rate the agent who served you, from 1, poor, to {n}, excellent, "
-            "on your telephone keypad.")
+    return f"Please rate the agent who served you, from 1, poor, to {n}, excellent, on your telephone keypad."
 
 
 def _ru_rate(n: int) -> str:
     # Numbers written out: espeak-ng would otherwise pick the wrong grammatical case.
-    return (f"Пожалуйста, оцените работу оператора, который вас обслуживал, по шкале "
-            f"от одного до {_RU_FROM[n]}, где один — плохо, а {_RU_TOP[n]} — отлично. "
-            "Нажмите цифру на телефоне.")
+    return (
+        f"Пожалуйста, оцените работу оператора, который вас обслуживал, по шкале "
+        f"от одного до {_RU_FROM[n]}, где один — плохо, а {_RU_TOP[n]} — отлично. "
+        "Нажмите цифру на телефоне."
+    )
 
 
 def _catalogue() -> dict[str, dict[str, str]]:
@@ -72,15 +93,13 @@ def _catalogue() -> dict[str, dict[str, str]]:
         INVALID: "Sorry, that key is not valid.",
         THANK_YOU: "Thank you for your rating. Goodbye.",
         GOODBYE_NO_INPUT: "We did not receive your rating. Thank you for calling. Goodbye.",
-        RATING_FOLLOWS: "After the call, please stay on the line: "
-                        "you will be asked to rate it.",
+        RATING_FOLLOWS: "After the call, please stay on the line: you will be asked to rate it.",
     }
     ru = {
         INVALID: "Извините, эта клавиша не подходит.",
         THANK_YOU: "Спасибо за вашу оценку. До свидания.",
         GOODBYE_NO_INPUT: "Мы не получили вашу оценку. Спасибо за звонок. До свидания.",
-        RATING_FOLLOWS: "После разговора, пожалуйста, оставайтесь на линии: "
-                        "мы попросим вас оценить его.",
+        RATING_FOLLOWS: "После разговора, пожалуйста, оставайтесь на линии: мы попросим вас оценить его.",
     }
     for n in SCALES:
         en[rate_prompt_name(n)] = _en_rate(n)
@@ -105,9 +124,7 @@ def check_language(language: str) -> str:
 
 def check_name(name: str) -> str:
     if not _NAME_RE.match(name) or ".." in name.split("/"):
-        raise ValueError(
-            f"invalid prompt name {name!r} (letters, digits, '-', '_', '/'; no extension)"
-        )
+        raise ValueError(f"invalid prompt name {name!r} (letters, digits, '-', '_', '/'; no extension)")
     return name
 
 

@@ -37,12 +37,16 @@ class SurveySettings:
     playback_guard_s: float = 60.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.scale_max, bool) or not isinstance(self.scale_max, int) or (
-            self.scale_max not in P.SCALES
+        if (
+            isinstance(self.scale_max, bool)
+            or not isinstance(self.scale_max, int)
+            or (self.scale_max not in P.SCALES)
         ):
             raise ValueError(f"scale_max must be an integer 2..9, got {self.scale_max!r}")
-        if isinstance(self.retries, bool) or not isinstance(self.retries, int) or not (
-            0 <= self.retries <= 9
+        if (
+            isinstance(self.retries, bool)
+            or not isinstance(self.retries, int)
+            or not (0 <= self.retries <= 9)
         ):
             raise ValueError(f"retries must be an integer 0..9, got {self.retries!r}")
         for name in ("timeout_s", "playback_guard_s"):
@@ -57,6 +61,20 @@ class SurveySettings:
             P.check_name(prompt)
         # Freeze the overrides too: the dataclass is frozen, its mapping should be.
         object.__setattr__(self, "prompts", MappingProxyType(dict(self.prompts)))
+
+    def __hash__(self) -> int:  # the mapping is unhashable; hash its items
+        return hash(
+            (
+                self.enabled,
+                self.scale_max,
+                self.language,
+                self.timeout_s,
+                self.retries,
+                tuple(sorted(self.prompts.items())),
+                self.announce_at_start,
+                self.playback_guard_s,
+            )
+        )
 
     def prompt(self, role: str) -> str:
         """The prompt name used for ``role`` (override or ccd's default)."""

@@ -18,6 +18,16 @@ seconds) and returns the actions to perform, in order. Flow::
 Keys: ``1``..``scale_max`` is a score; **every other key** (0, digits above the scale,
 ``*``, ``#``, ``A``-``D``) is invalid and uses a retry. The first valid key wins; keys after a
 decision are ignored. The survey offers no way out but hanging up.
+
+Executor contract (checked on Asterisk 16.28): ``Play`` -> ``POST /channels/{id}/play/{pb}``
+with ``media`` = the sounds joined by ``,`` (one playback; PlaybackStarted/Continuing per
+item, one PlaybackFinished at the end) and a unique ``pb`` mapped back to ``tag``; every
+PlaybackFinished (state ``done`` or ``failed``) -> ``on_playback_finished(tag)``;
+``StopPlayback`` -> ``DELETE /playbacks/{pb}`` (a 404 is fine; the stopped playback still
+sends PlaybackFinished, which the survey ignores); ``Hangup`` -> ``DELETE /channels/{id}``;
+ChannelDtmfReceived -> ``on_dtmf``; StasisEnd/ChannelDestroyed -> ``on_hangup``; after each
+call re-arm the one timer at ``next_deadline()``; ``Done`` -> store ``result.to_event()`` and
+drop the survey.
 """
 
 from __future__ import annotations
@@ -191,8 +201,15 @@ class Survey:
 
     def _decide(self, outcome: Outcome, score: int | None, now: float, reason: Reason) -> None:
         self._result = SurveyResult(
-            self.call_id, self.agent_id, self.queue, self.caller,
-            outcome, score, self._attempts, now, reason,
+            self.call_id,
+            self.agent_id,
+            self.queue,
+            self.caller,
+            outcome,
+            score,
+            self._attempts,
+            now,
+            reason,
         )
 
     def _finish(self, *, hangup: bool) -> list[Action]:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import sys
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ccd.config_load import ConfigError
 from ccd.staffing import render
 from ccd.staffing.erlang import Target, agents_for_target, traffic_erlangs
 from ccd.staffing.history import comparison, forecast
@@ -93,6 +94,9 @@ def run_staffing(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"ccd staffing: {exc}", file=sys.stderr)
         return 2
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
 
 
 def _whatif(args: argparse.Namespace, target: Target, interval_min: int) -> int:
@@ -113,41 +117,54 @@ def _whatif(args: argparse.Namespace, target: Target, interval_min: int) -> int:
     return 0
 
 
-def _source(args: argparse.Namespace) -> tuple[str, str]:
-    """DSN and zone from the flags, else from the config file."""
-    dsn, tz = args.dsn, args.tz
-    if args.config and (dsn is None or tz is None):
-        try:
-            cfg = importlib.import_module("ccd.config").load_config(args.config)
-        except Exception as exc:  # the loader's own error types; report, don't trace
-            raise ValueError(f"cannot load config {args.config}: {exc}") from exc
-        secret = cfg.database.dsn
-        dsn = dsn or str(getattr(secret, "get_secret_value", lambda: secret)())
-        tz = tz or getattr(cfg, "timezone", None)
+@dataclass(frozen=True, slots=True)
+class _Source:
+    dsn: str
+    tz: str
+    members: list[str] | None  # the queue's agents from the config, if it is configured
+
+
+def _source(args: argparse.Namespace) -> _Source:
+    """DSN, zone and queue members: the flags win over the config file."""
+    dsn, tz, members = args.dsn, args.tz, None
+    if args.config:
+        from ccd.config_load import load_config
+
+        cfg = load_config(args.config)
+        dsn = dsn or cfg.database.resolved_dsn()
+        tz = tz or cfg.timezone
+        for q in cfg.queues:
+            if q.name == args.queue:
+                members = [a.id for a in cfg.queue_members(q)]
     if not dsn:
         raise ValueError("history mode needs -c CONFIG or --dsn (or what-if: --calls/--aht)")
-    return dsn, tz or "UTC"
+    return _Source(dsn, tz or "UTC", members)
 
 
 def _history(args: argparse.Namespace, target: Target, interval_min: int) -> int:
     if not args.queue:
         raise ValueError("give --queue (or --calls/--aht for what-if mode)")
-    dsn, tz_name = _source(args)
+    src = _source(args)
     try:
-        tz = ZoneInfo(tz_name)
+        tz = ZoneInfo(src.tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {tz_name!r}") from exc
+        raise ValueError(f"unknown time zone {src.tz!r}") from exc
+    import asyncpg
+
     try:
-        return asyncio.run(_history_async(args, dsn, tz, target, interval_min))
-    except OSError as exc:
-        print(f"ccd staffing: cannot reach the database: {exc}", file=sys.stderr)
+        return asyncio.run(_history_async(args, src, tz, target, interval_min))
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"ccd staffing: database: {exc}", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:  # e.g. --png without Pillow
+        print(f"ccd staffing: {exc}", file=sys.stderr)
         return 1
 
 
 async def _history_async(
-    args: argparse.Namespace, dsn: str, tz: ZoneInfo, target: Target, interval_min: int
+    args: argparse.Namespace, src: _Source, tz: ZoneInfo, target: Target, interval_min: int
 ) -> int:
-    import asyncpg
+    import asyncpg  # only history mode needs the driver
 
     until: date = args.until or datetime.now(tz).date()
     meta: dict[str, Any] = {
@@ -157,13 +174,14 @@ async def _history_async(
                   + (f", occ<={_p(target.max_occupancy)}" if target.max_occupancy else ""),
         "shrinkage": _p(target.shrinkage),
     }
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(src.dsn)
     try:
         if args.compare:
             first = until - timedelta(days=7 * args.weeks)
             crow = await comparison(
                 conn, args.queue, tz, interval_min=interval_min, first_day=first,
                 end_day=until, target=target, now=datetime.now(tz), aht_fallback_s=args.aht,
+                members=src.members,
             )
             meta |= {"from": first.isoformat(), "until": until.isoformat()}
             _emit(args, meta, crow, [r.as_dict() for r in crow])

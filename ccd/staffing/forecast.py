@@ -17,9 +17,6 @@ from zoneinfo import ZoneInfo
 from ccd.staffing.erlang import ErlangResult, Target, agents_for_target, evaluate
 from ccd.staffing.slots import WEEKDAYS, local_slot, slot_label, slots_per_day
 
-# Agent states that count as productive (able to take calls); "paused" is shrinkage.
-PRODUCTIVE_STATES = frozenset({"logged_in", "on_call", "wrap_up"})
-
 
 @dataclass(frozen=True, slots=True)
 class SlotStats:
@@ -142,27 +139,33 @@ class Staffed:
 def staffed_by_interval(
     spans: Iterable[StateSpan], starts: Sequence[datetime], interval_min: int, now: datetime
 ) -> list[Staffed]:
-    """Time-weighted mean head count per interval; ``starts`` are contiguous steps."""
+    """Time-weighted mean head count per interval; ``starts`` are contiguous steps.
+
+    The state intervals are layered: a ``logged_in`` span covers the whole session from
+    login to logout and ``paused`` / ``on_call`` / ``wrap_up`` spans lie inside it. So
+    logged in = the ``logged_in`` layer, productive = logged in minus paused.
+    """
     n = len(starts)
-    busy = [0.0] * n
-    prod = [0.0] * n
     if n == 0:
         return []
+    seconds = {"logged_in": [0.0] * n, "paused": [0.0] * n}
     step = timedelta(minutes=interval_min)
     lo, hi = starts[0], starts[-1] + step
     for sp in spans:
+        acc = seconds.get(sp.state)
+        if acc is None:
+            continue  # on_call / wrap_up happen inside the logged-in layer
         a, b = max(sp.started_at, lo), min(sp.ended_at or now, hi)
-        productive = sp.state in PRODUCTIVE_STATES
         while a < b:
             i = int((a - lo) / step)
             end = min(b, starts[i] + step)
-            secs = (end - a).total_seconds()
-            busy[i] += secs
-            if productive:
-                prod[i] += secs
+            acc[i] += (end - a).total_seconds()
             a = end
     span_s = step.total_seconds()
-    return [Staffed(busy[i] / span_s, prod[i] / span_s) for i in range(n)]
+    logged, paused = seconds["logged_in"], seconds["paused"]
+    return [
+        Staffed(logged[i] / span_s, max(0.0, logged[i] - paused[i]) / span_s) for i in range(n)
+    ]
 
 
 @dataclass(frozen=True, slots=True)

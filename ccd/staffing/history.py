@@ -67,7 +67,8 @@ GROUP BY 1
 _SPANS = """
 SELECT agent_id, state, started_at, ended_at
 FROM agent_state_intervals
-WHERE started_at < $2 AND (ended_at IS NULL OR ended_at > $1)
+WHERE state IN ('logged_in', 'paused')
+  AND started_at < $2 AND (ended_at IS NULL OR ended_at > $1)
 """
 # State intervals carry no queue: the queue's agents are its configured members or, without
 # them, whoever answered its calls in the window. An agent on several queues counts on each.

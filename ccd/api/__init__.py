@@ -1,0 +1,1 @@
+"""The HTTP API: health, readiness, Prometheus metrics and the JSON API."""

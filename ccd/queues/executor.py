@@ -1,0 +1,217 @@
+"""The ACD executor: performs the engine's commands on Asterisk through ARI and turns what
+Asterisk reports about the call's channels back into engine inputs.
+
+Flow (shaped for latency, see ASTERISK.md): the caller is answered in the dialplan and waits
+in the queue's holding bridge with music. An offer creates the call's mixing bridge, creates
+the agent leg inside it and only then dials it, so nothing waits on res_stasis's poll of
+unbridged channels; on answer one ``addChannel`` moves the caller from the holding bridge
+into the mixing bridge. Decisions stay in the engine; this module only does and reports.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Literal
+
+import structlog
+
+from ccd.queues.commands import CancelOffer, Command, Connect, Offer, Overflow
+from ccd.queues.inputs import CallAbandoned, CallEnded, Input, OfferAnswered, OfferFailed
+from ccd.queues.legs import (
+    VAR_AGENT,
+    AgentLeg,
+    CallLegs,
+    agent_leg_id,
+    call_bridge_id,
+    hold_bridge_id,
+)
+from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
+from ccd.queues.serial import KeyedSerial
+
+log = structlog.get_logger("ccd.acd")
+
+# Q.850 causes of an agent leg that never answered.
+BUSY_CAUSES = {17}
+NO_ANSWER_CAUSES = {0, 16, 18, 19, 21, 31}
+
+Feed = Callable[[Input], None]
+
+
+def failure_reason(cause: int) -> Literal["no_answer", "busy", "failed"]:
+    if cause in BUSY_CAUSES:
+        return "busy"
+    return "no_answer" if cause in NO_ANSWER_CAUSES else "failed"
+
+AfterCall = Callable[[CallLegs, str], bool]  # (call, ended_by) -> True if it keeps the caller
+
+
+class AcdExecutor:
+    def __init__(self, ari: AriPort, feed: Feed, moh_classes: dict[str, str]) -> None:
+        self.ari = ari
+        self.feed = feed
+        self.moh_classes = moh_classes
+        self.calls: dict[str, CallLegs] = {}
+        self.leg_owner: dict[str, str] = {}  # agent leg channel id -> call id
+        self.cancelled: set[str] = set()  # legs we hung up ourselves: no OfferFailed for them
+        self.serial = KeyedSerial()
+        # Hook for the post-call survey: decides whether the caller stays after the agent left.
+        self.after_agent_hangup: AfterCall = lambda call, ended_by: False
+
+    # -- setup ----------------------------------------------------------------------------
+    async def ensure_holding_bridges(self) -> None:
+        for queue, moh in self.moh_classes.items():
+            await self.ari.ensure_bridge(hold_bridge_id(queue), "holding")
+            await self.ari.start_bridge_moh(hold_bridge_id(queue), moh)
+
+    # -- commands -------------------------------------------------------------------------
+    def perform(self, cmd: Command) -> None:
+        if isinstance(cmd, Offer):
+            self.serial.submit(cmd.call_id, lambda: self._offer(cmd), "offer")
+        elif isinstance(cmd, CancelOffer):
+            self.serial.submit(cmd.call_id, lambda: self._cancel(cmd), "cancel")
+        elif isinstance(cmd, Connect):
+            self.serial.submit(cmd.call_id, lambda: self._connect(cmd), "connect")
+        elif isinstance(cmd, Overflow):
+            self.serial.submit(cmd.call_id, lambda: self._overflow(cmd), "overflow")
+
+    async def _offer(self, cmd: Offer) -> None:
+        call = self.calls.get(cmd.call_id)
+        if call is None or call.ended:
+            self.feed(OfferFailed(cmd.call_id, cmd.agent_id, "failed"))
+            return
+        chan = agent_leg_id(cmd.call_id, cmd.attempt)
+        call.legs[chan] = AgentLeg(chan, cmd.agent_id)
+        self.leg_owner[chan] = cmd.call_id
+        try:
+            if call.bridge_id is None:
+                await self.ari.ensure_bridge(call_bridge_id(cmd.call_id), "mixing")
+                call.bridge_id = call_bridge_id(cmd.call_id)
+            await self.ari.create_channel(cmd.endpoint, chan, f"agent,{cmd.call_id},{cmd.agent_id}")
+            await self.ari.add_to_bridge(call.bridge_id, chan)
+            if cmd.caller:
+                await self.ari.set_variable(chan, "CALLERID(num)", cmd.caller)
+            await self.ari.dial(chan, cmd.call_id, max(1, math.ceil(cmd.timeout)))
+        except (ChannelGone, AsteriskFailed) as exc:
+            log.warning("offer failed", call_id=cmd.call_id, agent_id=cmd.agent_id, error=str(exc))
+            self._forget_leg(call, chan)
+            self.cancelled.add(chan)
+            await self._hangup_quietly(chan)
+            self.feed(OfferFailed(cmd.call_id, cmd.agent_id, "failed"))
+
+    async def _cancel(self, cmd: CancelOffer) -> None:
+        call = self.calls.get(cmd.call_id)
+        leg = call.leg_of(cmd.agent_id) if call else None
+        if call is None or leg is None:
+            return
+        self.cancelled.add(leg.channel_id)
+        self._forget_leg(call, leg.channel_id)
+        await self._hangup_quietly(leg.channel_id)
+
+    async def _connect(self, cmd: Connect) -> None:
+        call = self.calls.get(cmd.call_id)
+        if call is None or call.bridge_id is None:
+            return
+        call.connected_agent = cmd.agent_id
+        try:
+            await self.ari.add_to_bridge(call.bridge_id, call.call_id)
+            await self.ari.set_variable(call.call_id, VAR_AGENT, cmd.agent_id)
+        except ChannelGone:
+            pass  # the caller hung up at the last moment; their ChannelDestroyed ends the call
+
+    async def _overflow(self, cmd: Overflow) -> None:
+        call = self.calls.pop(cmd.call_id, None)
+        if call is not None:
+            call.ended = True
+            await self._teardown(call, keep_caller=cmd.target is not None)
+        try:
+            if cmd.target:
+                context, exten, prio = cmd.target.split(",")
+                await self.ari.continue_in_dialplan(cmd.call_id, context, exten, int(prio))
+            else:
+                await self.ari.hangup(cmd.call_id)
+        except ChannelGone:
+            pass
+
+    # -- what Asterisk reports ------------------------------------------------------------
+    def caller_entered(self, call_id: str, queue: str, caller_number: str | None) -> CallLegs:
+        call = CallLegs(call_id=call_id, queue=queue, caller_number=caller_number)
+        self.calls[call_id] = call
+        return call
+
+    async def park_caller(self, call: CallLegs) -> None:
+        await self.ari.add_to_bridge(hold_bridge_id(call.queue), call.call_id)
+
+    def channel_answered(self, channel_id: str) -> None:
+        call_id = self.leg_owner.get(channel_id)
+        call = self.calls.get(call_id) if call_id else None
+        leg = call.legs.get(channel_id) if call else None
+        if call is None or leg is None or leg.answered:
+            return
+        leg.answered = True
+        self.feed(OfferAnswered(call.call_id, leg.agent_id))
+
+    def channel_gone(self, channel_id: str, cause: int) -> None:
+        if channel_id in self.calls:
+            self._caller_gone(self.calls[channel_id])
+            return
+        call_id = self.leg_owner.pop(channel_id, None)
+        if channel_id in self.cancelled:
+            self.cancelled.discard(channel_id)
+            return
+        call = self.calls.get(call_id) if call_id else None
+        leg = call.legs.pop(channel_id, None) if call else None
+        if call is None or leg is None:
+            return
+        if not leg.answered:
+            self.feed(OfferFailed(call.call_id, leg.agent_id, failure_reason(cause)))
+        elif call.connected_agent == leg.agent_id and not call.ended:
+            self._agent_hung_up(call)
+        else:
+            # Answered but never connected (the call went elsewhere meanwhile): report as a
+            # failed offer so the engine frees the agent.
+            self.feed(OfferFailed(call.call_id, leg.agent_id, "failed"))
+
+    def _caller_gone(self, call: CallLegs) -> None:
+        if call.ended:
+            if call.in_survey:
+                self.calls.pop(call.call_id, None)
+            return
+        call.ended = True
+        self.calls.pop(call.call_id, None)
+        self.feed(CallEnded(call.call_id, "caller") if call.connected_agent else CallAbandoned(call.call_id))
+        self.serial.submit(call.call_id, lambda: self._teardown(call, keep_caller=False), "teardown")
+
+    def _agent_hung_up(self, call: CallLegs) -> None:
+        call.ended = True
+        self.feed(CallEnded(call.call_id, "agent"))
+        keep = self.after_agent_hangup(call, "agent")
+        call.in_survey = keep
+        if not keep:
+            self.calls.pop(call.call_id, None)
+        self.serial.submit(call.call_id, lambda: self._teardown(call, keep_caller=keep), "teardown")
+
+    async def _teardown(self, call: CallLegs, keep_caller: bool) -> None:
+        for chan in list(call.legs):
+            self.cancelled.add(chan)
+            self._forget_leg(call, chan)
+            await self._hangup_quietly(chan)
+        if not keep_caller:
+            await self._hangup_quietly(call.call_id)
+        if call.bridge_id is not None:
+            try:
+                await self.ari.delete_bridge(call.bridge_id)
+            except ChannelGone:
+                pass
+            call.bridge_id = None
+
+    # -- helpers --------------------------------------------------------------------------
+    def _forget_leg(self, call: CallLegs, chan: str) -> None:
+        call.legs.pop(chan, None)
+        self.leg_owner.pop(chan, None)
+
+    async def _hangup_quietly(self, channel_id: str) -> None:
+        try:
+            await self.ari.hangup(channel_id)
+        except ChannelGone:
+            pass

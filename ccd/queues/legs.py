@@ -1,0 +1,60 @@
+"""What the executor knows about each call's channels and bridges (shell-side bookkeeping,
+not decisions): which channel is the caller, which is the ringing or answered agent leg, and
+which bridge holds them. Rebuilt from Asterisk on resync."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+HOLD_PREFIX = "ccd-hold-"
+CALL_BRIDGE_PREFIX = "ccd-call-"
+AGENT_LEG_PREFIX = "ccd-ag-"
+
+# Channel variables kept on the caller channel so a restarted ccd can rebuild the queue.
+VAR_ENQUEUED_AT = "CCD_ENQUEUED_AT"
+VAR_AGENT = "CCD_AGENT_ID"
+
+
+def hold_bridge_id(queue: str) -> str:
+    return f"{HOLD_PREFIX}{queue}"
+
+
+def call_bridge_id(call_id: str) -> str:
+    return f"{CALL_BRIDGE_PREFIX}{call_id}"
+
+
+def agent_leg_id(call_id: str, attempt: int) -> str:
+    return f"{AGENT_LEG_PREFIX}{call_id}-{attempt}"
+
+
+@dataclass
+class AgentLeg:
+    channel_id: str
+    agent_id: str
+    answered: bool = False
+
+
+@dataclass
+class CallLegs:
+    call_id: str  # = the caller channel's id
+    queue: str
+    caller_number: str | None
+    connected_agent: str | None = None
+    bridge_id: str | None = None  # the call's mixing bridge, created on first offer
+    legs: dict[str, AgentLeg] = field(default_factory=dict)  # by agent leg channel id
+    in_survey: bool = False
+    ended: bool = False
+
+    def leg_of(self, agent_id: str) -> AgentLeg | None:
+        for leg in self.legs.values():
+            if leg.agent_id == agent_id:
+                return leg
+        return None
+
+
+def parse_app_args(app_data: str, app: str) -> list[str] | None:
+    """`Stasis(ccd,queue,support,5)` shows as app_data "ccd,queue,support,5" in GET /channels."""
+    parts = app_data.split(",")
+    if not parts or parts[0] != app:
+        return None
+    return parts[1:]

@@ -1,0 +1,61 @@
+"""Run coroutines one after another per key (per call), concurrently across keys.
+
+Commands for one call must reach Asterisk in order (create bridge, then dial, then bridge the
+caller), while different calls must not wait on each other. Every task is owned: failures are
+logged, and ``close`` cancels what is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger("ccd.serial")
+
+
+class KeyedSerial:
+    def __init__(self) -> None:
+        self._tails: dict[str, asyncio.Task[None]] = {}
+        self._all: set[asyncio.Task[None]] = set()
+
+    def submit(self, key: str, job: Callable[[], Awaitable[Any]], what: str) -> None:
+        previous = self._tails.get(key)
+
+        async def run() -> None:
+            if previous is not None:
+                # wait() neither raises the previous job's error (it logged it) nor hides our
+                # own cancellation.
+                await asyncio.wait([previous])
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("asterisk command failed", key=key, command=what)
+
+        task = asyncio.get_running_loop().create_task(run(), name=f"ccd:{key}:{what}")
+        self._tails[key] = task
+        self._all.add(task)
+        task.add_done_callback(lambda t: self._done(key, t))
+
+    def _done(self, key: str, task: asyncio.Task[None]) -> None:
+        self._all.discard(task)
+        if self._tails.get(key) is task:
+            del self._tails[key]
+
+    @property
+    def pending(self) -> int:
+        return len(self._all)
+
+    async def drain(self, timeout: float) -> None:
+        if self._all:
+            await asyncio.wait(set(self._all), timeout=timeout)
+
+    async def close(self) -> None:
+        for task in list(self._all):
+            task.cancel()
+        if self._all:
+            await asyncio.gather(*self._all, return_exceptions=True)

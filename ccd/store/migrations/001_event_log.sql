@@ -1,0 +1,33 @@
+-- The append-only log of every domain event, and the dead letters the writer refused.
+
+CREATE TABLE events (
+    seq       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id  text        NOT NULL,
+    ts        timestamptz NOT NULL,
+    type      text        NOT NULL,
+    call_id   text,
+    agent_id  text,
+    queue     text,
+    payload   jsonb       NOT NULL DEFAULT '{}'::jsonb,
+    stored_at timestamptz NOT NULL DEFAULT now(),
+    -- the idempotency key: a retried batch inserts nothing twice
+    CONSTRAINT events_event_id_key UNIQUE (event_id)
+);
+
+CREATE INDEX events_call_idx ON events (call_id) WHERE call_id IS NOT NULL;
+CREATE INDEX events_agent_ts_idx ON events (agent_id, ts) WHERE agent_id IS NOT NULL;
+CREATE INDEX events_type_ts_idx ON events (type, ts);
+-- anchors for the agent state projection (last login/logout/pause before a point in time)
+CREATE INDEX events_agent_state_idx ON events (agent_id, ts)
+    WHERE type IN ('agent.login', 'agent.logout', 'agent.paused', 'agent.unpaused');
+
+CREATE TABLE dead_letters (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    dedupe_key  text        NOT NULL,  -- event_id, or a hash of the raw text when there is none
+    event_id    text,
+    type        text,
+    reason      text        NOT NULL,
+    raw         text        NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT dead_letters_dedupe_key UNIQUE (dedupe_key)
+);
