@@ -53,11 +53,8 @@ write = {AMI_WRITE}
 def render_ari(cfg: CcdConfig) -> str:
     pw = cfg.ari.resolved_password()
     shown = pw.get_secret_value() if pw else "CHANGE-ME"
-    return f"""; ccd ARI user: include from ari.conf
-[general]
-enabled = yes
-pretty = no
-
+    return f"""; ccd ARI user: #include from ari.conf, whose own [general] must have enabled = yes
+; (Asterisk reads only the first [general] of a file, so this snippet carries none).
 [{cfg.ari.username}]
 type = user
 read_only = no
@@ -68,11 +65,14 @@ password = {shown}
 def render_http(cfg: CcdConfig) -> str:
     port = cfg.ari.url.rstrip("/").rsplit(":", 1)[-1]
     port = port if port.isdigit() else "8088"
-    return f"""; Asterisk's HTTP server for ARI, loopback only (ccd runs beside Asterisk)
-[general]
-enabled = yes
-bindaddr = 127.0.0.1
-bindport = {port}
+    return f"""; Asterisk's HTTP server for ARI, loopback only (ccd runs beside Asterisk).
+; Put these settings into the [general] section of http.conf (Asterisk reads only the first
+; [general] of a file, so including a second one would be ignored):
+;
+; [general]
+; enabled = yes
+; bindaddr = 127.0.0.1
+; bindport = {port}
 """
 
 

@@ -27,11 +27,17 @@ Consumer = Callable[[Any], Awaitable[object] | object]
 class Logger(Protocol):
     """The part of a structlog logger ccd's shell uses."""
 
+    def bind(self, **kw: Any) -> Any: ...
     def debug(self, event: str, **kw: Any) -> Any: ...
     def info(self, event: str, **kw: Any) -> Any: ...
     def warning(self, event: str, **kw: Any) -> Any: ...
     def error(self, event: str, **kw: Any) -> Any: ...
     def exception(self, event: str, **kw: Any) -> Any: ...
+
+
+class MalformedEvent(ValueError):
+    """A frame that is not a valid event of its type (raised by the parsers, never past
+    the dispatch point)."""
 
 
 def _name(fn: object) -> str:
@@ -84,13 +90,13 @@ class Dispatcher:
                 result = consumer(event)
                 if result is not None and inspect.isawaitable(result):
                     await result
-            except Exception as exc:  # noqa: BLE001 - one consumer never stops the others
+            except Exception as exc:  # one consumer never stops the others
                 self.consumer_errors += 1
                 self._log.exception(
                     "consumer_failed",
                     consumer=_name(consumer),
                     event_type=type(event).__name__,
-                    event=repr(event)[: self._max_repr],
+                    event_repr=repr(event)[: self._max_repr],
                     error=repr(exc),
                 )
         self.delivered += 1

@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.harness.ci_rules",
     "tests.harness.asterisk",
     "tests.harness.postgres",
+    "tests.harness.ccd",
 ]

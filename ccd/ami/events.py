@@ -14,12 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-
-class MalformedEvent(ValueError):
-    pass
+from ccd.dispatch import MalformedEvent
 
 
-def H(header: str) -> dict[str, str]:  # noqa: N802 - reads like an annotation
+def H(header: str) -> dict[str, str]:  # reads like an annotation in field(metadata=...)
     return {"ami": header}
 
 
@@ -253,8 +251,18 @@ def build_event(name: str, headers: Mapping[str, Any]) -> AmiEvent:
     Raises KeyError for an unknown type and MalformedEvent for a missing or bad field."""
     cls, spec = _SPECS[name]
     kwargs: dict[str, Any] = {}
+    # panoramisk's Message keeps {lower-cased key: (key, value)} in ``_store``; reading it
+    # directly halves the cost of a typed event (bench/ami.py). Guarded by a unit test;
+    # any other mapping goes through .get().
+    store = getattr(headers, "_store", None)
+    if not isinstance(store, dict):
+        store = None
     for attr, header, convert, required in spec:
-        value = headers.get(header)
+        if store is not None:
+            item = store.get(header)
+            value = None if item is None else item[1]
+        else:
+            value = headers.get(header)
         if value is None:
             if required:
                 raise MalformedEvent(f"{name} without {header}")

@@ -1,8 +1,9 @@
 """The ACD engine: pure state machine from inputs (+ the clock as an argument) to commands.
 
 One step = ``handle(inp, now)`` or ``on_timer(now)``. Every step first fires the timers that
-are due at ``now``, applies the input, then fires timers that became due meanwhile, so a
-waiting call with an eligible available agent is always offered before the step returns.
+are due by ``now`` (each at its own deadline, in order), applies the input at ``now``, then
+fires timers that became due meanwhile, so a waiting call with an eligible available agent
+is always offered before the step returns.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class AcdEngine(CallFlow):
                 self._agent_unpause(inp.agent_id)
             case AgentDeviceChanged():
                 self._agent_device(inp.agent_id, inp.in_use)
-        self._run_timers()
+        self._run_timers(now)
         return self._out
 
     def on_timer(self, now: float) -> list[Command]:
@@ -100,8 +101,8 @@ class AcdEngine(CallFlow):
 
     def _begin(self, now: float) -> None:
         self._out = []
+        self._run_timers(now)
         self._now = now
-        self._run_timers()
 
     def _timer_live(self, entry: tm.Entry) -> bool:
         _, _, kind, ref, token = entry
@@ -115,14 +116,16 @@ class AcdEngine(CallFlow):
             return ref.status == cs.RINGING and ref.attempts == token
         return True  # MAX_WAIT, WIDEN: any unanswered call
 
-    def _run_timers(self) -> None:
+    def _run_timers(self, until: float) -> None:
+        """Fire due timers in deadline order, each at its own deadline (never before the
+        engine's last time): a late ``on_timer`` then decides exactly as a punctual one."""
         timers = self._timers
-        now = self._now
-        while (top := timers.peek()) is not None and top[0] <= now:
+        while (top := timers.peek()) is not None and top[0] <= until:
             entry = timers.pop()
             if not self._timer_live(entry):
                 continue
-            _, _, kind, ref, token = entry
+            at, _, kind, ref, token = entry
+            self._now = max(self._now, at)
             if isinstance(ref, Agent):
                 self._wrapup_ended(ref)
             elif kind == tm.MAX_WAIT:

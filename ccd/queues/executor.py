@@ -10,6 +10,7 @@ into the mixing bridge. Decisions stay in the engine; this module only does and 
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable
 from typing import Literal
@@ -27,13 +28,14 @@ from ccd.queues.legs import (
     hold_bridge_id,
 )
 from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
-from ccd.queues.serial import KeyedSerial
+from ccd.serial import KeyedSerial
 
 log = structlog.get_logger("ccd.acd")
 
 # Q.850 causes of an agent leg that never answered.
 BUSY_CAUSES = {17}
 NO_ANSWER_CAUSES = {0, 16, 18, 19, 21, 31}
+LEG_START_TIMEOUT_S = 2.0
 
 Feed = Callable[[Input], None]
 
@@ -55,6 +57,7 @@ class AcdExecutor:
         self.leg_owner: dict[str, str] = {}  # agent leg channel id -> call id
         self.cancelled: set[str] = set()  # legs we hung up ourselves: no OfferFailed for them
         self.serial = KeyedSerial()
+        self._stasis_started: dict[str, asyncio.Future[None]] = {}
         # Hook for the post-call survey: decides whether the caller stays after the agent left.
         self.after_agent_hangup: AfterCall = lambda call, ended_by: False
 
@@ -87,12 +90,22 @@ class AcdExecutor:
             if call.bridge_id is None:
                 await self.ari.ensure_bridge(call_bridge_id(cmd.call_id), "mixing")
                 call.bridge_id = call_bridge_id(cmd.call_id)
+            started = asyncio.get_running_loop().create_future()
+            self._stasis_started[chan] = started
             await self.ari.create_channel(cmd.endpoint, chan, f"agent,{cmd.call_id},{cmd.agent_id}")
+            # A created channel enters Stasis on another thread: addChannel before its
+            # StasisStart is refused ("Channel not in Stasis application").
+            try:
+                await asyncio.wait_for(started, LEG_START_TIMEOUT_S)
+            except TimeoutError as exc:
+                raise AsteriskFailed("agent leg never entered Stasis") from exc
             await self.ari.add_to_bridge(call.bridge_id, chan)
             if cmd.caller:
                 await self.ari.set_variable(chan, "CALLERID(num)", cmd.caller)
             await self.ari.dial(chan, cmd.call_id, max(1, math.ceil(cmd.timeout)))
+            self._stasis_started.pop(chan, None)
         except (ChannelGone, AsteriskFailed) as exc:
+            self._stasis_started.pop(chan, None)
             log.warning("offer failed", call_id=cmd.call_id, agent_id=cmd.agent_id, error=str(exc))
             self._forget_leg(call, chan)
             self.cancelled.add(chan)
@@ -141,6 +154,12 @@ class AcdExecutor:
 
     async def park_caller(self, call: CallLegs) -> None:
         await self.ari.add_to_bridge(hold_bridge_id(call.queue), call.call_id)
+
+    def leg_started(self, channel_id: str) -> None:
+        """StasisStart of an agent leg we created."""
+        started = self._stasis_started.get(channel_id)
+        if started is not None and not started.done():
+            started.set_result(None)
 
     def channel_answered(self, channel_id: str) -> None:
         call_id = self.leg_owner.get(channel_id)

@@ -1,8 +1,8 @@
 """``ccd staffing``: Erlang C forecast from history, what-if mode, and needed vs. present.
 
-    ccd staffing --queue Q -c ccd.yaml --target-sl 0.8 --answer-within 20 --interval 30m
+    ccd staffing --queue Q -c ccd.toml --target-sl 0.8 --answer-within 20 --interval 30m
     ccd staffing --calls 100 --per 30m --aht 180 --target-sl 0.8 --answer-within 20
-    ccd staffing --queue Q -c ccd.yaml --compare --weeks 1
+    ccd staffing --queue Q -c ccd.toml --compare --weeks 1
 """
 
 from __future__ import annotations
@@ -11,16 +11,18 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ccd.config_load import ConfigError
+from ccd.config_load import ConfigError, load_config
 from ccd.staffing import render
 from ccd.staffing.erlang import Target, agents_for_target, traffic_erlangs
+from ccd.staffing.forecast import ComparisonRow, ForecastRow
 from ccd.staffing.history import comparison, forecast
-from ccd.staffing.slots import parse_minutes
+from ccd.staffing.slots import Window, parse_minutes
 
 DEFAULT_SHRINKAGE = 0.30  # industry rule of thumb: breaks, training, absence
 
@@ -43,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--interval", default="30m", help="15m, 30m or 1h (default 30m)")
     tgt = p.add_argument_group("target")
     tgt.add_argument("--target-sl", type=_fraction, default=0.8,
-                     help="service level target, e.g. 0.8 (default); 0 disables it")
+                     help="service level target: 0.8 (default), 80 or 80%%; 0 = none")
     tgt.add_argument("--answer-within", type=float, default=20.0,
                      help="answer-time target in seconds (default 20)")
     tgt.add_argument("--max-asa", type=float, help="also require ASA <= this many seconds")
@@ -128,8 +130,6 @@ def _source(args: argparse.Namespace) -> _Source:
     """DSN, zone and queue members: the flags win over the config file."""
     dsn, tz, members = args.dsn, args.tz, None
     if args.config:
-        from ccd.config_load import load_config
-
         cfg = load_config(args.config)
         dsn = dsn or cfg.database.resolved_dsn()
         tz = tz or cfg.timezone
@@ -144,78 +144,103 @@ def _source(args: argparse.Namespace) -> _Source:
 def _history(args: argparse.Namespace, target: Target, interval_min: int) -> int:
     if not args.queue:
         raise ValueError("give --queue (or --calls/--aht for what-if mode)")
+    if args.compare and args.png:
+        raise ValueError("--png draws the forecast; leave it out with --compare")
     src = _source(args)
     try:
         tz = ZoneInfo(src.tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"unknown time zone {src.tz!r}") from exc
-    import asyncpg
-
-    try:
-        return asyncio.run(_history_async(args, src, tz, target, interval_min))
-    except (OSError, asyncpg.PostgresError) as exc:
-        print(f"ccd staffing: database: {exc}", file=sys.stderr)
-        return 1
-    except RuntimeError as exc:  # e.g. --png without Pillow
-        print(f"ccd staffing: {exc}", file=sys.stderr)
-        return 1
-
-
-async def _history_async(
-    args: argparse.Namespace, src: _Source, tz: ZoneInfo, target: Target, interval_min: int
-) -> int:
     import asyncpg  # only history mode needs the driver
 
-    until: date = args.until or datetime.now(tz).date()
     meta: dict[str, Any] = {
         "queue": args.queue, "timezone": tz.key, "interval_min": interval_min,
-        "target": f"{_p(target.service_level)} in {target.answer_within_s:g}s"
-                  + (f", ASA<={target.max_asa_s:g}s" if target.max_asa_s else "")
-                  + (f", occ<={_p(target.max_occupancy)}" if target.max_occupancy else ""),
-        "shrinkage": _p(target.shrinkage),
+        "target": _describe(target), "shrinkage": _p(target.shrinkage),
     }
-    conn = await asyncpg.connect(src.dsn)
+    until: date = args.until or datetime.now(tz).date()
     try:
         if args.compare:
             first = until - timedelta(days=7 * args.weeks)
-            crow = await comparison(
-                conn, args.queue, tz, interval_min=interval_min, first_day=first,
-                end_day=until, target=target, now=datetime.now(tz), aht_fallback_s=args.aht,
-                members=src.members,
-            )
+            crows = asyncio.run(_load_comparison(args, src, tz, target, interval_min, first, until))
             meta |= {"from": first.isoformat(), "until": until.isoformat()}
-            _emit(args, meta, crow, [r.as_dict() for r in crow])
+            _print(args, meta, [r.as_dict() for r in crows],
+                   lambda: render.comparison_table(meta, crows, args.all))
             return 0
-        window, frows = await forecast(
+        window, frows = asyncio.run(_load_forecast(args, src, tz, target, interval_min, until))
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"ccd staffing: database: {exc}", file=sys.stderr)
+        return 1
+    meta |= {
+        "from": window.first_day.isoformat(), "until": window.end_day.isoformat(),
+        "weeks_requested": args.weeks,
+        "weeks_used": max(window.weeks_per_weekday().values(), default=0),
+    }
+    _print(args, meta, [r.as_dict() for r in frows],
+           lambda: render.forecast_table(meta, frows, args.all))
+    if args.png:
+        from ccd.staffing.heatmap import render_heatmap
+
+        title = f"{args.queue}: agents needed, {meta['target']} ({tz.key})"
+        try:
+            render_heatmap(frows, args.png, title=title)
+        except RuntimeError as exc:  # Pillow missing
+            print(f"ccd staffing: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def _print(
+    args: argparse.Namespace, meta: dict[str, Any], dicts: list[dict[str, Any]],
+    table: Callable[[], str],
+) -> None:
+    if args.format == "json":
+        print(render.as_json(meta, dicts))
+    elif args.format == "csv":
+        print(render.as_csv(dicts), end="")
+    else:
+        print(table())
+
+
+async def _load_forecast(
+    args: argparse.Namespace, src: _Source, tz: ZoneInfo, target: Target, interval_min: int,
+    until: date,
+) -> tuple[Window, list[ForecastRow]]:
+    import asyncpg
+
+    conn = await asyncpg.connect(src.dsn)
+    try:
+        return await forecast(
             conn, args.queue, tz, interval_min=interval_min, weeks=args.weeks, until=until,
             target=target, aht_fallback_s=args.aht,
         )
     finally:
         await conn.close()
-    per_day = window.weeks_per_weekday()
-    meta |= {
-        "from": window.first_day.isoformat(), "until": window.end_day.isoformat(),
-        "weeks_requested": args.weeks, "weeks_used": max(per_day.values(), default=0),
-    }
-    _emit(args, meta, frows, [r.as_dict() for r in frows])
-    if args.png:
-        from ccd.staffing.heatmap import render_heatmap
 
-        title = f"{args.queue}: agents needed, {meta['target']} ({tz.key})"
-        render_heatmap(frows, args.png, title=title)
-    return 0
+
+async def _load_comparison(
+    args: argparse.Namespace, src: _Source, tz: ZoneInfo, target: Target, interval_min: int,
+    first: date, until: date,
+) -> list[ComparisonRow]:
+    import asyncpg
+
+    conn = await asyncpg.connect(src.dsn)
+    try:
+        return await comparison(
+            conn, args.queue, tz, interval_min=interval_min, first_day=first, end_day=until,
+            target=target, now=datetime.now(tz), aht_fallback_s=args.aht, members=src.members,
+        )
+    finally:
+        await conn.close()
 
 
 def _p(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:g}%"
 
 
-def _emit(args: argparse.Namespace, meta: dict[str, Any], rows: Any, dicts: list[Any]) -> None:
-    if args.format == "json":
-        print(render.as_json(meta, dicts))
-    elif args.format == "csv":
-        print(render.as_csv(dicts), end="")
-    elif args.compare:
-        print(render.comparison_table(meta, rows, args.all))
-    else:
-        print(render.forecast_table(meta, rows, args.all))
+def _describe(t: Target) -> str:
+    parts = [] if t.service_level is None else [f"{_p(t.service_level)} in {t.answer_within_s:g}s"]
+    if t.max_asa_s is not None:
+        parts.append(f"ASA<={t.max_asa_s:g}s")
+    if t.max_occupancy is not None:
+        parts.append(f"occupancy<={_p(t.max_occupancy)}")
+    return ", ".join(parts)

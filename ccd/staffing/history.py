@@ -44,7 +44,7 @@ SELECT (extract(isodow FROM l)::int - 1) AS weekday,
        count(*) AS calls,
        count(*) FILTER (WHERE {_ANSWERED}) AS answered,
        coalesce(sum({_HANDLE}) FILTER (WHERE {_ANSWERED}), 0)::float8 AS handle_s
-FROM (SELECT *, enqueued_at AT TIME ZONE $4::text AS l
+FROM (SELECT answered_at, talk_s, wrapup_s, enqueued_at AT TIME ZONE $4::text AS l
       FROM call_records
       WHERE queue = $1 AND enqueued_at >= $2 AND enqueued_at < $3) c
 GROUP BY 1, 2

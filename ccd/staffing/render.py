@@ -21,6 +21,10 @@ def _secs(x: float | None) -> str:
     return "-" if x is None or not math.isfinite(x) else f"{x:.1f}"
 
 
+def _aht(calls: float, aht_s: float) -> str:
+    return f"{aht_s:.0f}" if calls else "-"  # an empty interval only has the fallback AHT
+
+
 def as_json(meta: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> str:
     return json.dumps({**meta, "rows": list(rows)}, indent=2)
 
@@ -48,7 +52,7 @@ def forecast_table(meta: Mapping[str, Any], rows: Sequence[ForecastRow], show_al
               "SL", "ASA_s", "occ")
     shown = [r for r in rows if show_all or r.calls > 0]
     lines = [
-        (d["day"], d["time"], str(r.weeks), f"{r.calls:.2f}", f"{r.aht_s:.0f}",
+        (d["day"], d["time"], str(r.weeks), f"{r.calls:.2f}", _aht(r.calls, r.aht_s),
          f"{r.erlang.traffic:.2f}", str(r.erlang.agents), str(r.erlang.scheduled),
          _pct(r.erlang.service_level), _secs(r.erlang.asa_s), _pct(r.erlang.occupancy))
         for r in shown
@@ -69,7 +73,7 @@ def comparison_table(
               "gap", "status", "actual_SL")
     shown = [r for r in rows if show_all or r.calls or r.staffed.logged_in > 0]
     lines = [
-        (r.local.strftime("%a %Y-%m-%d %H:%M"), str(r.calls), f"{r.aht_s:.0f}",
+        (r.local.strftime("%a %Y-%m-%d %H:%M %Z"), str(r.calls), _aht(r.calls, r.aht_s),
          str(r.needed.agents), str(r.needed.scheduled), f"{r.staffed.logged_in:.1f}",
          f"{r.staffed.productive:.1f}", f"{r.staffed.productive - r.needed.agents:+.1f}",
          r.status, _pct(r.actual_sl))

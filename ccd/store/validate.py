@@ -130,7 +130,9 @@ def check_payload(type_: str, payload: Mapping[str, Any]) -> str | None:
         if payload["outcome"] not in RATING_OUTCOMES:
             return "payload.outcome must be one of " + "|".join(sorted(RATING_OUTCOMES))
         score = payload.get("score")
-        if payload["outcome"] == "rated" and not (_is_int(score) and 1 <= score <= 5):
+        if payload["outcome"] == "rated" and not (
+            isinstance(score, int) and _is_int(score) and 1 <= score <= 5
+        ):
             return "payload.score must be 1..5 when rated"
     return None
 
@@ -187,17 +189,20 @@ def prepare(e: DomainEvent) -> Row | DeadLetter:
     return (e.event_id, e.ts, e.type, e.call_id, e.agent_id, e.queue, text)
 
 
-# --- spool records: one event per record, the event's own JSON form ---------------------
+# --- spool records ------------------------------------------------------------------
+# An event record is its envelope as a JSON object, a newline, then the payload JSON text
+# exactly as it will be COPY'd (validated once, on the way in). JSON never contains a raw
+# newline, so the split is unambiguous. A dead-letter record is one JSON object.
 
 def encode_record(e: DomainEvent) -> bytes:
-    """Spool record body for an event: its JSON, or a dead-letter record if it has none."""
+    """Spool record body for an event (or for its dead letter when it is invalid)."""
     item = prepare(e)
     if isinstance(item, DeadLetter):
         return encode_dead(item)
     eid, ts, typ, call_id, agent_id, queue, text = item
     head = json.dumps({"event_id": eid, "ts": ts.isoformat(), "type": typ, "call_id": call_id,
                        "agent_id": agent_id, "queue": queue}, ensure_ascii=False)
-    return (head[:-1] + ',"payload":' + text + "}").encode("utf-8")
+    return (head + "\n" + text).encode("utf-8")
 
 
 def encode_dead(d: DeadLetter) -> bytes:
@@ -209,14 +214,17 @@ def encode_dead(d: DeadLetter) -> bytes:
 def decode_record(data: bytes) -> Row | DeadLetter:
     """Inverse of :func:`encode_record`; anything undecodable becomes a dead letter."""
     try:
-        obj = json.loads(data)
-        if isinstance(obj, dict) and isinstance(obj.get("dead_letter"), dict):
+        head, nl, payload = data.partition(b"\n")
+        obj = json.loads(head)
+        if not nl:
             d = obj["dead_letter"]
             return DeadLetter(str(d["dedupe_key"]), d.get("event_id"), d.get("type"),
                               str(d["reason"]), str(d["raw"]))
-        if not isinstance(obj, dict):
-            raise ValueError("not an object")
-        return prepare(DomainEvent.from_dict(obj))
+        ts = datetime.fromisoformat(obj["ts"])
+        if ts.tzinfo is None:
+            raise ValueError("naive ts")
+        return (str(obj["event_id"]), ts, str(obj["type"]), obj.get("call_id"),
+                obj.get("agent_id"), obj.get("queue"), payload.decode("utf-8"))
     except Exception as exc:  # a damaged record is kept as a dead letter, never dropped
         raw = _clean(data.decode("utf-8", "backslashreplace"))
         return dead_letter(f"undecodable spool record: {type(exc).__name__}", raw)

@@ -87,6 +87,13 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: tuple[str
     assert out == "" and err.startswith("ccd staffing: ")
 
 
+def test_bad_config_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    cfg = tmp_path / "ccd.toml"
+    cfg.write_text('timezone = "Nowhere/Atlantis"\n')
+    code, out, err = _run(capsys, "-c", str(cfg), "--queue", "sales")
+    assert code == 1 and out == "" and "timezone" in err
+
+
 def _rows() -> list[ForecastRow]:
     stats = [SlotStats(0, 18, 400, 400, 400 * 180.0), SlotStats(0, 19, 200, 200, 200 * 180.0),
              SlotStats(4, 33, 40, 40, 40 * 300.0)]

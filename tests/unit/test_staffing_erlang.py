@@ -37,10 +37,11 @@ def _exact_c(n: int, a: Fraction) -> Fraction:
 # -- Example 1 -------------------------------------------------------------------------
 # Call Centre Helper, "Erlang C Formula – Made Simple With an Easy Worked Example"
 # (https://www.callcentrehelper.com/erlang-c-formula-example-121281.htm): 100 calls in
-# 30 minutes, AHT 180 s, target 80 % answered in 20 s, max occupancy 85 %, shrinkage 30 %.
-# Traffic A = 10 Erlangs; the walk-through starts at N = 11: Pw = 68.21 %,
-# SL = 1 - 0.6821·e^(-20/180) = 39.0 %, ASA = 122.8 s, occupancy 90.9 %; 14 agents are
-# the first to reach 80 % (88.8 %; 13 give 79.6 %), 14 / (1 - 0.3) = 20 to schedule.
+# 30 minutes, AHT 180 s, target 80 % answered in 20 s, max occupancy 85 %, shrinkage 30 %;
+# traffic A = 10 Erlangs and the walk-through starts at N = A + 1 = 11 agents. Its figures
+# (Pw = 68.21 % at 11 agents, SL = 1 - 0.6821·e^(-20/180) = 39 %, 14 agents needed,
+# 14 / (1 - 0.3) = 20 to schedule) were recomputed exactly here: at 11 agents Pw = 0.682118,
+# SL = 0.389614, ASA = 122.78 s, occupancy 90.9 %; 13 agents give 79.56 %, 14 give 88.84 %.
 
 
 def test_callcentrehelper_traffic_and_first_step() -> None:
@@ -96,10 +97,11 @@ def test_mitan_example() -> None:
 
 
 @pytest.mark.parametrize(("aht", "published_asa"), [(240, 2.243505841), (300, 30.4312286)])
-def test_abstractmicro_erlcwait4(aht: float, published_asa: float) -> None:
+def test_abstractmicro_erlcwait4(aht: int, published_asa: float) -> None:
     a = traffic_erlangs(100, 1800, aht)
     assert asa(20, a, aht) == pytest.approx(published_asa, rel=1e-7)
-    exact = _exact_c(20, Fraction(100 * aht, 1800)) * aht / (20 - Fraction(100 * aht, 1800))
+    fa = Fraction(100 * aht, 1800)
+    exact = _exact_c(20, fa) * aht / (20 - fa)
     assert asa(20, a, aht) == pytest.approx(float(exact), rel=1e-12)
 
 

@@ -1,6 +1,28 @@
 -- Tables derived from the event log by the projection functions (003). Column names of
 -- call_records and agent_state_intervals are a contract (the staffing forecast reads them).
 
+-- Typed payload accessors that yield NULL instead of failing the batch on a wrong type.
+CREATE OR REPLACE FUNCTION ccd_num(p jsonb, k text) RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN jsonb_typeof(p -> k) = 'number' THEN (p ->> k)::double precision END
+$$;
+
+CREATE OR REPLACE FUNCTION ccd_int(p jsonb, k text) RETURNS int
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN jsonb_typeof(p -> k) = 'number' AND (p ->> k) ~ '^-?[0-9]{1,9}$'
+                THEN (p ->> k)::int END
+$$;
+
+CREATE OR REPLACE FUNCTION ccd_str(p jsonb, k text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN jsonb_typeof(p -> k) = 'string' THEN p ->> k END
+$$;
+
+CREATE OR REPLACE FUNCTION ccd_bool(p jsonb, k text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN jsonb_typeof(p -> k) = 'boolean' THEN (p ->> k)::boolean END
+$$;
+
 CREATE TABLE call_records (
     call_id         text PRIMARY KEY,
     queue           text,
@@ -13,6 +35,7 @@ CREATE TABLE call_records (
     wait_s          double precision,
     talk_s          double precision,
     wrapup_s        double precision,
+    wrapup_ended_at timestamptz,      -- end of the answering agent's wrap-up
     outcome         text,             -- answered|abandoned|overflow|timeout|NULL while in progress
     sticky_hit      boolean     NOT NULL DEFAULT false,
     rating          int,
@@ -29,20 +52,32 @@ CREATE INDEX call_records_enqueued_idx ON call_records (enqueued_at);
 CREATE INDEX call_records_repeat_idx ON call_records (caller, queue, enqueued_at)
     WHERE caller IS NOT NULL;
 
-CREATE TABLE agent_state_intervals (
+-- logged_in / paused come from agent events; on_call / wrap_up are read from call_records
+-- (the view below), so they are never stored twice.
+CREATE TABLE agent_presence_intervals (
     agent_id   text        NOT NULL,
-    state      text        NOT NULL,  -- logged_in|paused|on_call|wrap_up
+    state      text        NOT NULL,  -- logged_in|paused
     reason     text,
     started_at timestamptz NOT NULL,
-    ended_at   timestamptz,           -- NULL while open
-    call_id    text                   -- set for on_call and wrap_up
+    ended_at   timestamptz            -- NULL while open
 );
 
-CREATE INDEX agent_state_intervals_agent_idx
-    ON agent_state_intervals (agent_id, state, started_at);
-CREATE INDEX agent_state_intervals_call_idx ON agent_state_intervals (call_id)
-    WHERE call_id IS NOT NULL;
-CREATE INDEX agent_state_intervals_started_idx ON agent_state_intervals (started_at);
+CREATE INDEX agent_presence_intervals_agent_idx
+    ON agent_presence_intervals (agent_id, state, started_at);
+CREATE INDEX agent_presence_intervals_started_idx ON agent_presence_intervals (started_at);
+
+CREATE VIEW agent_state_intervals AS
+    SELECT agent_id, state, reason, started_at, ended_at, NULL::text AS call_id
+    FROM agent_presence_intervals
+    UNION ALL
+    SELECT agent_id, 'on_call', NULL, answered_at, ended_at, call_id
+    FROM call_records
+    WHERE agent_id IS NOT NULL AND answered_at IS NOT NULL
+    UNION ALL
+    SELECT agent_id, 'wrap_up', NULL, wrapup_ended_at - make_interval(secs => wrapup_s),
+           wrapup_ended_at, call_id
+    FROM call_records
+    WHERE agent_id IS NOT NULL AND wrapup_ended_at IS NOT NULL AND wrapup_s IS NOT NULL;
 
 CREATE TABLE supervision_sessions (
     session_id  text PRIMARY KEY,     -- event_id of the supervision.started / denied event
@@ -64,17 +99,12 @@ CREATE INDEX supervision_sessions_started_idx ON supervision_sessions (started_a
 CREATE INDEX supervision_sessions_call_idx ON supervision_sessions (call_id);
 CREATE INDEX supervision_sessions_agent_idx ON supervision_sessions (agent_id);
 
-CREATE TABLE ratings (
-    event_id text PRIMARY KEY,
-    call_id  text        NOT NULL,
-    queue    text,
-    agent_id text,
-    caller   text,
-    outcome  text,                    -- rated|no_response|abandoned|not_offered
-    score    int,
-    attempts int,
-    ts       timestamptz NOT NULL
-);
-
-CREATE INDEX ratings_ts_idx ON ratings (ts);
-CREATE INDEX ratings_call_idx ON ratings (call_id);
+-- One row per rating.result event; agent and queue fall back to the rated call's.
+CREATE VIEW ratings AS
+    SELECT e.event_id, e.call_id, coalesce(e.queue, c.queue) AS queue,
+           coalesce(e.agent_id, c.agent_id) AS agent_id,
+           coalesce(ccd_str(e.payload, 'caller'), c.caller) AS caller,
+           ccd_str(e.payload, 'outcome') AS outcome, ccd_int(e.payload, 'score') AS score,
+           ccd_int(e.payload, 'attempts') AS attempts, e.ts
+    FROM events e LEFT JOIN call_records c ON c.call_id = e.call_id
+    WHERE e.type = 'rating.result';

@@ -2,36 +2,14 @@
 -- events of the affected keys, so it is idempotent and independent of arrival order
 -- (events of one call may arrive in different batches, or out of order after a spool drain).
 
--- Typed payload accessors that yield NULL instead of failing the batch on a wrong type.
-CREATE OR REPLACE FUNCTION ccd_num(p jsonb, k text) RETURNS double precision
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN jsonb_typeof(p -> k) = 'number' THEN (p ->> k)::double precision END
-$$;
-
-CREATE OR REPLACE FUNCTION ccd_int(p jsonb, k text) RETURNS int
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN jsonb_typeof(p -> k) = 'number' AND (p ->> k) ~ '^-?[0-9]{1,9}$'
-                THEN (p ->> k)::int END
-$$;
-
-CREATE OR REPLACE FUNCTION ccd_str(p jsonb, k text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN jsonb_typeof(p -> k) = 'string' THEN p ->> k END
-$$;
-
-CREATE OR REPLACE FUNCTION ccd_bool(p jsonb, k text) RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN jsonb_typeof(p -> k) = 'boolean' THEN (p ->> k)::boolean END
-$$;
-
--- call_records, plus the on_call / wrap_up intervals and the ratings of those calls.
+-- call_records (and with them the on_call / wrap_up intervals and the ratings views).
 CREATE OR REPLACE FUNCTION ccd_project_calls(p_ids text[]) RETURNS void
 LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO call_records AS r (
         call_id, queue, caller, agent_id, enqueued_at, offered_count, answered_at, ended_at,
-        wait_s, talk_s, wrapup_s, outcome, sticky_hit, rating, rating_outcome, ended_by,
-        overflow_target)
+        wait_s, talk_s, wrapup_s, wrapup_ended_at, outcome, sticky_hit, rating, rating_outcome,
+        ended_by, overflow_target)
     SELECT o.call_id, o.queue, o.caller, o.agent_id, o.enqueued_at, o.offered_count,
            o.answered_at,
            coalesce(o.ended_ts, CASE o.outcome WHEN 'abandoned' THEN o.abandoned_ts
@@ -47,7 +25,7 @@ BEGIN
                WHEN 'timeout' THEN coalesce(o.overflow_wait,
                    extract(epoch FROM o.overflow_ts - o.enqueued_at)::double precision)
            END,
-           o.talk_s, o.wrapup_s, o.outcome, o.sticky_hit, o.rating,
+           o.talk_s, o.wrapup_s, o.wrapup_ended_at, o.outcome, o.sticky_hit, o.rating,
            CASE WHEN o.rating IS NOT NULL THEN 'rated' ELSE o.last_rating_outcome END,
            o.ended_by, o.overflow_target
     FROM (
@@ -91,6 +69,7 @@ BEGIN
                     FILTER (WHERE e.type = 'call.ended'))[1] AS ended_by,
                 (array_agg(ccd_num(e.payload, 'wrapup_s') ORDER BY e.ts, e.event_id)
                     FILTER (WHERE e.type = 'agent.wrapup_ended'))[1] AS wrapup_s,
+                min(e.ts) FILTER (WHERE e.type = 'agent.wrapup_ended') AS wrapup_ended_at,
                 (array_agg(ccd_int(e.payload, 'score') ORDER BY e.ts DESC, e.event_id DESC)
                     FILTER (WHERE e.type = 'rating.result'
                             AND ccd_str(e.payload, 'outcome') = 'rated'))[1] AS rating,
@@ -111,34 +90,12 @@ BEGIN
         enqueued_at = EXCLUDED.enqueued_at, offered_count = EXCLUDED.offered_count,
         answered_at = EXCLUDED.answered_at, ended_at = EXCLUDED.ended_at,
         wait_s = EXCLUDED.wait_s, talk_s = EXCLUDED.talk_s, wrapup_s = EXCLUDED.wrapup_s,
+        wrapup_ended_at = EXCLUDED.wrapup_ended_at,
         outcome = EXCLUDED.outcome, sticky_hit = EXCLUDED.sticky_hit, rating = EXCLUDED.rating,
         rating_outcome = EXCLUDED.rating_outcome, ended_by = EXCLUDED.ended_by,
         overflow_target = EXCLUDED.overflow_target
     WHERE (r.*) IS DISTINCT FROM (EXCLUDED.*);
 
-    DELETE FROM agent_state_intervals WHERE call_id = ANY (p_ids);
-    INSERT INTO agent_state_intervals (agent_id, state, reason, started_at, ended_at, call_id)
-    SELECT c.agent_id, 'on_call', NULL, c.answered_at, c.ended_at, c.call_id
-    FROM call_records c
-    WHERE c.call_id = ANY (p_ids) AND c.agent_id IS NOT NULL AND c.answered_at IS NOT NULL
-    UNION ALL
-    SELECT e.agent_id, 'wrap_up', NULL,
-           e.ts - make_interval(secs => ccd_num(e.payload, 'wrapup_s')), e.ts, e.call_id
-    FROM events e
-    WHERE e.call_id = ANY (p_ids) AND e.type = 'agent.wrapup_ended'
-      AND e.agent_id IS NOT NULL AND ccd_num(e.payload, 'wrapup_s') IS NOT NULL;
-
-    INSERT INTO ratings AS t (event_id, call_id, queue, agent_id, caller, outcome, score,
-                              attempts, ts)
-    SELECT e.event_id, e.call_id, coalesce(e.queue, c.queue), coalesce(e.agent_id, c.agent_id),
-           coalesce(ccd_str(e.payload, 'caller'), c.caller), ccd_str(e.payload, 'outcome'),
-           ccd_int(e.payload, 'score'), ccd_int(e.payload, 'attempts'), e.ts
-    FROM events e LEFT JOIN call_records c ON c.call_id = e.call_id
-    WHERE e.call_id = ANY (p_ids) AND e.type = 'rating.result'
-    ON CONFLICT (event_id) DO UPDATE SET
-        queue = EXCLUDED.queue, agent_id = EXCLUDED.agent_id, caller = EXCLUDED.caller
-    WHERE (t.queue, t.agent_id, t.caller)
-          IS DISTINCT FROM (EXCLUDED.queue, EXCLUDED.agent_id, EXCLUDED.caller);
 END
 $fn$;
 
@@ -163,11 +120,11 @@ BEGIN
         WHERE e.agent_id = a AND e.ts < t0
           AND e.type IN ('agent.login', 'agent.logout', 'agent.paused', 'agent.unpaused');
 
-        DELETE FROM agent_state_intervals
+        DELETE FROM agent_presence_intervals
         WHERE agent_id = a AND ((state = 'logged_in' AND started_at >= anchor_l)
                              OR (state = 'paused' AND started_at >= anchor_p));
 
-        INSERT INTO agent_state_intervals (agent_id, state, reason, started_at, ended_at)
+        INSERT INTO agent_presence_intervals (agent_id, state, reason, started_at, ended_at)
         SELECT a, 'logged_in', NULL, s.ts, s.next_ts
         FROM (SELECT e.type, e.ts, lead(e.ts) OVER (ORDER BY e.ts, e.event_id) AS next_ts
               FROM events e

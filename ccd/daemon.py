@@ -1,0 +1,211 @@
+"""Wiring of the running daemon: connections, the core loop, the executor, the store
+writer, metrics and the HTTP API; start-up, task supervision and graceful shutdown.
+
+Every long-running task is owned here: a task that dies is logged and ends the daemon's
+run with an error (the service manager restarts the process), never silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from pathlib import Path
+
+import structlog
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from ccd import events as ev
+from ccd.ami import events as ami_events
+from ccd.ami.client import AmiClient
+from ccd.api.app import Api
+from ccd.ari.client import AriClient
+from ccd.ari.stream import AriEventStream
+from ccd.config import CcdConfig
+from ccd.core_loop import CoreLoop
+from ccd.dispatch import Dispatcher
+from ccd.health import ConnectionHealth
+from ccd.metrics import Metrics
+from ccd.queues.acd_service import AcdService
+from ccd.queues.ari_port import ClientAriPort
+from ccd.queues.engine import AcdEngine
+from ccd.queues.executor import AcdExecutor
+from ccd.queues.from_config import agent_specs, queue_specs, survey_settings
+from ccd.queues.inputs import AgentDeviceChanged, Input
+from ccd.queues.legs import VAR_AGENT
+from ccd.queues.snapshot import EngineSnapshot
+from ccd.queues.sticky import StickyResolver
+from ccd.queues.sticky_db import StickyDb
+from ccd.rating_ivr.runner import SurveyRunner
+from ccd.store.migrate import migrate
+from ccd.store.writer import EventWriter
+
+log = structlog.get_logger("ccd.daemon")
+
+IN_USE_STATES = {"INUSE", "BUSY", "RINGINUSE", "ONHOLD"}
+SHUTDOWN_BUDGET_S = 4.0
+
+
+class Daemon:
+    def __init__(self, cfg: CcdConfig) -> None:
+        self.cfg = cfg
+        self.registry = CollectorRegistry()
+        self.dispatcher = Dispatcher(structlog.get_logger("ccd.dispatch"))
+        self.health = ConnectionHealth(("ami", "ari"))
+        ari_pw = cfg.ari.resolved_password()
+        self.rest = AriClient(cfg.ari.url, cfg.ari.username, ari_pw.get_secret_value() if ari_pw else "",
+                              cfg.ari.app, log=structlog.get_logger("ccd.ari"), timeout=cfg.ari.request_timeout)
+        self.stream = AriEventStream(self.rest, dispatcher=self.dispatcher, log=structlog.get_logger("ccd.ari"),
+                                     on_state=self.health.update, resync_variables=(VAR_AGENT,),
+                                     bridge_prefix="ccd-")
+        secret = cfg.ami.resolved_secret()
+        self.ami = AmiClient(cfg.ami.host, cfg.ami.port, cfg.ami.username,
+                             secret.get_secret_value() if secret else "", dispatcher=self.dispatcher,
+                             log=structlog.get_logger("ccd.ami"), on_state=self.health.update,
+                             action_timeout=cfg.ami.action_timeout, ping_interval=cfg.ami.ping_interval)
+        dsn = cfg.database.resolved_dsn()
+        self.dsn = dsn
+        cfg.database.spool_dir.mkdir(parents=True, exist_ok=True)
+        self.writer = EventWriter(dsn, Path(cfg.database.spool_dir) / "events.spool",
+                                  batch_max=cfg.database.batch_max, flush_interval=cfg.database.flush_interval,
+                                  spool_max_bytes=cfg.database.spool_max_mb * 1024 * 1024)
+        self.engine = AcdEngine(agent_specs(cfg), queue_specs(cfg))
+        self.port = ClientAriPort(self.rest)
+        self.sticky_db = StickyDb(dsn)
+        self.sticky = StickyResolver(self.sticky_db.lookup,
+                                     {q.name: q.sticky_ttl_days * 86400 for q in cfg.queues if q.sticky})
+        self.executor = AcdExecutor(self.port, self.submit, {q.name: q.moh_class for q in cfg.queues})
+        self.metrics = Metrics(
+            {q.name: (q.service_level_seconds, q.short_abandon_seconds) for q in cfg.queues},
+            {q.name: [a.id for a in cfg.queue_members(q)] for q in cfg.queues},
+            self._snapshot_or_none, self._health_gauges, self.registry,
+        )
+        self.core = CoreLoop(self.engine, self.executor.perform, [], on_decision=self.metrics.decision.observe)
+        self.surveys = SurveyRunner(self.port, survey_settings(cfg), self.core_record)
+        self.acd = AcdService(cfg, self.port, self.executor, self.surveys, self.sticky, self.submit)
+        self.core.sinks.extend([self.writer.submit, self.metrics.observe, self._learn, self.acd.persist_agent_state])
+        self.acd.subscribe(self.dispatcher)
+        self.dispatcher.subscribe(ami_events.FullyBooted, lambda e: self.stream.wake())
+        self.dispatcher.subscribe(ami_events.DeviceStateChange, self._device_state)
+        self.agents_by_device = {a.endpoint: a.id for a in cfg.agents}
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- backend for the API --------------------------------------------------------------
+    def submit(self, inp: Input) -> None:
+        self.core.submit(inp)
+
+    def snapshot(self) -> EngineSnapshot:
+        return self.core.snapshot()
+
+    def _snapshot_or_none(self) -> EngineSnapshot | None:
+        return self.core.snapshot()
+
+    def readiness(self) -> dict[str, bool]:
+        return {"ami": self.health.is_up("ami"), "ari": self.health.is_up("ari"),
+                "database": self.writer.connected}
+
+    def _health_gauges(self) -> dict[str, float]:
+        links = self.health.links
+        return {
+            "ami_connected": float(self.health.is_up("ami")),
+            "ari_connected": float(self.health.is_up("ari")),
+            "database_connected": float(self.writer.connected),
+            "ami_reconnects_total": float(links["ami"].reconnects),
+            "ari_reconnects_total": float(links["ari"].reconnects),
+            "store_backlog_events": float(self.writer.backlog),
+            "store_spool_bytes": float(self.writer.spool_bytes),
+            "dispatch_backlog_batches": float(self.dispatcher.backlog),
+        }
+
+    # -- sinks and small consumers ---------------------------------------------------------
+    def core_record(self, event: ev.DomainEvent) -> None:
+        """Events made outside the engine (survey results) go to the same sinks."""
+        for sink in self.core.sinks:
+            sink(event)
+
+    def _learn(self, event: ev.DomainEvent) -> None:
+        if event.type == ev.CALL_ANSWERED and event.agent_id and event.queue:
+            caller = self.executor.calls.get(event.call_id or "")
+            number = caller.caller_number if caller else None
+            self.sticky.learn(number, event.queue, event.agent_id, event.ts.timestamp())
+        elif event.type == ev.RATING_RESULT and event.payload.get("outcome") == "rated":
+            self.sticky.learn_rating(event.payload.get("caller"), event.queue or "", event.agent_id or "",
+                                     int(event.payload.get("score") or 0))
+
+    def _device_state(self, e: ami_events.DeviceStateChange) -> None:
+        agent_id = self.agents_by_device.get(e.device)
+        if agent_id is not None:
+            self.submit(AgentDeviceChanged(agent_id, e.state in IN_USE_STATES))
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        try:
+            applied = await asyncio.wait_for(migrate(self.dsn), 30)
+            if applied:
+                log.info("database migrated", applied=applied)
+        except Exception as exc:
+            # The writer spools until the database is back; routing does not need it.
+            log.warning("database not migrated at start-up; events will spool", error=repr(exc))
+        await self.writer.start()
+        loop = asyncio.get_running_loop()
+        for name, coro in (("dispatch", self.dispatcher.run()), ("core", self.core.run()),
+                           ("surveys", self.surveys.run_timers())):
+            self._tasks.append(loop.create_task(coro, name=f"ccd-{name}"))
+        await self.ami.start()
+        await self.stream.start()
+        host, port = self.cfg.http.listen.rsplit(":", 1)
+        self._runner = web.AppRunner(Api(self).build(), access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host or "0.0.0.0", int(port)).start()
+        log.info("ccd started", http=self.cfg.http.listen, ari=self.cfg.ari.url,
+                 ami=f"{self.cfg.ami.host}:{self.cfg.ami.port}", queues=len(self.cfg.queues))
+
+    async def wait_failed(self) -> BaseException | None:
+        """Return when an owned task dies (its error), never when all is well."""
+        done, _ = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+        task = next(iter(done))
+        return task.exception() if not task.cancelled() else None
+
+    async def stop(self) -> None:
+        started = time.monotonic()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.stream.close()
+        await self.ami.close()
+        await self.acd.serial.drain(1.0)
+        await self.executor.serial.drain(1.0)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.executor.serial.close()
+        await self.acd.serial.close()
+        await self.surveys.close()
+        budget = max(0.5, SHUTDOWN_BUDGET_S - (time.monotonic() - started))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.writer.stop(), budget)
+        await self.sticky_db.close()
+        await self.rest.close()
+        log.info("ccd stopped", seconds=round(time.monotonic() - started, 3))
+
+
+async def run_daemon(cfg: CcdConfig) -> int:
+    daemon = Daemon(cfg)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await daemon.start()
+    stopper = loop.create_task(stop.wait())
+    failed = loop.create_task(daemon.wait_failed())
+    await asyncio.wait({stopper, failed}, return_when=asyncio.FIRST_COMPLETED)
+    code = 0
+    if failed.done():
+        log.error("a ccd task died; stopping", error=repr(failed.result()))
+        code = 1
+    stopper.cancel()
+    failed.cancel()
+    await daemon.stop()
+    return code

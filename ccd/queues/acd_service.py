@@ -1,0 +1,252 @@
+"""Glue between the ARI event stream and the ACD: callers entering Stasis, agent legs
+answering or hanging up, feature codes, and the resync that rebuilds everything from
+Asterisk after a (re)connect. Decisions stay in the engine; this module observes and feeds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import structlog
+
+from ccd import events as ev
+from ccd.ari import events as ari
+from ccd.ari.models import Channel
+from ccd.config import CcdConfig, normalise_number
+from ccd.dispatch import Dispatcher
+from ccd.queues import agent_persist
+from ccd.queues.executor import AcdExecutor
+from ccd.queues.inputs import (
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentUnpaused,
+    CallAbandoned,
+    CallArrived,
+    CallRestoredConnected,
+    Input,
+)
+from ccd.queues.legs import CALL_BRIDGE_PREFIX, VAR_AGENT, AgentLeg, CallLegs, call_bridge_id, parse_app_args
+from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
+from ccd.queues.sticky import StickyResolver
+from ccd.rating_ivr.runner import SurveyRunner
+from ccd.serial import KeyedSerial
+
+log = structlog.get_logger("ccd.acd")
+
+FEATURES = {"login", "logout", "pause", "unpause"}
+
+
+class AcdService:
+    def __init__(
+        self,
+        cfg: CcdConfig,
+        ari: AriPort,
+        executor: AcdExecutor,
+        surveys: SurveyRunner,
+        sticky: StickyResolver,
+        submit: Callable[[Input], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.cfg = cfg
+        self.ari = ari
+        self.executor = executor
+        self.surveys = surveys
+        self.sticky = sticky
+        self.submit = submit
+        self.clock = clock
+        self.app = cfg.ari.app
+        self.queues = {q.name: q for q in cfg.queues}
+        self.agents_by_endpoint = {a.endpoint: a.id for a in cfg.agents}
+        self.agent_ids = {a.id for a in cfg.agents}
+        self.serial = KeyedSerial()
+        self.restored_agents = False
+        executor.after_agent_hangup = self._after_agent_hangup
+
+    def subscribe(self, dispatcher: Dispatcher) -> None:
+        dispatcher.subscribe(ari.StasisStart, self.on_stasis_start)
+        dispatcher.subscribe(ari.ChannelStateChange, self.on_state_change)
+        dispatcher.subscribe(ari.ChannelDestroyed, self.on_destroyed)
+        dispatcher.subscribe(ari.StasisEnd, self.on_stasis_end)
+        dispatcher.subscribe(ari.ChannelLeftBridge, self.on_left_bridge)
+        dispatcher.subscribe(ari.ChannelDtmfReceived, self.on_dtmf)
+        dispatcher.subscribe(ari.PlaybackFinished, self.on_playback_finished)
+        dispatcher.subscribe(ari.Resync, self.on_resync)
+
+    # -- events ---------------------------------------------------------------------------
+    def on_stasis_start(self, e: ari.StasisStart) -> None:
+        kind = e.args[0] if e.args else ""
+        if kind == "queue":
+            self._caller_entered(e)
+        elif kind == "agent":
+            self.executor.leg_started(e.channel.id)
+        elif kind == "feature":
+            self.serial.submit(e.channel.id, lambda: self._feature(e), "feature")
+
+    def on_state_change(self, e: ari.ChannelStateChange) -> None:
+        if e.channel.state == "Up":
+            self.executor.channel_answered(e.channel.id)
+
+    def on_destroyed(self, e: ari.ChannelDestroyed) -> None:
+        self.surveys.hung_up(e.channel.id)
+        self.executor.channel_gone(e.channel.id, e.cause or 0)
+
+    def on_stasis_end(self, e: ari.StasisEnd) -> None:
+        # A caller leaving Stasis has hung up (or was sent on by an overflow we performed,
+        # which already removed the call); agent legs are handled on ari.ChannelDestroyed.
+        if e.channel.id in self.executor.calls:
+            self.surveys.hung_up(e.channel.id)
+            self.executor.channel_gone(e.channel.id, 16)
+
+    def on_left_bridge(self, e: ari.ChannelLeftBridge) -> None:
+        if e.bridge.id.startswith(CALL_BRIDGE_PREFIX):
+            self.surveys.left_bridge(e.channel.id)
+
+    def on_dtmf(self, e: ari.ChannelDtmfReceived) -> None:
+        self.surveys.dtmf(e.channel.id, e.digit)
+
+    def on_playback_finished(self, e: ari.PlaybackFinished) -> None:
+        self.surveys.playback_finished(e.playback.id)
+
+    # -- callers --------------------------------------------------------------------------
+    def _caller_entered(self, e: ari.StasisStart) -> None:
+        args = [*e.args, "", "", ""]
+        queue = args[1]
+        chan = e.channel
+        if queue not in self.queues:
+            log.error("call for unknown queue: sending it to the native Queue() fallback", queue=queue)
+            self.serial.submit(chan.id, lambda: self._fallback(chan.id, queue), "fallback")
+            return
+        priority = int(args[2]) if args[2].lstrip("-").isdigit() else 0
+        caller = normalise_number(chan.caller.number, self.cfg)
+        call = self.executor.caller_entered(chan.id, queue, caller)
+
+        async def enter() -> None:
+            try:
+                await self.executor.park_caller(call)
+            except ChannelGone:
+                pass
+            hit = await self.sticky.resolve(caller, queue, self.clock())
+            self.submit(CallArrived(
+                chan.id, queue, caller, priority,
+                sticky_agent=hit.agent_id if hit else None,
+                sticky_rating=hit.rating if hit else None,
+            ))
+            if call.ended:  # hung up during the lookup: record it as the abandon it was
+                self.submit(CallAbandoned(chan.id))
+
+        self.serial.submit(chan.id, enter, "enter")
+
+    async def _fallback(self, channel_id: str, queue: str) -> None:
+        try:
+            await self.ari.continue_in_dialplan(channel_id, "ccd-queue-fallback", queue, 1)
+        except (ChannelGone, AsteriskFailed):
+            pass
+
+    # -- the survey hook ------------------------------------------------------------------
+    def _after_agent_hangup(self, call: CallLegs, ended_by: str) -> bool:
+        return self.surveys.offer(call.call_id, call.connected_agent, call.queue, call.caller_number)
+
+    # -- feature codes --------------------------------------------------------------------
+    def agent_for_channel(self, channel_name: str, explicit: str) -> str | None:
+        if explicit:
+            return explicit if explicit in self.agent_ids else None
+        endpoint = channel_name.rsplit("-", 1)[0]
+        return self.agents_by_endpoint.get(endpoint)
+
+    async def _feature(self, e: ari.StasisStart) -> None:
+        args = [*e.args, "", "", ""]
+        feature, explicit, reason = args[1], args[2], args[3]
+        agent_id = self.agent_for_channel(e.channel.name, explicit)
+        ok = feature in FEATURES and agent_id is not None
+        if ok and agent_id is not None:
+            inputs: dict[str, Input] = {
+                "login": AgentLoggedIn(agent_id), "logout": AgentLoggedOut(agent_id),
+                "pause": AgentPaused(agent_id, reason or "break"), "unpause": AgentUnpaused(agent_id),
+            }
+            inp = inputs[feature]
+            self.submit(inp)
+        else:
+            log.warning("feature code refused", feature=feature, channel=e.channel.name)
+        try:
+            await self.ari.set_variable(e.channel.id, "CCD_RESULT", "ok" if ok else "denied")
+            await self.ari.continue_in_dialplan(e.channel.id, "ccd-agent", "result", 1)
+        except (ChannelGone, AsteriskFailed):
+            pass
+
+    # -- agent state persistence ----------------------------------------------------------
+    def persist_agent_state(self, event: ev.DomainEvent) -> None:
+        value = agent_persist.stored_value(event)
+        if value is None or event.agent_id is None:
+            return
+        key = agent_persist.db_key(event.agent_id)
+        self.serial.submit(f"agent:{event.agent_id}", lambda: self.ari.set_global(key, value), "persist")
+
+    # -- resync ---------------------------------------------------------------------------
+    async def on_resync(self, e: ari.Resync) -> None:
+        """Rebuild from Asterisk's truth: callers waiting (original order and wait), calls
+        already bridged, ringing legs to retry, calls that ended while we were away."""
+        if not self.restored_agents:
+            for inp in await agent_persist.load_all(self.ari, sorted(self.agent_ids)):
+                self.submit(inp)
+            self.restored_agents = True
+        await self.executor.ensure_holding_bridges()
+        present = {c.id: c for c in e.channels}
+        for call_id in [c for c in self.executor.calls if c not in present]:
+            self.executor.channel_gone(call_id, 16)
+        members = {b.id: set(b.channels) for b in e.bridges}
+        callers = []
+        for chan in e.channels:
+            args = parse_app_args(chan.dialplan.app_data, self.app) or []
+            if args[:1] == ["queue"] and chan.id not in self.executor.calls and len(args) > 1:
+                callers.append((float(args[3]) if len(args) > 3 and args[3].isdigit() else self.clock(), chan, args))
+        for enqueued_at, chan, args in sorted(callers, key=lambda t: t[0]):
+            await self._restore_caller(chan, args, enqueued_at, present, members)
+        for chan in e.channels:  # ringing legs of calls we lost track of: hang up, re-offer
+            args = parse_app_args(chan.dialplan.app_data, self.app) or []
+            if args[:1] == ["agent"] and chan.id not in self.executor.leg_owner:
+                await self._hangup(chan.id)
+        for bridge_id, chans in members.items():
+            if bridge_id.startswith(CALL_BRIDGE_PREFIX) and not chans & set(self.executor.calls):
+                try:
+                    await self.ari.delete_bridge(bridge_id)
+                except (ChannelGone, AsteriskFailed):
+                    pass
+
+    async def _restore_caller(self, chan: Channel, args: list[str], enqueued_at: float,
+                              present: dict[str, Channel], members: dict[str, set[str]]) -> None:
+        queue = args[1]
+        if queue not in self.queues:
+            return
+        caller = normalise_number(chan.caller.number, self.cfg)
+        call = self.executor.caller_entered(chan.id, queue, caller)
+        bridge = call_bridge_id(chan.id)
+        agent_id = chan.channelvars.get(VAR_AGENT) or ""
+        legs = [present[c] for c in members.get(bridge, set()) if c in present and c != chan.id]
+        up_leg = next((leg for leg in legs if leg.state == "Up"), None)
+        if chan.id in members.get(bridge, set()) and up_leg is not None and agent_id in self.agent_ids:
+            call.bridge_id, call.connected_agent = bridge, agent_id
+            call.legs[up_leg.id] = AgentLeg(up_leg.id, agent_id, answered=True)
+            self.executor.leg_owner[up_leg.id] = chan.id
+            self.submit(CallRestoredConnected(chan.id, queue, agent_id, caller, self.clock()))
+            return
+        for leg in legs:
+            await self._hangup(leg.id)
+        if bridge in members:
+            call.bridge_id = bridge
+        try:
+            await self.executor.park_caller(call)
+        except ChannelGone:
+            return
+        priority = int(args[2]) if args[2].lstrip("-").isdigit() else 0
+        hit = await self.sticky.resolve(caller, queue, self.clock())
+        self.submit(CallArrived(chan.id, queue, caller, priority, enqueued_at=enqueued_at,
+                                sticky_agent=hit.agent_id if hit else None,
+                                sticky_rating=hit.rating if hit else None))
+
+    async def _hangup(self, channel_id: str) -> None:
+        try:
+            await self.ari.hangup(channel_id)
+        except (ChannelGone, AsteriskFailed):
+            pass

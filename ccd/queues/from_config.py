@@ -1,0 +1,49 @@
+"""Build the engine's specs and the survey settings from the validated config."""
+
+from __future__ import annotations
+
+from ccd.config import CcdConfig, normalise_number
+from ccd.queues.specs import AgentSpec, QueueSpec
+from ccd.rating_ivr.settings import SurveySettings
+
+
+def agent_specs(cfg: CcdConfig) -> list[AgentSpec]:
+    return [AgentSpec(a.id, a.name or a.id, a.endpoint, a.seniority, tuple(a.teams)) for a in cfg.agents]
+
+
+def queue_specs(cfg: CcdConfig) -> list[QueueSpec]:
+    out = []
+    for q in cfg.queues:
+        vips = frozenset(n for raw in q.vip_numbers if (n := normalise_number(raw, cfg)) is not None)
+        out.append(QueueSpec(
+            name=q.name,
+            members=tuple(a.id for a in cfg.queue_members(q)),
+            policy=q.policy,
+            tiers=tuple(tuple(t) for t in q.tiers) if q.tiers else None,
+            widen_after=q.widen_after,
+            tie_break=q.tie_break,
+            sticky=q.sticky,
+            sticky_wait=q.sticky_wait,
+            sticky_skip_below=q.sticky_skip_below,
+            ring_timeout=q.ring_timeout,
+            max_missed=q.max_missed,
+            wrapup=q.wrapup,
+            max_wait=q.max_wait,
+            overflow_target=q.overflow_target,
+            vip_numbers=vips,
+            vip_priority=q.vip_priority,
+        ))
+    return out
+
+
+def survey_settings(cfg: CcdConfig) -> dict[str, SurveySettings]:
+    """Settings for the queues that rate calls (absent: the queue runs no survey)."""
+    out = {}
+    for q in cfg.queues:
+        r = q.rating
+        if r.enabled:
+            out[q.name] = SurveySettings(
+                enabled=True, scale_max=r.scale, language=q.language, timeout_s=r.timeout,
+                retries=r.retries, announce_at_start=r.announce_at_start,
+            )
+    return out

@@ -1,0 +1,230 @@
+"""The ACD executor's bookkeeping, with a recording stand-in for the ARI port: which
+Asterisk operations an offer, an answer and each hang-up path produce, and which inputs go
+back to the engine. (Behaviour on a real Asterisk is covered by the integration tests.)"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from ccd.queues.commands import CancelOffer, Connect, Offer, Overflow
+from ccd.queues.executor import AcdExecutor
+from ccd.queues.inputs import CallAbandoned, CallEnded, Input, OfferAnswered, OfferFailed
+from ccd.queues.ports import BridgeInfo, ChannelGone, ChannelInfo
+
+
+class RecordingAri:
+    def __init__(self) -> None:
+        self.ops: list[tuple[str, ...]] = []
+        self.gone: set[str] = set()
+        self.executor: AcdExecutor | None = None
+
+    async def _op(self, *op: str) -> None:
+        self.ops.append(op)
+        if len(op) > 1 and op[1] in self.gone:
+            raise ChannelGone(op[1])
+
+    async def ensure_bridge(self, bridge_id: str, kind: str) -> None:
+        await self._op("bridge", bridge_id, kind)
+
+    async def start_bridge_moh(self, bridge_id: str, moh_class: str) -> None:
+        await self._op("moh", bridge_id, moh_class)
+
+    async def add_to_bridge(self, bridge_id: str, channel_id: str) -> None:
+        await self._op("add", channel_id, bridge_id)
+
+    async def remove_from_bridge(self, bridge_id: str, channel_id: str) -> None:
+        await self._op("remove", channel_id, bridge_id)
+
+    async def delete_bridge(self, bridge_id: str) -> None:
+        await self._op("delbridge", bridge_id)
+
+    async def create_channel(self, endpoint: str, channel_id: str, app_args: str) -> None:
+        await self._op("create", channel_id, endpoint, app_args)
+        assert self.executor is not None
+        self.executor.leg_started(channel_id)  # Asterisk's StasisStart for the new leg
+
+    async def dial(self, channel_id: str, caller_channel: str | None, timeout: int) -> None:
+        await self._op("dial", channel_id, str(timeout))
+
+    async def set_variable(self, channel_id: str, name: str, value: str) -> None:
+        await self._op("setvar", channel_id, name, value)
+
+    async def hangup(self, channel_id: str) -> None:
+        await self._op("hangup", channel_id)
+
+    async def continue_in_dialplan(self, channel_id: str, context: str, exten: str, priority: int) -> None:
+        await self._op("continue", channel_id, context, exten, str(priority))
+
+    async def play(self, channel_id: str, media: Sequence[str], playback_id: str) -> None:
+        await self._op("play", channel_id, *media)
+
+    async def stop_playback(self, playback_id: str) -> None:
+        await self._op("stopplay", playback_id)
+
+    async def get_global(self, name: str) -> str | None:
+        return None
+
+    async def set_global(self, name: str, value: str) -> None:
+        await self._op("setglobal", name, value)
+
+    async def list_channels(self) -> list[ChannelInfo]:
+        return []
+
+    async def list_bridges(self) -> list[BridgeInfo]:
+        return []
+
+
+def make() -> tuple[AcdExecutor, RecordingAri, list[Input]]:
+    ari = RecordingAri()
+    fed: list[Input] = []
+    ex = AcdExecutor(ari, fed.append, {"support": "default"})
+    ari.executor = ex
+    return ex, ari, fed
+
+
+def offer(call: str = "c1", agent: str = "1001", attempt: int = 1) -> Offer:
+    return Offer(call, agent, f"PJSIP/{agent}", 15, "+4930123", "support", attempt)
+
+
+async def settle(ex: AcdExecutor) -> None:
+    await ex.serial.drain(1.0)
+
+
+async def test_offer_creates_bridge_then_leg_then_dials() -> None:
+    ex, ari, fed = make()
+    ex.caller_entered("c1", "support", "+4930123")
+    ex.perform(offer())
+    await settle(ex)
+    assert ari.ops == [
+        ("bridge", "ccd-call-c1", "mixing"),
+        ("create", "ccd-ag-c1-1", "PJSIP/1001", "agent,c1,1001"),
+        ("add", "ccd-ag-c1-1", "ccd-call-c1"),
+        ("setvar", "ccd-ag-c1-1", "CALLERID(num)", "+4930123"),
+        ("dial", "ccd-ag-c1-1", "15"),
+    ]
+    assert fed == []
+
+
+async def test_answer_feeds_engine_and_connect_moves_caller() -> None:
+    ex, ari, fed = make()
+    ex.caller_entered("c1", "support", None)
+    ex.perform(offer())
+    await settle(ex)
+    ex.channel_answered("ccd-ag-c1-1")
+    ex.channel_answered("ccd-ag-c1-1")  # a repeated state change is reported once
+    assert fed == [OfferAnswered("c1", "1001")]
+    ari.ops.clear()
+    ex.perform(Connect("c1", "1001"))
+    await settle(ex)
+    assert ari.ops == [("add", "c1", "ccd-call-c1"), ("setvar", "c1", "CCD_AGENT_ID", "1001")]
+
+
+async def test_unanswered_leg_reports_reason_from_cause() -> None:
+    for cause, reason in ((19, "no_answer"), (17, "busy"), (34, "failed")):
+        ex, _, fed = make()
+        ex.caller_entered("c1", "support", None)
+        ex.perform(offer())
+        await settle(ex)
+        ex.channel_gone("ccd-ag-c1-1", cause)
+        assert fed == [OfferFailed("c1", "1001", reason)]
+
+
+async def test_cancelled_leg_is_not_reported_as_missed() -> None:
+    ex, ari, fed = make()
+    ex.caller_entered("c1", "support", None)
+    ex.perform(offer())
+    ex.perform(CancelOffer("c1", "1001"))
+    await settle(ex)
+    assert ("hangup", "ccd-ag-c1-1") in ari.ops
+    ex.channel_gone("ccd-ag-c1-1", 16)
+    assert fed == []
+
+
+async def test_caller_hangup_while_waiting_is_abandon_and_cleans_up() -> None:
+    ex, ari, fed = make()
+    ex.caller_entered("c1", "support", None)
+    ex.perform(offer())
+    await settle(ex)
+    ex.channel_gone("c1", 16)
+    ex.channel_gone("c1", 16)  # StasisEnd and ChannelDestroyed both arrive
+    await settle(ex)
+    assert fed == [CallAbandoned("c1")]
+    assert ("hangup", "ccd-ag-c1-1") in ari.ops and ("delbridge", "ccd-call-c1") in ari.ops
+    ex.channel_gone("ccd-ag-c1-1", 16)
+    assert fed == [CallAbandoned("c1")]
+    assert ex.calls == {} and ex.leg_owner == {}
+
+
+async def test_agent_hangup_ends_call_and_hangs_up_caller_without_survey() -> None:
+    ex, ari, fed = make()
+    ex.caller_entered("c1", "support", None)
+    ex.perform(offer())
+    await settle(ex)
+    ex.channel_answered("ccd-ag-c1-1")
+    ex.perform(Connect("c1", "1001"))
+    await settle(ex)
+    ex.channel_gone("ccd-ag-c1-1", 16)
+    await settle(ex)
+    assert fed[-1] == CallEnded("c1", "agent")
+    assert ("hangup", "c1") in ari.ops and ("delbridge", "ccd-call-c1") in ari.ops
+
+
+async def test_agent_hangup_keeps_caller_when_survey_takes_over() -> None:
+    ex, ari, fed = make()
+    ex.after_agent_hangup = lambda call, by: True
+    ex.caller_entered("c1", "support", None)
+    ex.perform(offer())
+    await settle(ex)
+    ex.channel_answered("ccd-ag-c1-1")
+    ex.perform(Connect("c1", "1001"))
+    await settle(ex)
+    ex.channel_gone("ccd-ag-c1-1", 16)
+    await settle(ex)
+    assert ("hangup", "c1") not in ari.ops
+    assert "c1" in ex.calls and ex.calls["c1"].in_survey
+    ex.channel_gone("c1", 16)  # the caller leaves the survey: no second CallEnded
+    assert fed.count(CallEnded("c1", "agent")) == 1 and len(fed) == 2
+
+
+async def test_offer_on_vanished_caller_fails_and_leaves_nothing() -> None:
+    ex, ari, fed = make()
+    ari.gone.add("ccd-ag-c1-1")
+    ex.caller_entered("c1", "support", None)
+    ex.perform(offer())
+    await settle(ex)
+    assert fed == [OfferFailed("c1", "1001", "failed")]
+    assert ex.leg_owner == {}
+
+
+async def test_overflow_continues_in_dialplan() -> None:
+    ex, ari, _ = make()
+    ex.caller_entered("c1", "support", None)
+    ex.perform(Overflow("c1", "support", "voicemail,support,1", "max_wait"))
+    await settle(ex)
+    assert ari.ops[-1] == ("continue", "c1", "voicemail", "support", "1")
+    assert "c1" not in ex.calls
+
+
+async def test_commands_of_different_calls_do_not_wait_for_each_other() -> None:
+    ex, ari, _ = make()
+    gate = asyncio.Event()
+    real_dial = ari.dial
+
+    async def slow_dial(channel_id: str, caller_channel: str | None, timeout: int) -> None:
+        if channel_id.startswith("ccd-ag-c1"):
+            await gate.wait()
+        await real_dial(channel_id, caller_channel, timeout)
+
+    ari.dial = slow_dial  # type: ignore[method-assign]
+    ex.caller_entered("c1", "support", None)
+    ex.caller_entered("c2", "support", None)
+    ex.perform(offer("c1"))
+    ex.perform(offer("c2", "1002"))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert ("dial", "ccd-ag-c2-1", "15") in ari.ops
+    assert ("dial", "ccd-ag-c1-1", "15") not in ari.ops
+    gate.set()
+    await settle(ex)
+    assert ("dial", "ccd-ag-c1-1", "15") in ari.ops
