@@ -146,8 +146,7 @@ class EventWriter:
             await self._sync_spool()
 
     async def _step(self) -> None:
-        if not self._stopping:
-            await self._ensure_connected()
+        await self._ensure_connected()  # also while stopping: flushing beats spooling
         if self._spool.dirty:
             await self._sync_spool()
         draining = self._conn is not None and self._spool.pending > 0 and not self._stopping

@@ -42,6 +42,15 @@ class Running:
             await asyncio.sleep(0.02)
         raise TimeoutError(f"no {type_} {match} within {timeout}s; saw {[e.type for e in self.events]}")
 
+    async def wait_count(self, type_: str, n: int, timeout: float = 15.0, **match: Any) -> list[DomainEvent]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.of(type_, **match)
+            if len(found) >= n:
+                return found
+            await asyncio.sleep(0.02)
+        raise TimeoutError(f"fewer than {n} {type_} {match} within {timeout}s: {len(self.of(type_, **match))}")
+
     async def login(self, *agent_ids: str) -> None:
         for agent_id in agent_ids:
             self.daemon.submit(AgentLoggedIn(agent_id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 import structlog
@@ -26,6 +26,12 @@ from ccd.health import Backoff, ConnectionHealth
 SECRET = "s3cr3t-never-logged"
 JOIN = b"Event: QueueCallerJoin\r\nQueue: support\r\nChannel: c1\r\nPosition: 1\r\nCount: 1\r\n\r\n"
 BOOTED = b"Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n"
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():  # noqa: ASYNC110 - polling state owned by the code under test
+            await asyncio.sleep(0.005)
 
 
 class FakeAmi:
@@ -127,8 +133,7 @@ async def test_login_is_awaited_and_ready_means_fully_booted(
     health = ConnectionHealth(("ami",))
     c = client(ami.port, dispatcher, health, events="system,agent")
     await c.start()
-    while not ami.logins:
-        await asyncio.sleep(0.01)
+    await until(lambda: bool(ami.logins))
     await asyncio.sleep(0.05)
     assert not c.connected and not health.ready  # logged in, Asterisk still booting
     assert ami.logins[0]["Username"] == "ccd" and ami.logins[0]["Events"] == "system,agent"
@@ -166,8 +171,7 @@ async def test_wrong_secret_is_a_clear_error_retried_without_leaking_it(
     link = health.links["ami"]
     with capture_logs() as logs:
         await c.start()
-        while link.failures < 3:
-            await asyncio.sleep(0.01)
+        await until(lambda: link.failures >= 3)
         assert link.auth_failed and not c.connected
         assert f"AMI login failed for user 'ccd' at 127.0.0.1:{ami.port}" in str(link.last_error)
         snapshot = repr(health.snapshot())
@@ -188,8 +192,7 @@ async def test_unanswered_ping_drops_a_half_open_session_and_reconnects(
     await c.start()
     await c.wait_connected(2)
     ami.answer_pings = False
-    while len(ami.logins) < 2:
-        await asyncio.sleep(0.01)
+    await until(lambda: len(ami.logins) >= 2)
     ami.answer_pings = True
     await c.wait_connected(2)
     assert health.links["ami"].disconnects >= 1
@@ -209,8 +212,7 @@ async def test_reconnects_after_the_peer_closes_and_fails_pending_actions(
     await ami.drop()
     with pytest.raises(AmiConnectionLost):
         await waiting
-    while health.links["ami"].reconnects < 1:
-        await asyncio.sleep(0.01)
+    await until(lambda: health.links["ami"].reconnects >= 1)
     assert c.connected and len(ami.logins) == 2
     await c.close()
 
@@ -225,8 +227,7 @@ async def test_starts_before_asterisk_and_connects_when_it_appears(
     health = ConnectionHealth(("ami",))
     c = client(port, dispatcher, health)
     await c.start()
-    while health.links["ami"].failures < 3:
-        await asyncio.sleep(0.01)
+    await until(lambda: health.links["ami"].failures >= 3)
     await fake.start(port)
     c.wake()
     await c.wait_connected(2)
@@ -247,8 +248,7 @@ async def test_events_reach_consumers_and_a_consumer_may_await_an_action(
     await c.start()
     await c.wait_connected(2)
     ami.push(JOIN + JOIN)
-    while len(replies) < 2:
-        await asyncio.sleep(0.01)
+    await until(lambda: len(replies) >= 2)
     assert replies == ["Pong", "Pong"]
     await c.close()
 
@@ -259,8 +259,7 @@ async def test_not_an_ami_server(dispatcher: Dispatcher) -> None:
     health = ConnectionHealth(("ami",))
     c = client(fake.port, dispatcher, health)
     await c.start()
-    while health.links["ami"].failures < 1:
-        await asyncio.sleep(0.01)
+    await until(lambda: health.links["ami"].failures >= 1)
     assert "not an AMI server" in (health.links["ami"].last_error or "")
     await c.close()
     await fake.stop()

@@ -34,10 +34,10 @@ PAUSE = (
     "Reason: Mittagspause ü\r\n\r\n"
 ).encode()
 JOIN = (
-    "Event: QueueCallerJoin\r\nPrivilege: agent,all\r\nChannel: Local/c-555-support@sim;2\r\n"
-    "CallerIDNum: 5551234\r\nCallerIDName: Ann\r\nContext: ccd-queue\r\nExten: support\r\n"
-    "Uniqueid: 1.2\r\nLinkedid: 1.1\r\nQueue: support\r\nPosition: 1\r\nCount: 1\r\n\r\n"
-).encode()
+    b"Event: QueueCallerJoin\r\nPrivilege: agent,all\r\nChannel: Local/c-555-support@sim;2\r\n"
+    b"CallerIDNum: 5551234\r\nCallerIDName: Ann\r\nContext: ccd-queue\r\nExten: support\r\n"
+    b"Uniqueid: 1.2\r\nLinkedid: 1.1\r\nQueue: support\r\nPosition: 1\r\nCount: 1\r\n\r\n"
+)
 
 
 def parser() -> tuple[FrameParser, Dispatcher, PendingActions]:
