@@ -29,6 +29,7 @@ from ccd.dispatch import Dispatcher
 from ccd.health import ConnectionHealth
 from ccd.metrics import Metrics
 from ccd.queues.acd_service import AcdService
+from ccd.queues.agent_persist import AgentStateStore
 from ccd.queues.ari_port import ClientAriPort
 from ccd.queues.engine import AcdEngine
 from ccd.queues.executor import AcdExecutor
@@ -84,7 +85,8 @@ class Daemon:
         )
         self.core = CoreLoop(self.engine, self.executor.perform, [], on_decision=self.metrics.decision.observe)
         self.surveys = SurveyRunner(self.port, survey_settings(cfg), self.core_record)
-        self.acd = AcdService(cfg, self.port, self.executor, self.surveys, self.sticky, self.submit)
+        self.acd = AcdService(cfg, self.port, self.executor, self.surveys, self.sticky, self.submit,
+                              AgentStateStore(self.ami), self._wait_ami)
         self.core.sinks.extend([self.writer.submit, self.metrics.observe, self._learn, self.acd.persist_agent_state])
         self.acd.subscribe(self.dispatcher)
         self.dispatcher.subscribe(ami_events.FullyBooted, lambda e: self.stream.wake())
@@ -105,7 +107,7 @@ class Daemon:
 
     def readiness(self) -> dict[str, bool]:
         return {"ami": self.health.is_up("ami"), "ari": self.health.is_up("ari"),
-                "database": self.writer.connected}
+                "database": self.writer.connected, "resynced": self.acd.resynced}
 
     def _health_gauges(self) -> dict[str, float]:
         links = self.health.links
@@ -119,6 +121,14 @@ class Daemon:
             "store_spool_bytes": float(self.writer.spool_bytes),
             "dispatch_backlog_batches": float(self.dispatcher.backlog),
         }
+
+    async def _wait_ami(self, timeout: float) -> bool:
+        try:
+            await self.ami.wait_connected(timeout)
+        except TimeoutError:
+            log.warning("AMI not up: agent states not restored yet")
+            return False
+        return True
 
     # -- sinks and small consumers ---------------------------------------------------------
     def core_record(self, event: ev.DomainEvent) -> None:

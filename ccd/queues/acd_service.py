@@ -6,7 +6,7 @@ Asterisk after a (re)connect. Decisions stay in the engine; this module observes
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 
@@ -47,6 +47,8 @@ class AcdService:
         surveys: SurveyRunner,
         sticky: StickyResolver,
         submit: Callable[[Input], None],
+        agent_store: agent_persist.AgentStateStore,
+        wait_ami: Callable[[float], Awaitable[bool]],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.cfg = cfg
@@ -56,12 +58,15 @@ class AcdService:
         self.sticky = sticky
         self.submit = submit
         self.clock = clock
+        self.agent_store = agent_store
+        self.wait_ami = wait_ami
         self.app = cfg.ari.app
         self.queues = {q.name: q for q in cfg.queues}
         self.agents_by_endpoint = {a.endpoint: a.id for a in cfg.agents}
         self.agent_ids = {a.id for a in cfg.agents}
         self.serial = KeyedSerial()
         self.restored_agents = False
+        self.resynced = False  # state rebuilt from Asterisk after the latest (re)connect
         executor.after_agent_hangup = self._after_agent_hangup
 
     def subscribe(self, dispatcher: Dispatcher) -> None:
@@ -180,15 +185,16 @@ class AcdService:
         value = agent_persist.stored_value(event)
         if value is None or event.agent_id is None:
             return
-        key = agent_persist.db_key(event.agent_id)
-        self.serial.submit(f"agent:{event.agent_id}", lambda: self.ari.set_global(key, value), "persist")
+        agent_id = event.agent_id
+        self.serial.submit(f"agent:{agent_id}", lambda: self.agent_store.save(agent_id, value), "persist")
 
     # -- resync ---------------------------------------------------------------------------
     async def on_resync(self, e: ari.Resync) -> None:
         """Rebuild from Asterisk's truth: callers waiting (original order and wait), calls
         already bridged, ringing legs to retry, calls that ended while we were away."""
-        if not self.restored_agents:
-            for inp in await agent_persist.load_all(self.ari, sorted(self.agent_ids)):
+        self.resynced = False
+        if not self.restored_agents and await self.wait_ami(5.0):
+            for inp in await self.agent_store.restore(sorted(self.agent_ids)):
                 self.submit(inp)
             self.restored_agents = True
         await self.executor.ensure_holding_bridges()
@@ -213,6 +219,7 @@ class AcdService:
                     await self.ari.delete_bridge(bridge_id)
                 except (ChannelGone, AsteriskFailed):
                     pass
+        self.resynced = True
 
     async def _restore_caller(self, chan: Channel, args: list[str], enqueued_at: float,
                               present: dict[str, Channel], members: dict[str, set[str]]) -> None:

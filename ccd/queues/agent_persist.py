@@ -1,17 +1,27 @@
-"""Agent login / pause state kept in Asterisk's AstDB, so a restarted ccd (or one that
-lost its database) knows who was logged in. Asterisk is the source of truth (DESIGN.md)."""
+"""Agent login / pause state kept in Asterisk's AstDB (over AMI DBPut/DBGet), so a
+restarted ccd — or a restarted Asterisk — knows who was logged in. Asterisk is the source
+of truth (DESIGN.md); ARI cannot write AstDB without a channel, AMI can."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
+import structlog
+
 from ccd import events as ev
+from ccd.ami.errors import AmiActionError, AmiError
 from ccd.queues.inputs import AgentLoggedIn, AgentPaused, Input
-from ccd.queues.ports import AriPort
 
 FAMILY = "ccd_agent"
+log = structlog.get_logger("ccd.agents")
 
 
-def db_key(agent_id: str) -> str:
-    return f"DB({FAMILY}/{agent_id})"
+class AmiActions(Protocol):
+    async def action(self, name: str, fields: dict[str, str] | None = None, *,
+                     timeout: float | None = None) -> object: ...
+
+    async def action_list(self, name: str, fields: dict[str, str] | None = None, *,
+                          timeout: float | None = None) -> list[object]: ...
 
 
 def stored_value(event: ev.DomainEvent) -> str | None:
@@ -33,8 +43,29 @@ def restore_inputs(agent_id: str, value: str | None) -> list[Input]:
     return []
 
 
-async def load_all(ari: AriPort, agent_ids: list[str]) -> list[Input]:
-    out: list[Input] = []
-    for agent_id in agent_ids:
-        out += restore_inputs(agent_id, await ari.get_global(db_key(agent_id)))
-    return out
+class AgentStateStore:
+    def __init__(self, ami: AmiActions) -> None:
+        self.ami = ami
+
+    async def save(self, agent_id: str, value: str) -> None:
+        await self.ami.action("DBPut", {"Family": FAMILY, "Key": agent_id, "Val": value})
+
+    async def load(self, agent_id: str) -> str | None:
+        try:
+            events = await self.ami.action_list("DBGet", {"Family": FAMILY, "Key": agent_id})
+        except AmiActionError:
+            return None  # "Database entry not found"
+        for e in events:
+            val = e.get("Val") if hasattr(e, "get") else None
+            if val is not None:
+                return str(val)
+        return None
+
+    async def restore(self, agent_ids: list[str]) -> list[Input]:
+        out: list[Input] = []
+        for agent_id in agent_ids:
+            try:
+                out += restore_inputs(agent_id, await self.load(agent_id))
+            except AmiError as exc:
+                log.warning("agent state not restored", agent_id=agent_id, error=str(exc))
+        return out

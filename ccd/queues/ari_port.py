@@ -68,19 +68,6 @@ class ClientAriPort:
     async def stop_playback(self, playback_id: str) -> None:
         await self._call(self.rest.stop_playback(playback_id))
 
-    async def get_global(self, name: str) -> str | None:
-        try:
-            data = await self.rest.request("GET", "/asterisk/variable", params={"variable": name})
-        except AriNotFound:
-            return None
-        except AriError as exc:
-            raise AsteriskFailed(str(exc)) from exc
-        value = data.get("value") if isinstance(data, dict) else None
-        return str(value) if value else None
-
-    async def set_global(self, name: str, value: str) -> None:
-        await self._call(self.rest.request("POST", "/asterisk/variable", params={"variable": name, "value": value}))
-
     async def list_channels(self) -> list[ChannelInfo]:
         try:
             chans = await self.rest.list_channels()

@@ -16,10 +16,10 @@ import structlog
 
 from ccd.events import DomainEvent
 from ccd.queues.ports import AriPort, ChannelGone
-from ccd.serial import KeyedSerial
 from ccd.rating_ivr.actions import Action, Done, Hangup, Play, StopPlayback, not_offered
 from ccd.rating_ivr.settings import SurveySettings
 from ccd.rating_ivr.survey import Survey
+from ccd.serial import KeyedSerial
 
 log = structlog.get_logger("ccd.rating")
 

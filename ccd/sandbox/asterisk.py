@@ -35,6 +35,7 @@ class AsteriskInstance:
         *,
         extra_dialplan: str = "",
         queues_conf: str = "",
+        queuerules_conf: str = "",
         extra_sounds: dict[str, Path] | None = None,
         ports: Ports | None = None,
         creds: Credentials | None = None,
@@ -48,6 +49,7 @@ class AsteriskInstance:
             self.creds,
             extra_dialplan=extra_dialplan,
             queues_conf=queues_conf,
+            queuerules_conf=queuerules_conf,
             extra_sounds=extra_sounds,
         )
         self.proc: subprocess.Popen[bytes] | None = None

@@ -58,6 +58,9 @@ def _data_dir(base: Path, extra_sounds: dict[str, Path]) -> Path:
             (data / entry.name).symlink_to(entry)
     for entry in (SYSTEM_DATA / "sounds").iterdir():
         (sounds / entry.name).symlink_to(entry)
+    prompts = REPO / "prompts-build" / "sounds" / "ccd"  # made by scripts/build-prompts
+    if prompts.is_dir() and "ccd" not in extra_sounds:
+        extra_sounds = {**extra_sounds, "ccd": prompts}
     for name, target in extra_sounds.items():
         (sounds / name).symlink_to(target)
     return data
@@ -70,6 +73,7 @@ def render(
     *,
     extra_dialplan: str = "",
     queues_conf: str = "",
+    queuerules_conf: str = "",
     extra_sounds: dict[str, Path] | None = None,
 ) -> Path:
     """Write the configuration under ``base`` and return the path of asterisk.conf."""
@@ -122,7 +126,7 @@ password = {creds.ari_password}
         "musiconhold.conf": f"[default]\nmode = files\ndirectory = {SYSTEM_DATA}/moh\nsort = alpha\n",
         "queues.conf": "[general]\npersistentmembers = no\nshared_lastcall = yes\n"
         + queues_conf,
-        "queuerules.conf": "",
+        "queuerules.conf": queuerules_conf,
         "pjsip.conf": "",
         "cdr.conf": "[general]\nenable = no\n",
         "cel.conf": "[general]\nenable = no\n",

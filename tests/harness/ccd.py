@@ -64,8 +64,8 @@ def agent(agent_id: str, seniority: str = "regular", answer_delay: float | str =
             "endpoint": AsteriskInstance.agent_endpoint(agent_id, answer_delay, talk, tone)}
 
 
-def config_for(ast: AsteriskInstance, dsn: str, spool: Path, *, agents: list[dict[str, Any]],
-               queues: list[dict[str, Any]], **extra: Any) -> CcdConfig:
+def config_data(ast: AsteriskInstance, dsn: str, spool: Path, *, agents: list[dict[str, Any]],
+                queues: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     teams = sorted({t for a in agents for t in a.get("teams", [])} | {"t"})
     data: dict[str, Any] = {
         "log_format": "console",
@@ -79,13 +79,17 @@ def config_for(ast: AsteriskInstance, dsn: str, spool: Path, *, agents: list[dic
         "queues": queues,
     }
     data.update(extra)
-    return CcdConfig.model_validate(data)
+    return data
+
+
+def config_for(ast: AsteriskInstance, dsn: str, spool: Path, **kw: Any) -> CcdConfig:
+    return CcdConfig.model_validate(config_data(ast, dsn, spool, **kw))
 
 
 async def wait_ready(daemon: Daemon, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if daemon.health.is_up("ami") and daemon.health.is_up("ari") and daemon.acd.restored_agents:
+        if daemon.health.is_up("ami") and daemon.health.is_up("ari") and daemon.acd.resynced:
             return
         await asyncio.sleep(0.02)
     raise TimeoutError(f"ccd not ready within {timeout}s: {daemon.health.snapshot()}")

@@ -167,6 +167,8 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._conns: set[asyncio.StreamWriter] = set()
         self.cut_mode: str | None = None
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -180,6 +182,7 @@ class TcpProxy:
 
     def cut(self, *, blackhole: bool = False) -> None:
         self.cut_mode = "blackhole" if blackhole else "reset"
+        self._flowing.clear()
         if not blackhole:
             for w in list(self._conns):
                 w.transport.abort()
@@ -187,6 +190,7 @@ class TcpProxy:
 
     def restore(self) -> None:
         self.cut_mode = None
+        self._flowing.set()
         for w in list(self._conns):  # stalled connections are dead for the client anyway
             w.transport.abort()
         self._conns.clear()
@@ -219,8 +223,9 @@ class TcpProxy:
             if not data:
                 writer.transport.abort()
                 return
-            while self.cut_mode == "blackhole":
-                await asyncio.sleep(0.05)  # hold the bytes: the path is dead
+            if self.cut_mode == "blackhole":
+                await self._flowing.wait()  # hold the bytes: the path is dead
+                return  # restore() aborts stalled connections: the client saw them die
             if writer.transport.is_closing():
                 return
             writer.write(data)

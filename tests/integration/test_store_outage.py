@@ -23,6 +23,7 @@ from tests.harness.postgres import TcpProxy
 
 pytestmark = pytest.mark.postgres
 T = 1_780_000_000.0
+REPO = str(Path(__file__).resolve().parents[2])
 
 
 @pytest.fixture
@@ -121,7 +122,7 @@ WRITER_SCRIPT = textwrap.dedent("""
 async def test_spool_survives_kill_9_during_outage(proxy: TcpProxy, pg_dsn: str,
                                                    tmp_path: Path) -> None:
     spool = tmp_path / "spool"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env = {**os.environ, "PYTHONPATH": REPO}
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-c", WRITER_SCRIPT, proxy.dsn_for(pg_dsn), str(spool),
         stdout=asyncio.subprocess.PIPE, env=env)

@@ -62,12 +62,6 @@ class RecordingAri:
     async def stop_playback(self, playback_id: str) -> None:
         await self._op("stopplay", playback_id)
 
-    async def get_global(self, name: str) -> str | None:
-        return None
-
-    async def set_global(self, name: str, value: str) -> None:
-        await self._op("setglobal", name, value)
-
     async def list_channels(self) -> list[ChannelInfo]:
         return []
 

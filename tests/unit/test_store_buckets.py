@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -18,8 +19,8 @@ from ccd.store.reports import format_report
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN)
+def local(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, tzinfo=BERLIN)
 
 
 def labels(start: datetime, end: datetime, unit: str, tz: ZoneInfo = BERLIN) -> list[str]:
@@ -51,7 +52,7 @@ def test_fall_back_has_two_2am_hours() -> None:
 
 def test_day_buckets_are_local_days_of_23_and_25_hours() -> None:
     bounds, labs = buckets(local(2026, 3, 28), local(2026, 3, 31), "day", BERLIN)
-    lengths = [(b - a) for a, b in zip(bounds, bounds[1:], strict=False)]
+    lengths = [(b - a) for a, b in itertools.pairwise(bounds)]
     assert lengths == [timedelta(hours=24), timedelta(hours=23), timedelta(hours=24)]
     assert [x.date().isoformat() for x in labs] == ["2026-03-28", "2026-03-29", "2026-03-30"]
     bounds, _ = buckets(local(2026, 10, 25), local(2026, 10, 26), "day", BERLIN)
@@ -92,7 +93,7 @@ def test_buckets_tile_the_window(naive: datetime, hours: int, unit: str, zone: s
     end = start + timedelta(hours=hours)
     bounds, labs = buckets(start, end, unit, tz)
     assert bounds[0] == start and bounds[-1] == end
-    assert all(a < b for a, b in zip(bounds, bounds[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(bounds))
     assert len(labs) == len(bounds) - 1
     assert labs[0] <= start
     # every inner bound is an aligned wall time in the zone
