@@ -190,7 +190,7 @@ class Daemon:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.executor.serial.close()
+        await self.executor.close()
         await self.acd.serial.close()
         await self.surveys.close()
         budget = max(0.5, SHUTDOWN_BUDGET_S - (time.monotonic() - started))

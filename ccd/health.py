@@ -115,12 +115,14 @@ class Backoff:
     """Exponential reconnect delays with jitter, capped; ``reset()`` after a good session.
 
     Jitter takes up to ``jitter`` (a fraction) off each delay, so many clients restarted
-    together (one Asterisk restart, several ccd instances) do not reconnect in lockstep."""
+    together (one Asterisk restart, several ccd instances) do not reconnect in lockstep.
+    The 1 s cap keeps ccd ready within about a second of Asterisk's return (one connect
+    attempt a second while it is down is nothing); bad credentials use a longer cap."""
 
     def __init__(
         self,
         initial: float = 0.1,
-        cap: float = 2.0,
+        cap: float = 1.0,
         factor: float = 2.0,
         jitter: float = 0.5,
         rng: Callable[[], float] = random.random,

@@ -74,6 +74,7 @@ class AmiClient:
         self._booted = asyncio.Event()
         self._up = asyncio.Event()
         self._wake = asyncio.Event()
+        self._last_failure: str | None = None
         self._task: asyncio.Task[None] | None = None
         self.version: str | None = None  # the AMI protocol version from the banner
 
@@ -163,7 +164,10 @@ class AmiClient:
                 self._log.error("ami_login_failed", reason=exc.reason)
             except (OSError, TimeoutError, EOFError, AmiError) as exc:
                 error = f"{type(exc).__name__}: {exc}"
-                self._log.warning("ami_connection_failed", error=error)
+                self._failed(error)
+            except Exception as exc:  # a bug must not end the reconnect loop: log, retry
+                error = f"{type(exc).__name__}: {exc}"
+                self._log.exception("ami_session_crashed", error=error)
             finally:
                 self._up.clear()
                 self._logged_in = False
@@ -197,6 +201,8 @@ class AmiClient:
                 ) from None
             self._up.set()
             self.backoff.reset()
+            self._wake.clear()
+            self._last_failure = None
             self._log.info("ami_connected", version=self.version)
             self._report("up")
             ping_task = asyncio.create_task(self._keepalive(), name="ccd-ami-ping")
@@ -256,6 +262,12 @@ class AmiClient:
     def _on_system(self, event: AmiEvent) -> None:
         if isinstance(event, FullyBooted):
             self._booted.set()
+
+    def _failed(self, error: str) -> None:
+        # While Asterisk stays away every attempt fails the same way: warn once, then debug.
+        log = self._log.debug if error == self._last_failure else self._log.warning
+        log("ami_connection_failed", error=error)
+        self._last_failure = error
 
     def _report(self, state: State, error: str | None = None, auth_failed: bool = False) -> None:
         if self._on_state is not None:

@@ -19,7 +19,7 @@ import itertools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 from panoramisk.message import Message
 
@@ -185,7 +185,3 @@ class FrameParser:
             self._on_system(event)
         return event
 
-
-def response_fields(msg: Message) -> dict[str, Any]:
-    """A response as a plain dict (header -> value), e.g. for logging or tests."""
-    return {k: msg[k] for k in msg}

@@ -4,16 +4,30 @@ client's default) and raises ``ChannelNotFound`` / ``BridgeNotFound`` (404),
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
-from ccd.ari.errors import AriNotFound, BridgeNotFound, ChannelNotFound
+from ccd.ari.errors import AriError, AriNotFound, BridgeNotFound, ChannelNotFound
 from ccd.ari.http import AriHttp
 from ccd.ari.models import AsteriskInfo, Bridge, Channel, DeviceState, LiveRecording, Playback
-from ccd.dispatch import Logger
+from ccd.dispatch import Logger, MalformedEvent
 
+M = TypeVar("M")
 Media = str | Sequence[str]
+
+
+def _parse(parse: Callable[[Any], M], data: Any) -> M:
+    try:
+        return parse(data)
+    except MalformedEvent as exc:  # Asterisk answered something ccd cannot read
+        raise AriError(f"unexpected ARI answer: {exc}") from None
+
+
+def _parse_list(parse: Callable[[Any], M], data: Any) -> list[M]:
+    if not isinstance(data, list):
+        raise AriError("unexpected ARI answer: not a list")
+    return [_parse(parse, item) for item in data]
 
 
 def _seg(value: str) -> str:
@@ -44,10 +58,10 @@ class AriClient(AriHttp):
     # -- channels ---------------------------------------------------------------------------
     async def list_channels(self, *, timeout: float | None = None) -> list[Channel]:
         data = await self.request("GET", "/channels", timeout=timeout)
-        return [Channel.parse(c) for c in data or ()]
+        return _parse_list(Channel.parse, data)
 
     async def get_channel(self, channel_id: str) -> Channel:
-        return Channel.parse(await self._chan("GET", channel_id))
+        return _parse(Channel.parse, await self._chan("GET", channel_id))
 
     async def originate(
         self,
@@ -69,7 +83,8 @@ class AriClient(AriHttp):
             "timeout": timeout_s, "originator": originator,
         }
         body = {"variables": dict(variables)} if variables else None
-        return Channel.parse(await self.request("POST", "/channels", params=params, body=body))
+        data = await self.request("POST", "/channels", params=params, body=body)
+        return _parse(Channel.parse, data)
 
     async def create_channel(
         self,
@@ -90,7 +105,7 @@ class AriClient(AriHttp):
         }
         body = {"variables": dict(variables)} if variables else None
         data = await self.request("POST", "/channels/create", params=params, body=body)
-        return Channel.parse(data)
+        return _parse(Channel.parse, data)
 
     async def dial(
         self, channel_id: str, *, caller: str | None = None, timeout_s: int | None = None
@@ -118,7 +133,8 @@ class AriClient(AriHttp):
         lang: str | None = None,
     ) -> Playback:
         params = {"media": _media(media), "playbackId": playback_id, "lang": lang}
-        return Playback.parse(await self._chan("POST", channel_id, "/play", params=params))
+        data = await self._chan("POST", channel_id, "/play", params=params)
+        return _parse(Playback.parse, data)
 
     async def stop_playback(self, playback_id: str) -> None:
         await self.request("DELETE", f"/playbacks/{_seg(playback_id)}")
@@ -130,7 +146,8 @@ class AriClient(AriHttp):
     ) -> LiveRecording:
         params = {"name": name, "format": fmt, "maxDurationSeconds": max_duration_s,
                   "ifExists": if_exists, "beep": beep, "terminateOn": terminate_on}
-        return LiveRecording.parse(await self._chan("POST", channel_id, "/record", params=params))
+        data = await self._chan("POST", channel_id, "/record", params=params)
+        return _parse(LiveRecording.parse, data)
 
     async def stop_recording(self, name: str) -> None:
         await self.request("POST", f"/recordings/live/{_seg(name)}/stop")
@@ -143,7 +160,8 @@ class AriClient(AriHttp):
         only the snooped channel hears the snooper, i.e. whisper to the agent)."""
         params = {"spy": spy, "whisper": whisper, "app": app or self.app,
                   "appArgs": ",".join(app_args) or None, "snoopId": snoop_id}
-        return Channel.parse(await self._chan("POST", channel_id, "/snoop", params=params))
+        data = await self._chan("POST", channel_id, "/snoop", params=params)
+        return _parse(Channel.parse, data)
 
     async def get_variable(self, channel_id: str, name: str) -> str | None:
         """The variable's value, or None when it is not set on the channel."""
@@ -182,7 +200,7 @@ class AriClient(AriHttp):
         bridge_id: str | None = None,
     ) -> Bridge:
         params = {"type": kind, "name": name, "bridgeId": bridge_id}
-        return Bridge.parse(await self.request("POST", "/bridges", params=params))
+        return _parse(Bridge.parse, await self.request("POST", "/bridges", params=params))
 
     async def create_holding_bridge(self, name: str | None = None) -> Bridge:
         return await self.create_bridge("holding", name=name)
@@ -192,10 +210,10 @@ class AriClient(AriHttp):
 
     async def list_bridges(self, *, timeout: float | None = None) -> list[Bridge]:
         data = await self.request("GET", "/bridges", timeout=timeout)
-        return [Bridge.parse(b) for b in data or ()]
+        return _parse_list(Bridge.parse, data)
 
     async def get_bridge(self, bridge_id: str) -> Bridge:
-        return Bridge.parse(await self._bridge("GET", bridge_id))
+        return _parse(Bridge.parse, await self._bridge("GET", bridge_id))
 
     async def add_channel(
         self, bridge_id: str, channel_id: str | Sequence[str], *, role: str | None = None
@@ -218,7 +236,8 @@ class AriClient(AriHttp):
         lang: str | None = None,
     ) -> Playback:
         params = {"media": _media(media), "playbackId": playback_id, "lang": lang}
-        return Playback.parse(await self._bridge("POST", bridge_id, "/play", params=params))
+        data = await self._bridge("POST", bridge_id, "/play", params=params)
+        return _parse(Playback.parse, data)
 
     async def bridge_record(
         self, bridge_id: str, name: str, *, fmt: str = "wav", max_duration_s: int | None = None,
@@ -226,16 +245,15 @@ class AriClient(AriHttp):
     ) -> LiveRecording:
         params = {"name": name, "format": fmt, "maxDurationSeconds": max_duration_s,
                   "ifExists": if_exists, "beep": beep}
-        return LiveRecording.parse(
-            await self._bridge("POST", bridge_id, "/record", params=params)
-        )
+        data = await self._bridge("POST", bridge_id, "/record", params=params)
+        return _parse(LiveRecording.parse, data)
 
     async def delete_bridge(self, bridge_id: str) -> None:
         await self._bridge("DELETE", bridge_id)
 
     # -- devices, applications, asterisk ----------------------------------------------------
     async def device_states(self) -> list[DeviceState]:
-        return [DeviceState.parse(d) for d in await self.request("GET", "/deviceStates") or ()]
+        return _parse_list(DeviceState.parse, await self.request("GET", "/deviceStates"))
 
     async def get_application(
         self, name: str | None = None, *, timeout: float | None = None
@@ -251,4 +269,5 @@ class AriClient(AriHttp):
                            params={"eventSource": event_source})
 
     async def asterisk_info(self, *, timeout: float | None = None) -> AsteriskInfo:
-        return AsteriskInfo.parse(await self.request("GET", "/asterisk/info", timeout=timeout))
+        data = await self.request("GET", "/asterisk/info", timeout=timeout)
+        return _parse(AsteriskInfo.parse, data)

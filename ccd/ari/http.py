@@ -78,6 +78,11 @@ class AriHttp:
             await self._session.close()
             self._session = None
 
+    async def reset_connections(self) -> None:
+        """Drop the pooled keep-alive connections: after a half-open peer they are dead too,
+        and each would cost a full timeout. Requests in flight fail with AriUnavailable."""
+        await self.close()
+
     async def request(
         self,
         method: str,
@@ -95,11 +100,11 @@ class AriHttp:
                 async with self.session.request(
                     method, self.base + path, params=_params(params), json=body
                 ) as resp:
-                    status, raw = resp.status, await resp.read()
+                    status, reason, raw = resp.status, resp.reason or "", await resp.read()
         except TimeoutError:
             raise AriUnavailable(f"ARI timed out after {limit:g}s", 0, method, path) from None
         except aiohttp.ClientError as exc:
-            raise AriUnavailable(f"ARI unreachable: {exc!r}", 0, method, path) from None
+            raise AriUnavailable(f"ARI unreachable: {exc}", 0, method, path) from None
         if 200 <= status < 300:
             if not raw:
                 return None
@@ -107,12 +112,13 @@ class AriHttp:
                 return json.loads(raw)
             except ValueError:
                 raise AriError("ARI answered invalid JSON", status, method, path) from None
-        raise self._error(status, raw, method, path, not_found)
+        raise self._error(status, reason, raw, method, path, not_found)
 
     def _error(
-        self, status: int, raw: bytes, method: str, path: str, not_found: type[AriNotFound]
+        self, status: int, reason: str, raw: bytes, method: str, path: str,
+        not_found: type[AriNotFound],
     ) -> AriError:
-        message = raw.decode("utf-8", "replace")[:300]
+        message = f"HTTP {status} {reason}".strip()  # e.g. an HTML page from res_http
         try:
             decoded = json.loads(raw)
             if isinstance(decoded, dict) and isinstance(decoded.get("message"), str):

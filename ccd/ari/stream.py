@@ -8,7 +8,7 @@ half-open connection. The reader only parses and publishes; consumers run in the
 dispatcher's task, so a slow consumer never delays the pongs.
 
 ``ApplicationReplaced`` (another websocket took the app: a second ccd?) ends the session;
-the client takes the app back after the longest backoff delay, and says so in the log.
+the client takes the app back after ``replaced_retry_delay`` and says so in the log.
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ class _Replaced(Exception):
     pass
 
 
+class _DeadPeer(AriUnavailable):
+    """The websocket failed (no pong, reset): the path to Asterisk itself is suspect."""
+
+
 class AriEventStream:
     def __init__(
         self,
@@ -51,6 +55,7 @@ class AriEventStream:
         resync_timeout: float = 15.0,
         backoff: Backoff | None = None,
         auth_retry_cap: float = 30.0,
+        replaced_retry_delay: float = 30.0,
     ) -> None:
         self.rest = rest
         self._dispatcher = dispatcher
@@ -61,11 +66,12 @@ class AriEventStream:
         self.heartbeat, self.connect_timeout = heartbeat, connect_timeout
         self.resync_timeout = resync_timeout
         self.backoff = backoff or Backoff()
-        self.auth_retry_cap = auth_retry_cap
+        self.auth_retry_cap, self.replaced_retry_delay = auth_retry_cap, replaced_retry_delay
         self.asterisk_version: str | None = None
         self._sessions = 0
         self._up = asyncio.Event()
         self._wake = asyncio.Event()
+        self._last_failure: str | None = None
         self._task: asyncio.Task[None] | None = None
 
     # -- public API -------------------------------------------------------------------------
@@ -108,14 +114,21 @@ class AriEventStream:
                 error, replaced = "application replaced by another websocket", True
                 self._log.error("ari_application_replaced",
                                 hint="is another ccd (or ARI client) using this app name?")
+            except _DeadPeer as exc:
+                error = f"AriUnavailable: {exc}"
+                self._failed(error)
+                await self.rest.reset_connections()
             except (AriError, aiohttp.ClientError, OSError, TimeoutError) as exc:
                 error = f"{type(exc).__name__}: {exc}"
-                self._log.warning("ari_connection_failed", error=error)
+                self._failed(error)
+            except Exception as exc:  # a bug must not end the reconnect loop: log, retry
+                error = f"{type(exc).__name__}: {exc}"
+                self._log.exception("ari_session_crashed", error=error)
             finally:
                 self._up.clear()
             self._report("down", error, auth_failed)
-            # Replaced: take the app back only after the longest delay, not in a tight fight.
-            delay = self.backoff.cap if replaced else self.backoff.next(cap)
+            # Replaced: take the app back only after a long delay, not in a tight fight.
+            delay = self.replaced_retry_delay if replaced else self.backoff.next(cap)
             self._log.info("ari_reconnect_scheduled", delay_s=round(delay, 3))
             await sleep_or_wake(delay, self._wake)
 
@@ -151,6 +164,8 @@ class AriEventStream:
             self._dispatcher.publish((snapshot,))
             self._up.set()
             self.backoff.reset()
+            self._wake.clear()
+            self._last_failure = None
             self._log.info("ari_connected", asterisk=info.version,
                            channels=len(snapshot.channels), bridges=len(snapshot.bridges))
             self._report("up")
@@ -165,7 +180,7 @@ class AriEventStream:
                 if self._handle(msg.data):
                     raise _Replaced()
             elif msg.type == aiohttp.WSMsgType.ERROR:
-                raise AriUnavailable(f"websocket error: {ws.exception()!r}")
+                raise _DeadPeer(f"websocket error: {ws.exception()!r}")
             elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
                               aiohttp.WSMsgType.CLOSED):
                 return
@@ -188,6 +203,12 @@ class AriEventStream:
             return False
         self._dispatcher.publish((event,))
         return isinstance(event, ApplicationReplaced)
+
+    def _failed(self, error: str) -> None:
+        # While Asterisk stays away every attempt fails the same way: warn once, then debug.
+        log = self._log.debug if error == self._last_failure else self._log.warning
+        log("ari_connection_failed", error=error)
+        self._last_failure = error
 
     def _report(self, state: State, error: str | None = None, auth_failed: bool = False) -> None:
         if self._on_state is not None:

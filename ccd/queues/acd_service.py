@@ -85,7 +85,8 @@ class AcdService:
         if kind == "queue":
             self._caller_entered(e)
         elif kind == "agent":
-            self.executor.leg_started(e.channel.id)
+            # An originated agent leg enters Stasis when the agent answers.
+            self.executor.channel_answered(e.channel.id)
         elif kind == "feature":
             self.serial.submit(e.channel.id, lambda: self._feature(e), "feature")
 
@@ -128,10 +129,7 @@ class AcdService:
         call = self.executor.caller_entered(chan.id, queue, caller)
 
         async def enter() -> None:
-            try:
-                await self.executor.park_caller(call)
-            except ChannelGone:
-                pass
+            self.executor.park_caller(call)
             hit = await self.sticky.resolve(caller, queue, self.clock())
             self.submit(CallArrived(
                 chan.id, queue, caller, priority,
@@ -242,10 +240,7 @@ class AcdService:
             await self._hangup(leg.id)
         if bridge in members:
             call.bridge_id = bridge
-        try:
-            await self.executor.park_caller(call)
-        except ChannelGone:
-            return
+        self.executor.park_caller(call)
         priority = int(args[2]) if args[2].lstrip("-").isdigit() else 0
         hit = await self.sticky.resolve(caller, queue, self.clock())
         self.submit(CallArrived(chan.id, queue, caller, priority, enqueued_at=enqueued_at,

@@ -32,14 +32,17 @@ class ClientAriPort:
             pass
         except AriError as exc:
             raise AsteriskFailed(str(exc)) from exc
+        await self.create_bridge(bridge_id, kind)
+
+    async def create_bridge(self, bridge_id: str, kind: str) -> None:
         await self._call(self.rest.create_bridge("mixing" if kind == "mixing" else "holding",
                                                  name=bridge_id, bridge_id=bridge_id))
 
     async def start_bridge_moh(self, bridge_id: str, moh_class: str) -> None:
         await self._call(self.rest.bridge_start_moh(bridge_id, moh_class))
 
-    async def add_to_bridge(self, bridge_id: str, channel_id: str) -> None:
-        await self._call(self.rest.add_channel(bridge_id, channel_id))
+    async def add_to_bridge(self, bridge_id: str, *channel_ids: str) -> None:
+        await self._call(self.rest.add_channel(bridge_id, list(channel_ids)))
 
     async def remove_from_bridge(self, bridge_id: str, channel_id: str) -> None:
         await self._call(self.rest.remove_channel(bridge_id, channel_id))
@@ -47,11 +50,11 @@ class ClientAriPort:
     async def delete_bridge(self, bridge_id: str) -> None:
         await self._call(self.rest.delete_bridge(bridge_id))
 
-    async def create_channel(self, endpoint: str, channel_id: str, app_args: str) -> None:
-        await self._call(self.rest.create_channel(endpoint, channel_id=channel_id, app_args=app_args.split(",")))
-
-    async def dial(self, channel_id: str, caller_channel: str | None, timeout: int) -> None:
-        await self._call(self.rest.dial(channel_id, caller=caller_channel, timeout_s=timeout))
+    async def originate(
+        self, endpoint: str, channel_id: str, app_args: str, caller_id: str | None, timeout: int
+    ) -> None:
+        await self._call(self.rest.originate(endpoint, channel_id=channel_id, app_args=app_args.split(","),
+                                             caller_id=caller_id, timeout_s=timeout))
 
     async def set_variable(self, channel_id: str, name: str, value: str) -> None:
         await self._call(self.rest.set_variable(channel_id, name, value))

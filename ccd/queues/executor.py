@@ -35,7 +35,7 @@ log = structlog.get_logger("ccd.acd")
 # Q.850 causes of an agent leg that never answered.
 BUSY_CAUSES = {17}
 NO_ANSWER_CAUSES = {0, 16, 18, 19, 21, 31}
-LEG_START_TIMEOUT_S = 2.0
+PARK_WAIT_S = 2.0
 
 Feed = Callable[[Input], None]
 
@@ -57,7 +57,7 @@ class AcdExecutor:
         self.leg_owner: dict[str, str] = {}  # agent leg channel id -> call id
         self.cancelled: set[str] = set()  # legs we hung up ourselves: no OfferFailed for them
         self.serial = KeyedSerial()
-        self._stasis_started: dict[str, asyncio.Future[None]] = {}
+        self.parking: set[asyncio.Task[None]] = set()
         # Hook for the post-call survey: decides whether the caller stays after the agent left.
         self.after_agent_hangup: AfterCall = lambda call, ended_by: False
 
@@ -87,25 +87,15 @@ class AcdExecutor:
         call.legs[chan] = AgentLeg(chan, cmd.agent_id)
         self.leg_owner[chan] = cmd.call_id
         try:
+            # Originate, not create+dial: a created channel outside any bridge makes every
+            # queued ARI command wait for res_stasis's 200 ms poll (measured: addChannel
+            # 201 ms). An originated leg enters Stasis on answer, with media flowing.
+            await self.ari.originate(cmd.endpoint, chan, f"agent,{cmd.call_id},{cmd.agent_id}",
+                                     cmd.caller, max(1, math.ceil(cmd.timeout)))
             if call.bridge_id is None:
-                await self.ari.ensure_bridge(call_bridge_id(cmd.call_id), "mixing")
+                await self.ari.create_bridge(call_bridge_id(cmd.call_id), "mixing")
                 call.bridge_id = call_bridge_id(cmd.call_id)
-            started = asyncio.get_running_loop().create_future()
-            self._stasis_started[chan] = started
-            await self.ari.create_channel(cmd.endpoint, chan, f"agent,{cmd.call_id},{cmd.agent_id}")
-            # A created channel enters Stasis on another thread: addChannel before its
-            # StasisStart is refused ("Channel not in Stasis application").
-            try:
-                await asyncio.wait_for(started, LEG_START_TIMEOUT_S)
-            except TimeoutError as exc:
-                raise AsteriskFailed("agent leg never entered Stasis") from exc
-            await self.ari.add_to_bridge(call.bridge_id, chan)
-            if cmd.caller:
-                await self.ari.set_variable(chan, "CALLERID(num)", cmd.caller)
-            await self.ari.dial(chan, cmd.call_id, max(1, math.ceil(cmd.timeout)))
-            self._stasis_started.pop(chan, None)
         except (ChannelGone, AsteriskFailed) as exc:
-            self._stasis_started.pop(chan, None)
             log.warning("offer failed", call_id=cmd.call_id, agent_id=cmd.agent_id, error=str(exc))
             self._forget_leg(call, chan)
             self.cancelled.add(chan)
@@ -123,14 +113,19 @@ class AcdExecutor:
 
     async def _connect(self, cmd: Connect) -> None:
         call = self.calls.get(cmd.call_id)
-        if call is None or call.bridge_id is None:
+        leg = call.leg_of(cmd.agent_id) if call else None
+        if call is None or call.bridge_id is None or leg is None:
             return
         call.connected_agent = cmd.agent_id
+        if call.parked is not None:
+            # The caller's move into the holding bridge must not land after this one.
+            await asyncio.wait([call.parked], timeout=PARK_WAIT_S)
         try:
-            await self.ari.add_to_bridge(call.bridge_id, call.call_id)
+            # The agent leg first: its add waits for its next media frame (≤ 20 ms).
+            await self.ari.add_to_bridge(call.bridge_id, leg.channel_id, call.call_id)
             await self.ari.set_variable(call.call_id, VAR_AGENT, cmd.agent_id)
         except ChannelGone:
-            pass  # the caller hung up at the last moment; their ChannelDestroyed ends the call
+            pass  # a side hung up at the last moment; its ChannelDestroyed ends the call
 
     async def _overflow(self, cmd: Overflow) -> None:
         call = self.calls.pop(cmd.call_id, None)
@@ -152,14 +147,24 @@ class AcdExecutor:
         self.calls[call_id] = call
         return call
 
-    async def park_caller(self, call: CallLegs) -> None:
-        await self.ari.add_to_bridge(hold_bridge_id(call.queue), call.call_id)
+    def park_caller(self, call: CallLegs) -> None:
+        """Move the caller into the queue's holding bridge (music) without delaying the
+        first offer; ``_connect`` waits for it so the two moves cannot cross."""
 
-    def leg_started(self, channel_id: str) -> None:
-        """StasisStart of an agent leg we created."""
-        started = self._stasis_started.get(channel_id)
-        if started is not None and not started.done():
-            started.set_result(None)
+        async def park() -> None:
+            try:
+                await self.ari.add_to_bridge(hold_bridge_id(call.queue), call.call_id)
+            except ChannelGone:
+                pass
+
+        call.parked = asyncio.get_running_loop().create_task(park(), name=f"ccd:park:{call.call_id}")
+        self.parking.add(call.parked)
+        call.parked.add_done_callback(self._parked)
+
+    def _parked(self, task: asyncio.Task[None]) -> None:
+        self.parking.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("parking the caller failed", error=repr(task.exception()))
 
     def channel_answered(self, channel_id: str) -> None:
         call_id = self.leg_owner.get(channel_id)
@@ -223,6 +228,12 @@ class AcdExecutor:
             except ChannelGone:
                 pass
             call.bridge_id = None
+
+    async def close(self) -> None:
+        for task in list(self.parking):
+            task.cancel()
+        await asyncio.gather(*self.parking, return_exceptions=True)
+        await self.serial.close()
 
     # -- helpers --------------------------------------------------------------------------
     def _forget_leg(self, call: CallLegs, chan: str) -> None:

@@ -4,6 +4,7 @@ which bridge holds them. Rebuilt from Asterisk on resync."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 HOLD_PREFIX = "ccd-hold-"
@@ -44,6 +45,7 @@ class CallLegs:
     legs: dict[str, AgentLeg] = field(default_factory=dict)  # by agent leg channel id
     in_survey: bool = False
     ended: bool = False
+    parked: asyncio.Task[None] | None = None  # the move into the holding bridge
 
     def leg_of(self, agent_id: str) -> AgentLeg | None:
         for leg in self.legs.values():

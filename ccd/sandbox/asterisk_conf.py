@@ -105,13 +105,14 @@ transmit_silence = yes
         "messages => notice,warning,error,verbose\n",
         "manager.conf": f"""[general]
 enabled = yes
+timestampevents = yes
 bindaddr = 127.0.0.1
 port = {ports.ami}
 [{creds.ami_user}]
 secret = {creds.ami_secret}
 deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
-read = system,call,agent,user,dtmf,reporting
+read = system,call,agent,user,dtmf,reporting,dialplan
 write = system,call,agent,originate,reporting
 """,
         "http.conf": f"[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = {ports.http}\n",

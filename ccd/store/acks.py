@@ -21,9 +21,6 @@ class Acks:
         self._waiters.setdefault(event_id, []).append(fut)
         return fut
 
-    def discard(self, event_id: str) -> None:
-        self._waiters.pop(event_id, None)
-
     def resolve(self, ids: Iterable[str], error: BaseException | None = None) -> None:
         """Wake the waiters of ``ids``: done, or failed with ``error``."""
         if not self._waiters:

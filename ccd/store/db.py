@@ -37,7 +37,7 @@ async def connect(dsn: str, *, timeout: float, command_timeout: float) -> asyncp
         dsn,
         timeout=timeout,
         command_timeout=command_timeout,
-        server_settings={"application_name": "ccd-store-writer"},
+        server_settings={"application_name": "ccd-store-writer", "jit": "off"},
     )
     try:
         await conn.execute(STAGE_DDL)

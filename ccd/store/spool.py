@@ -94,28 +94,36 @@ class Spool:
         """Open (or create) the file, cutting a torn tail left by a crash."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         existed = self.path.exists()
-        data = self.path.read_bytes() if existed else b""
-        bodies, end, skipped = recover(data)
-        if skipped:
-            # rare disk damage: rewrite the valid records, keep the original for forensics
-            keep = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.write_bytes(b"".join(frame(b) for b in bodies))
-            _fsync_path(tmp)
-            os.replace(self.path, keep)
-            os.replace(tmp, self.path)
-            end = sum(HEADER.size + len(b) for b in bodies)
-            self.damaged_bytes = skipped
-            log.error("spool %s had %d damaged bytes; original kept as %s",
-                      self.path, skipped, keep)
+        count, end, damaged = _scan(self.path) if existed else (0, 0, False)
+        if damaged:
+            count, end = self._repair()
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        if end < len(data) and not skipped:
-            log.warning("spool %s: cutting torn tail of %d bytes", self.path, len(data) - end)
+        size = os.fstat(self._fd).st_size
+        if end < size:
+            log.warning("spool %s: cutting torn tail of %d bytes", self.path, size - end)
             os.ftruncate(self._fd, end)
             os.fsync(self._fd)
         if not existed:
             _fsync_path(self.path.parent)  # the new directory entry must survive a crash
-        self._size, self._read_pos, self._pending = end, 0, len(bodies)
+        self._size, self._read_pos, self._pending = end, 0, count
+
+    def _repair(self) -> tuple[int, int]:
+        """Damage before the tail (rare disk trouble): rewrite the valid records and keep
+        the original beside the spool for forensics."""
+        bodies, end, skipped = recover(self.path.read_bytes())
+        if not skipped:  # only a bad tail (e.g. zeros after a power cut): open() cuts it
+            return len(bodies), end
+        keep = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        data = b"".join(frame(b) for b in bodies)
+        tmp.write_bytes(data)
+        _fsync_path(tmp)
+        os.replace(self.path, keep)
+        os.replace(tmp, self.path)
+        _fsync_path(self.path.parent)
+        self.damaged_bytes = skipped
+        log.error("spool %s had %d damaged bytes; original kept as %s", self.path, skipped, keep)
+        return len(bodies), len(data)
 
     def close(self) -> None:
         with self._lock:
@@ -197,6 +205,20 @@ class Spool:
                 os.fsync(self._fd)
                 self._size = self._read_pos = self._pending = 0
                 self._dirty = False
+
+
+def _scan(path: Path) -> tuple[int, int, bool]:
+    """(records, end of the last whole record, damaged) reading in bounded chunks."""
+    count = pos = 0
+    buf = b""
+    with open(path, "rb") as f:
+        while chunk := f.read(_READ_CHUNK):
+            buf += chunk
+            bodies, used, damaged = parse(buf)
+            count, pos, buf = count + len(bodies), pos + used, buf[used:]
+            if damaged:
+                return count, pos, True
+    return count, pos, False  # what is left in buf is a torn tail
 
 
 def _write_all(fd: int, data: bytes) -> None:

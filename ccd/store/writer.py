@@ -43,7 +43,7 @@ class EventWriter:
         spool_max_bytes: int = 1 << 30,
         spool_warn_ratio: float = 0.8,
         connect_timeout: float = 5.0,
-        command_timeout: float = 10.0,
+        command_timeout: float = 5.0,
         backoff_max: float = 5.0,
     ) -> None:
         self._dsn = dsn
@@ -61,6 +61,7 @@ class EventWriter:
         self._acks = Acks()
         self._unsynced: list[str] = []  # ids spilled by submit() and not yet fsync'ed
         self._stopping = False
+        self._closed = False
         self._last_warn = 0.0
         # counters for metrics
         self.written_total = 0  # events newly committed to the log
@@ -94,9 +95,14 @@ class EventWriter:
         self._task = asyncio.create_task(self._run(), name="ccd-store-writer")
 
     def submit(self, event: DomainEvent) -> None:
-        """Queue an event; never waits. A full memory queue spills to the spool at once."""
-        if self._stopping:
-            raise StoreUnavailable("writer is stopped")
+        """Queue an event; never waits. A full memory queue spills to the spool at once.
+
+        Never raises into the caller (the core's event sink): after ``stop()`` an event is
+        counted in ``dropped_total`` and logged as an error.
+        """
+        if self._closed:
+            self._lose([event], "submitted after stop()")
+            return
         if len(self._queue) >= self._queue_max:
             self._spill(event)
             return
@@ -109,11 +115,7 @@ class EventWriter:
     async def durable(self, event: DomainEvent) -> None:
         """Submit ``event`` and return once it is committed or fsync'ed in the spool."""
         fut = self._acks.add(event.event_id)
-        try:
-            self.submit(event)
-        except StoreUnavailable:
-            self._acks.discard(event.event_id)
-            raise
+        self.submit(event)  # after stop() this fails fut with StoreUnavailable
         self._flush_now.set()  # someone waits: do not linger for a fuller batch
         self._has_data.set()
         await fut
@@ -125,6 +127,10 @@ class EventWriter:
         self._flush_now.set()
         if self._task is not None:
             await self._task
+        self._closed = True
+        for event in list(self._queue):  # submitted while the loop was finishing
+            self._spill(event)
+        self._queue.clear()
         if self._conn is not None:
             with suppress(Exception):
                 await asyncio.wait_for(self._conn.close(), self._connect_timeout)
@@ -290,10 +296,11 @@ class EventWriter:
         await asyncio.to_thread(self._spool.sync)
         self._acks.resolve(ids)  # futures belong to the loop: resolve here, not in the thread
 
-    def _lose(self, events: list[DomainEvent]) -> None:
+    def _lose(self, events: list[DomainEvent],
+              why: str = "memory queue and spool both full") -> None:
         self.dropped_total += len(events)
-        log.error("event store: memory queue and spool both full, DROPPED %d events "
-                  "(%d dropped in total)", len(events), self.dropped_total)
+        log.error("event store: %s, DROPPED %d events (%d dropped in total)",
+                  why, len(events), self.dropped_total)
         self._acks.resolve([e.event_id for e in events], StoreUnavailable("event dropped"))
 
     def _check_cap(self, *, force: bool = False) -> None:

@@ -32,6 +32,7 @@ class Clients:
         self.dispatcher = Dispatcher(log)
         self.health = ConnectionHealth()
         self.ready_at: list[float] = []
+        self.up_at: dict[str, float] = {}
         self.booted_at: list[float] = []
         self.resyncs: list[Resync] = []
         self.ami = AmiClient(ast.ami_host, ast.ami_port, ast.ami_user, ast.ami_secret,
@@ -46,6 +47,8 @@ class Clients:
     def _state(self, change: StateChange) -> None:
         was_ready = self.health.ready
         self.health.update(change)
+        if change.state == "up":
+            self.up_at[change.interface] = time.time()
         if self.health.ready and not was_ready:
             self.ready_at.append(time.time())
 
@@ -95,6 +98,8 @@ async def kill_and_restart(ast: AsteriskInstance, clients: Clients) -> float:
     booted = fully_booted_at(ast, killed_at)
     if booted is None:  # log line missing: our own FullyBooted arrival is the upper bound
         booted = clients.booted_at[-1]
+    print(f"\n  AMI FullyBooted event +{clients.booted_at[-1] - booted:.3f} s, "
+          f"AMI up +{clients.up_at['ami'] - booted:.3f} s, ARI up +{clients.up_at['ari'] - booted:.3f} s")
     return ready - booted
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.harness.ami_probe import AmiProbe
+from ccd.sandbox.ami_probe import AmiProbe
 from tests.harness.asterisk import AsteriskInstance
 
 pytestmark = pytest.mark.asterisk

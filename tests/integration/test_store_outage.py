@@ -24,6 +24,8 @@ from tests.harness.postgres import TcpProxy
 pytestmark = pytest.mark.postgres
 T = 1_780_000_000.0
 REPO = str(Path(__file__).resolve().parents[2])
+# The acceptance run is a 30 s outage: CCD_STORE_OUTAGE_S=30 pytest -m postgres ...
+OUTAGE_S = float(os.environ.get("CCD_STORE_OUTAGE_S", "3"))
 
 
 @pytest.fixture
@@ -75,7 +77,8 @@ async def stored_ids(dsn: str) -> list[str]:
 async def test_outage_loses_and_duplicates_nothing(
     proxy: TcpProxy, pg_dsn: str, tmp_path: Path, blackhole: bool
 ) -> None:
-    n, rate = 12_000, 2_000.0  # six seconds of traffic
+    rate = 2_000.0
+    n = int(rate * (OUTAGE_S + 3))  # traffic before, during and after the outage
     w = EventWriter(proxy.dsn_for(pg_dsn), tmp_path / "spool", batch_max=500,
                     connect_timeout=1.0, command_timeout=1.0, backoff_max=0.5)
     await w.start()
@@ -83,11 +86,11 @@ async def test_outage_loses_and_duplicates_nothing(
     await asyncio.sleep(1.0)
     assert w.connected
     proxy.cut(blackhole=blackhole)
-    await asyncio.sleep(3.0)  # the outage: events keep coming
+    await asyncio.sleep(OUTAGE_S)  # the outage: events keep coming
     assert w.spooled_total > 0 and w.spool_bytes > 0
     proxy.restore()
     await producer
-    await wait_drained(w, 30)
+    await wait_drained(w, 30 + OUTAGE_S)
     await w.stop()
     assert w.dropped_total == 0 and w.dead_lettered_total == 0
     assert w.drained_total > 0

@@ -17,7 +17,6 @@ class RecordingAri:
     def __init__(self) -> None:
         self.ops: list[tuple[str, ...]] = []
         self.gone: set[str] = set()
-        self.executor: AcdExecutor | None = None
 
     async def _op(self, *op: str) -> None:
         self.ops.append(op)
@@ -30,8 +29,11 @@ class RecordingAri:
     async def start_bridge_moh(self, bridge_id: str, moh_class: str) -> None:
         await self._op("moh", bridge_id, moh_class)
 
-    async def add_to_bridge(self, bridge_id: str, channel_id: str) -> None:
-        await self._op("add", channel_id, bridge_id)
+    async def create_bridge(self, bridge_id: str, kind: str) -> None:
+        await self._op("newbridge", bridge_id, kind)
+
+    async def add_to_bridge(self, bridge_id: str, *channel_ids: str) -> None:
+        await self._op("add", ",".join(channel_ids), bridge_id)
 
     async def remove_from_bridge(self, bridge_id: str, channel_id: str) -> None:
         await self._op("remove", channel_id, bridge_id)
@@ -39,13 +41,9 @@ class RecordingAri:
     async def delete_bridge(self, bridge_id: str) -> None:
         await self._op("delbridge", bridge_id)
 
-    async def create_channel(self, endpoint: str, channel_id: str, app_args: str) -> None:
-        await self._op("create", channel_id, endpoint, app_args)
-        assert self.executor is not None
-        self.executor.leg_started(channel_id)  # Asterisk's StasisStart for the new leg
-
-    async def dial(self, channel_id: str, caller_channel: str | None, timeout: int) -> None:
-        await self._op("dial", channel_id, str(timeout))
+    async def originate(self, endpoint: str, channel_id: str, app_args: str, caller_id: str | None,
+                        timeout: int) -> None:
+        await self._op("originate", channel_id, endpoint, app_args, str(caller_id), str(timeout))
 
     async def set_variable(self, channel_id: str, name: str, value: str) -> None:
         await self._op("setvar", channel_id, name, value)
@@ -73,7 +71,6 @@ def make() -> tuple[AcdExecutor, RecordingAri, list[Input]]:
     ari = RecordingAri()
     fed: list[Input] = []
     ex = AcdExecutor(ari, fed.append, {"support": "default"})
-    ari.executor = ex
     return ex, ari, fed
 
 
@@ -85,19 +82,30 @@ async def settle(ex: AcdExecutor) -> None:
     await ex.serial.drain(1.0)
 
 
-async def test_offer_creates_bridge_then_leg_then_dials() -> None:
+async def test_offer_originates_the_agent_leg_then_makes_the_call_bridge() -> None:
     ex, ari, fed = make()
     ex.caller_entered("c1", "support", "+4930123")
     ex.perform(offer())
     await settle(ex)
     assert ari.ops == [
-        ("bridge", "ccd-call-c1", "mixing"),
-        ("create", "ccd-ag-c1-1", "PJSIP/1001", "agent,c1,1001"),
-        ("add", "ccd-ag-c1-1", "ccd-call-c1"),
-        ("setvar", "ccd-ag-c1-1", "CALLERID(num)", "+4930123"),
-        ("dial", "ccd-ag-c1-1", "15"),
+        ("originate", "ccd-ag-c1-1", "PJSIP/1001", "agent,c1,1001", "+4930123", "15"),
+        ("newbridge", "ccd-call-c1", "mixing"),
     ]
     assert fed == []
+
+
+async def test_connect_waits_for_the_caller_to_be_parked_first() -> None:
+    ex, ari, _ = make()
+    call = ex.caller_entered("c1", "support", None)
+    ex.park_caller(call)
+    ex.perform(offer())
+    await settle(ex)
+    ex.channel_answered("ccd-ag-c1-1")
+    ex.perform(Connect("c1", "1001"))
+    await settle(ex)
+    await asyncio.gather(*ex.parking)
+    adds = [op for op in ari.ops if op[0] == "add"]
+    assert adds == [("add", "c1", "ccd-hold-support"), ("add", "ccd-ag-c1-1,c1", "ccd-call-c1")]
 
 
 async def test_answer_feeds_engine_and_connect_moves_caller() -> None:
@@ -111,7 +119,7 @@ async def test_answer_feeds_engine_and_connect_moves_caller() -> None:
     ari.ops.clear()
     ex.perform(Connect("c1", "1001"))
     await settle(ex)
-    assert ari.ops == [("add", "c1", "ccd-call-c1"), ("setvar", "c1", "CCD_AGENT_ID", "1001")]
+    assert ari.ops == [("add", "ccd-ag-c1-1,c1", "ccd-call-c1"), ("setvar", "c1", "CCD_AGENT_ID", "1001")]
 
 
 async def test_unanswered_leg_reports_reason_from_cause() -> None:
@@ -203,22 +211,23 @@ async def test_overflow_continues_in_dialplan() -> None:
 async def test_commands_of_different_calls_do_not_wait_for_each_other() -> None:
     ex, ari, _ = make()
     gate = asyncio.Event()
-    real_dial = ari.dial
+    real_originate = ari.originate
 
-    async def slow_dial(channel_id: str, caller_channel: str | None, timeout: int) -> None:
+    async def slow_originate(endpoint: str, channel_id: str, app_args: str, caller_id: str | None,
+                             timeout: int) -> None:
         if channel_id.startswith("ccd-ag-c1"):
             await gate.wait()
-        await real_dial(channel_id, caller_channel, timeout)
+        await real_originate(endpoint, channel_id, app_args, caller_id, timeout)
 
-    ari.dial = slow_dial  # type: ignore[method-assign]
+    ari.originate = slow_originate  # type: ignore[method-assign]
     ex.caller_entered("c1", "support", None)
     ex.caller_entered("c2", "support", None)
     ex.perform(offer("c1"))
     ex.perform(offer("c2", "1002"))
     for _ in range(20):
         await asyncio.sleep(0)
-    assert ("dial", "ccd-ag-c2-1", "15") in ari.ops
-    assert ("dial", "ccd-ag-c1-1", "15") not in ari.ops
+    assert ("newbridge", "ccd-call-c2", "mixing") in ari.ops
+    assert ("newbridge", "ccd-call-c1", "mixing") not in ari.ops
     gate.set()
     await settle(ex)
-    assert ("dial", "ccd-ag-c1-1", "15") in ari.ops
+    assert ("newbridge", "ccd-call-c1", "mixing") in ari.ops

@@ -243,7 +243,7 @@ async def test_application_replaced_ends_the_session_and_takes_the_app_back_late
     ari: tuple[FakeAri, str],
 ) -> None:
     fake, url = ari
-    async with Harness(url, backoff=Backoff(initial=0.01, cap=0.2)) as h:
+    async with Harness(url, replaced_retry_delay=0.2) as h:
         await h.stream.wait_connected(5)
         await fake.send({"type": "ApplicationReplaced", "application": "ccd"})
         await until(lambda: not h.stream.connected)
@@ -251,7 +251,7 @@ async def test_application_replaced_ends_the_session_and_takes_the_app_back_late
         loop = asyncio.get_running_loop()
         t0 = loop.time()
         await h.stream.wait_connected(5)
-        assert loop.time() - t0 >= 0.15  # the longest delay, not a tight fight for the app
+        assert loop.time() - t0 >= 0.15  # a long delay, not a tight fight for the app
         assert len(fake.sockets) == 2
 
 

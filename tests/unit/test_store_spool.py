@@ -106,3 +106,14 @@ def test_magic_inside_a_body_does_not_confuse_recovery() -> None:
     bodies = [MAGIC * 3, b"x" + MAGIC, MAGIC]
     buf = b"".join(frame(b) for b in bodies)
     assert recover(buf + MAGIC + b"\x00")[0] == bodies
+
+
+def test_zero_filled_tail_is_cut_without_a_forensic_copy(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    path.write_bytes(frame(b"one") + b"\x00" * 4096)  # what a power cut can leave behind
+    sp = Spool(path, 1 << 20)
+    sp.open()
+    assert sp.pending == 1 and sp.damaged_bytes == 0
+    assert path.stat().st_size == len(frame(b"one"))
+    assert not list(tmp_path.glob("s.damaged-*"))
+    sp.close()

@@ -81,8 +81,10 @@ async def test_durable_returns_once_fsynced_in_the_spool(tmp_path: Path) -> None
     # already on disk before stop(): a kill -9 now would not lose it
     assert spooled_ids(tmp_path / "spool") == [e.event_id]
     await w.stop()
+    w.submit(events(1)[0])  # too late: counted and logged, never raised into the caller
+    assert w.dropped_total == 1
     with pytest.raises(StoreUnavailable):
-        w.submit(e)
+        await w.durable(events(1)[0])
 
 
 async def test_full_memory_queue_spills_synchronously(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""A tiny raw AMI reader for tests that must observe Asterisk independently of ccd's own
-AMI layer (so a bug there cannot hide itself)."""
+"""A tiny raw AMI reader for tests and benchmarks that observe Asterisk independently of
+ccd's own AMI layer (so a bug there cannot hide itself)."""
 
 from __future__ import annotations
 
