@@ -19,14 +19,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ccd.asterisk_config import render_queuerules, render_queues  # noqa: E402
-from ccd.config import CcdConfig  # noqa: E402
-from ccd.daemon import Daemon  # noqa: E402
-from ccd.log import setup_logging  # noqa: E402
-from ccd.queues.inputs import AgentLoggedIn  # noqa: E402
-from ccd.sandbox.ami_probe import AmiProbe  # noqa: E402
-from ccd.sandbox.asterisk import AsteriskInstance  # noqa: E402
-from ccd.sandbox.bench_support import emit, scratch_dir, temp_database  # noqa: E402
+from ccd.asterisk_config import render_queuerules, render_queues
+from ccd.config import CcdConfig
+from ccd.daemon import Daemon
+from ccd.log import setup_logging
+from ccd.queues.inputs import AgentLoggedIn
+from ccd.sandbox.ami_probe import AmiProbe
+from ccd.sandbox.asterisk import AsteriskInstance
+from ccd.sandbox.bench_support import emit, scratch_dir, temp_database
 
 AGENTS = ["B1", "B2"]
 
@@ -78,8 +78,7 @@ async def run(calls: int) -> dict[str, Any]:
         async with temp_database("ccd_bench_setup") as dsn:
             daemon = Daemon(config(ast, dsn, base / "spool"))
             await daemon.start()
-            while not daemon.acd.resynced:
-                await asyncio.sleep(0.05)
+            await daemon.acd.resynced_event.wait()
             for a in AGENTS:
                 daemon.submit(AgentLoggedIn(a))
             await asyncio.sleep(0.3)

@@ -5,6 +5,7 @@ Asterisk after a (re)connect. Decisions stay in the engine; this module observes
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -67,6 +68,7 @@ class AcdService:
         self.serial = KeyedSerial()
         self.restored_agents = False
         self.resynced = False  # state rebuilt from Asterisk after the latest (re)connect
+        self.resynced_event = asyncio.Event()
         executor.after_agent_hangup = self._after_agent_hangup
 
     def subscribe(self, dispatcher: Dispatcher) -> None:
@@ -191,6 +193,7 @@ class AcdService:
         """Rebuild from Asterisk's truth: callers waiting (original order and wait), calls
         already bridged, ringing legs to retry, calls that ended while we were away."""
         self.resynced = False
+        self.resynced_event.clear()
         if not self.restored_agents and await self.wait_ami(5.0):
             for inp in await self.agent_store.restore(sorted(self.agent_ids)):
                 self.submit(inp)
@@ -218,6 +221,7 @@ class AcdService:
                 except (ChannelGone, AsteriskFailed):
                     pass
         self.resynced = True
+        self.resynced_event.set()
 
     async def _restore_caller(self, chan: Channel, args: list[str], enqueued_at: float,
                               present: dict[str, Channel], members: dict[str, set[str]]) -> None:

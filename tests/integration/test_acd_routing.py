@@ -36,7 +36,11 @@ async def test_policy_picks_trainee_or_senior(
     assert answered.payload["wait_s"] < 3
     # Caller and agent really share the call's mixing bridge in Asterisk.
     bridge = f"ccd-call-{answered.call_id}"
-    out = asterisk.cli(f"bridge show {bridge}")
+    for _ in range(100):  # call.answered is recorded as the agent answers; the join follows
+        out = asterisk.cli(f"bridge show {bridge}")
+        if "Local/c-5551000-support" in out and f"Local/ag-{expected}-" in out:
+            break
+        await asyncio.sleep(0.02)
     assert "Local/c-5551000-support" in out and f"Local/ag-{expected}-" in out
 
 

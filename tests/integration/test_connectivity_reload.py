@@ -49,7 +49,7 @@ async def test_core_reload_keeps_connections_and_does_not_duplicate_events(
             await ami.action("Setvar", {"Variable": f"DEVICE_STATE({device})", "Value": state})
             await asyncio.to_thread(ast.originate_caller_cli, "support", caller, hangup_after=1)
             async with asyncio.timeout(10):
-                while not any(s.channel.caller.number == caller for s in starts) or (  # noqa: ASYNC110
+                while not any(s.channel.caller.number == caller for s in starts) or (
                     state not in states
                 ):
                     await asyncio.sleep(0.02)

@@ -21,8 +21,8 @@ import pytest
 
 from ccd.asterisk_config import render_queuerules, render_queues
 from ccd.config import CcdConfig
-from ccd.sandbox.toml_out import dumps
 from ccd.sandbox.ami_probe import AmiProbe
+from ccd.sandbox.toml_out import dumps
 from tests.harness.asterisk import AsteriskInstance, free_port
 from tests.harness.ccd import agent, config_data
 

@@ -142,7 +142,7 @@ class Harness:
 
 async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
-        while not predicate():  # noqa: ASYNC110 - polling state owned by the code under test
+        while not predicate():
             await asyncio.sleep(0.005)
 
 

@@ -1,0 +1,145 @@
+"""Load held: simulated callers arrive at a fixed rate into one queue served by simulated
+agents, through a real Asterisk and a `ccd run` process; afterwards every call must have
+an outcome (answered, abandoned, overflow): lost = offered - those, and must be 0.
+
+Last line: {"bench": "load", "rate_per_s", "seconds", "agents", "offered", "answered",
+"abandoned", "lost", "ccd_cpu_pct", "ccd_rss_mb"}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import asyncpg
+
+from ccd.sandbox.ami_probe import AmiProbe
+from ccd.sandbox.asterisk import AsteriskInstance, free_port
+from ccd.sandbox.bench_support import emit, scratch_dir, temp_database
+from ccd.sandbox.toml_out import dumps
+
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK  # utime + stime
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def config(ast: AsteriskInstance, dsn: str, base: Path, agents: int, port: int) -> dict[str, Any]:
+    return {
+        "log_format": "json", "log_level": "warning",
+        "ami": {"port": ast.ami_port, "secret": ast.ami_secret},
+        "ari": {"url": ast.ari_url, "password": ast.ari_password},
+        "database": {"dsn": dsn, "spool_dir": str(base / "spool")},
+        "http": {"listen": f"127.0.0.1:{port}", "tokens": [{"name": "bench", "role": "admin", "token": "bench"}]},
+        "teams": [{"name": "t"}],
+        "agents": [{"id": f"A{i:03d}", "seniority": ("senior", "regular", "trainee")[i % 3], "teams": ["t"],
+                    "endpoint": AsteriskInstance.agent_endpoint(f"A{i:03d}", 0.5, 2 + i % 4)}
+                   for i in range(agents)],
+        "queues": [{"name": "load", "teams": ["t"], "wrapup": 0.5, "ring_timeout": 10, "widen_after": 2}],
+    }
+
+
+async def http_post(port: int, path: str) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer bench\r\nContent-Length: 0\r\n"
+                 "Connection: close\r\n\r\n".encode())
+    await writer.drain()
+    await reader.read()
+    writer.close()
+
+
+async def run(rate: float, seconds: float, agents: int) -> dict[str, Any]:
+    base = scratch_dir("ccd-bench-load-")
+    ast = AsteriskInstance(base / "ast")
+    ast.start()
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        async with temp_database("ccd_bench_load") as dsn:
+            port = free_port()
+            (base / "ccd.toml").write_text(dumps(config(ast, dsn, base, agents, port)))
+            proc = subprocess.Popen([sys.executable, "-m", "ccd", "run", "-c", str(base / "ccd.toml")],
+                                    stdout=open(base / "ccd.log", "wb"), stderr=subprocess.STDOUT)
+            await asyncio.sleep(2.5)
+            for i in range(agents):
+                await http_post(port, f"/api/agents/A{i:03d}/login")
+            probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.ami_user, ast.ami_secret)
+            await asyncio.sleep(1.0)
+            cpu0, t0, peak_rss = cpu_seconds(proc.pid), time.monotonic(), 0.0
+            placed = 0
+            while (elapsed := time.monotonic() - t0) < seconds:
+                due = int(elapsed * rate) + 1
+                while placed < due:
+                    placed += 1
+                    await probe.send({
+                        "Action": "Originate", "Channel": AsteriskInstance.caller_channel("load", f"55{placed:06d}"),
+                        "Context": "sim-phone", "Exten": AsteriskInstance.phone_exten(hangup_after=60),
+                        "Priority": "1", "Async": "true", "ActionID": f"o{placed}",
+                    })
+                peak_rss = max(peak_rss, rss_mb(proc.pid))
+                await asyncio.sleep(0.02)
+            cpu_pct = (cpu_seconds(proc.pid) - cpu0) / (time.monotonic() - t0) * 100
+            # Drain: wait until every call has an outcome (bounded).
+            conn = await asyncpg.connect(dsn)
+            counts: dict[str, int] = {}
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                peak_rss = max(peak_rss, rss_mb(proc.pid))
+                rows = await conn.fetch("SELECT coalesce(outcome, 'open') AS o, count(*) AS n FROM call_records GROUP BY 1")
+                counts = {r["o"]: r["n"] for r in rows}
+                if sum(counts.values()) >= placed and counts.get("open", 0) == 0 and \
+                        counts.get("answered", 0) + counts.get("abandoned", 0) + counts.get("overflow", 0) >= placed:
+                    break
+                await asyncio.sleep(1.0)
+            await conn.close()
+            await probe.close()
+            offered = placed
+            answered, abandoned = counts.get("answered", 0), counts.get("abandoned", 0)
+            done = answered + abandoned + counts.get("overflow", 0) + counts.get("timeout", 0)
+            return {"rate_per_s": rate, "seconds": seconds, "agents": agents, "offered": offered,
+                    "answered": answered, "abandoned": abandoned, "lost": offered - done,
+                    "ccd_cpu_pct": round(cpu_pct, 1), "ccd_rss_mb": round(peak_rss, 1)}
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        ast.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="5 calls/s for 10 s with 20 agents")
+    parser.add_argument("--rate", type=float)
+    parser.add_argument("--seconds", type=float)
+    parser.add_argument("--agents", type=int)
+    args = parser.parse_args()
+    rate = args.rate or (5.0 if args.quick else 10.0)
+    seconds = args.seconds or (10.0 if args.quick else 60.0)
+    agents = args.agents or (20 if args.quick else 60)
+    try:
+        figures = asyncio.run(run(rate, seconds, agents))
+    except Exception as exc:
+        emit("load", rate_per_s=rate, seconds=seconds, agents=agents, offered=None, answered=None,
+             abandoned=None, lost=None, ccd_cpu_pct=None, ccd_rss_mb=None, error=repr(exc))
+        sys.exit(1)
+    emit("load", **figures)
+
+
+if __name__ == "__main__":
+    main()
