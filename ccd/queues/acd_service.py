@@ -70,6 +70,8 @@ class AcdService:
         self.resynced = False  # state rebuilt from Asterisk after the latest (re)connect
         self.resynced_event = asyncio.Event()
         executor.after_agent_hangup = self._after_agent_hangup
+        executor.after_caller_hangup = lambda call: surveys.caller_hung_up_first(
+            call.call_id, call.connected_agent, call.queue, call.caller_number)
 
     def subscribe(self, dispatcher: Dispatcher) -> None:
         dispatcher.subscribe(ari.StasisStart, self.on_stasis_start)

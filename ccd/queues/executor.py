@@ -60,6 +60,8 @@ class AcdExecutor:
         self.parking: set[asyncio.Task[None]] = set()
         # Hook for the post-call survey: decides whether the caller stays after the agent left.
         self.after_agent_hangup: AfterCall = lambda call, ended_by: False
+        # Hook for a connected call the caller ended (the survey records "not_offered").
+        self.after_caller_hangup: Callable[[CallLegs], None] = lambda call: None
 
     # -- setup ----------------------------------------------------------------------------
     async def ensure_holding_bridges(self) -> None:
@@ -204,6 +206,8 @@ class AcdExecutor:
         call.ended = True
         self.calls.pop(call.call_id, None)
         self.feed(CallEnded(call.call_id, "caller") if call.connected_agent else CallAbandoned(call.call_id))
+        if call.connected_agent:
+            self.after_caller_hangup(call)
         self.serial.submit(call.call_id, lambda: self._teardown(call, keep_caller=False), "teardown")
 
     def _agent_hung_up(self, call: CallLegs) -> None:

@@ -24,9 +24,9 @@ async def probe_for(ast: AsteriskInstance) -> AmiProbe:
 
 async def test_caller_reaches_stasis_seen_on_ami_and_ari(asterisk: AsteriskInstance) -> None:
     probe = await probe_for(asterisk)
-    auth = aiohttp.BasicAuth(asterisk.ari_user, asterisk.ari_password)
+    auth = {"Authorization": aiohttp.encode_basic_auth(asterisk.ari_user, asterisk.ari_password)}
     ws_url = f"{asterisk.ari_url}/ari/events?app={asterisk.ari_app}"
-    async with aiohttp.ClientSession(auth=auth) as http, http.ws_connect(ws_url) as ws:
+    async with aiohttp.ClientSession(headers=auth) as http, http.ws_connect(ws_url) as ws:
         asterisk.originate_caller_cli("support", "5551234", hangup_after=3)
         start: dict[str, Any] = {}
         while not start:

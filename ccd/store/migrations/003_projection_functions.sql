@@ -29,7 +29,7 @@ BEGIN
            CASE WHEN o.rating IS NOT NULL THEN 'rated' ELSE o.last_rating_outcome END,
            o.ended_by, o.overflow_target
     FROM (
-        SELECT g.*, coalesce(g.queued_ts, g.first_ts) AS enqueued_at,
+        SELECT k.call_id, g.*, coalesce(g.queued_ts, g.first_ts) AS enqueued_at,
                CASE WHEN g.answered_at IS NOT NULL THEN 'answered'
                     WHEN g.abandoned_ts IS NOT NULL THEN 'abandoned'
                     WHEN g.overflow_ts IS NOT NULL THEN
@@ -38,8 +38,10 @@ BEGIN
                     WHEN g.fallback_outcome IN ('answered', 'abandoned', 'overflow', 'timeout')
                         THEN g.fallback_outcome
                END AS outcome
-        FROM (
-            SELECT e.call_id,
+        FROM (SELECT DISTINCT unnest(p_ids) AS call_id) k
+        -- LATERAL: one index probe per call, whatever the planner thinks of the log's size
+        CROSS JOIN LATERAL (
+            SELECT
                 (array_agg(e.queue ORDER BY e.type <> 'call.queued', e.ts, e.event_id)
                     FILTER (WHERE e.queue IS NOT NULL))[1] AS queue,
                 (array_agg(ccd_str(e.payload, 'caller') ORDER BY e.ts, e.event_id)
@@ -79,9 +81,8 @@ BEGIN
                     FILTER (WHERE e.type = 'call.fallback'))[1] AS fallback_outcome,
                 bool_or(e.type LIKE 'call.%') AS has_call_event
             FROM events e
-            WHERE e.call_id = ANY (p_ids)
+            WHERE e.call_id = k.call_id
               AND (e.type LIKE 'call.%' OR e.type IN ('agent.wrapup_ended', 'rating.result'))
-            GROUP BY e.call_id
         ) g
         WHERE g.has_call_event  -- a lone rating or wrap-up waits for its call's events
     ) o
@@ -146,15 +147,25 @@ $fn$;
 
 -- Supervision sessions: per (call, agent, supervisor), each started/denied event opens a
 -- session that collects the mode changes and the end that follow it.
+-- The supervision events of some calls, and of some agents outside calls (index lookups).
+CREATE OR REPLACE FUNCTION ccd_supervision_events(p_calls text[], p_agents text[])
+RETURNS SETOF events LANGUAGE sql STABLE AS $$
+    SELECT e.* FROM (SELECT DISTINCT unnest(p_calls) AS call_id) k
+    CROSS JOIN LATERAL (SELECT * FROM events e
+                        WHERE e.call_id = k.call_id AND e.type LIKE 'supervision.%') e
+    UNION ALL
+    SELECT e.* FROM (SELECT DISTINCT unnest(p_agents) AS agent_id) k
+    CROSS JOIN LATERAL (SELECT * FROM events e
+                        WHERE e.agent_id = k.agent_id AND e.type LIKE 'supervision.%'
+                          AND e.call_id IS NULL) e
+$$;
+
 CREATE OR REPLACE FUNCTION ccd_project_supervision(p_calls text[], p_agents text[])
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
     DELETE FROM supervision_sessions s
     USING (SELECT DISTINCT e.call_id, e.agent_id, ccd_str(e.payload, 'supervisor') AS supervisor
-           FROM events e
-           WHERE e.type LIKE 'supervision.%'
-             AND (e.call_id = ANY (p_calls)
-                  OR (e.call_id IS NULL AND e.agent_id = ANY (p_agents)))) k
+           FROM ccd_supervision_events(p_calls, p_agents) e) k
     WHERE s.call_id IS NOT DISTINCT FROM k.call_id
       AND s.agent_id IS NOT DISTINCT FROM k.agent_id
       AND s.supervisor IS NOT DISTINCT FROM k.supervisor;
@@ -191,10 +202,7 @@ BEGIN
                                               ELSE 1 END,
                                   v.event_id) AS n
         FROM (SELECT e.*, ccd_str(e.payload, 'supervisor') AS supervisor
-              FROM events e
-              WHERE e.type LIKE 'supervision.%'
-                AND (e.call_id = ANY (p_calls)
-                     OR (e.call_id IS NULL AND e.agent_id = ANY (p_agents)))) v
+              FROM ccd_supervision_events(p_calls, p_agents) e) v
     ) s
     WHERE s.n > 0  -- a mode change or end stored before its start waits for it
     GROUP BY s.call_id, s.agent_id, s.supervisor, s.n;
