@@ -190,6 +190,9 @@ class CcdConfig(Strict):
     international_prefix: str = "00"
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Asterisk's sounds directory, where ccd's prompts live under ccd/<language>/ (installed
+    # by scripts/build-prompts --install); check-config verifies every prompt a queue plays.
+    sounds_dir: Path = Path("/usr/share/asterisk/sounds")
     ami: AmiConfig = AmiConfig()
     ari: AriConfig = AriConfig()
     database: DatabaseConfig = DatabaseConfig()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,13 +164,20 @@ def _cross_checks(raw: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]
     return out
 
 
-PromptCheck = Callable[[CcdConfig], list[tuple[tuple[str | int, ...], str]]]
-_extra_checks: list[PromptCheck] = []
+def _prompt_checks(cfg: CcdConfig) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every prompt a rating queue can play must exist: a missing file would only show
+    as silence on a live call."""
+    from ccd.queues.from_config import survey_settings
+    from ccd.rating_ivr.prompts import missing_prompts
 
-
-def register_check(check: PromptCheck) -> None:
-    """Let feature packages (rating prompts, recordings) add checks on a validated config."""
-    _extra_checks.append(check)
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    settings = survey_settings(cfg)
+    for i, q in enumerate(cfg.queues):
+        if q.name in settings:
+            s = settings[q.name]
+            for path in missing_prompts(cfg.sounds_dir, s.language, s.prompt_names()):
+                out.append((("queues", i, "rating"), f"missing prompt file {path}"))
+    return out
 
 
 def check_config(path: Path) -> tuple[CcdConfig | None, list[Problem]]:
@@ -192,8 +199,7 @@ def check_config(path: Path) -> tuple[CcdConfig | None, list[Problem]]:
     except ValidationError as exc:
         found += [(tuple(e["loc"]), _message(e)) for e in exc.errors()]
     if cfg is not None:
-        for check in _extra_checks:
-            found += check(cfg)
+        found += _prompt_checks(cfg)
     problems = sorted({Problem(where.line_of(loc), dotted(loc), msg, name) for loc, msg in found})
     return (cfg if not problems else None), problems
 

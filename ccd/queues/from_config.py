@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ccd.config import CcdConfig, normalise_number
 from ccd.queues.specs import AgentSpec, QueueSpec
-from ccd.rating_ivr.settings import SurveySettings
+from ccd.rating_ivr.settings import ROLES, SurveySettings
 
 
 def agent_specs(cfg: CcdConfig) -> list[AgentSpec]:
@@ -42,8 +42,10 @@ def survey_settings(cfg: CcdConfig) -> dict[str, SurveySettings]:
     for q in cfg.queues:
         r = q.rating
         if r.enabled:
+            # The admin's own recordings: <prompts_dir>/<role>.wav (e.g. rate-call.wav).
+            own = {role: str(r.prompts_dir / role) for role in ROLES} if r.prompts_dir else {}
             out[q.name] = SurveySettings(
                 enabled=True, scale_max=r.scale, language=q.language, timeout_s=r.timeout,
-                retries=r.retries, announce_at_start=r.announce_at_start,
+                retries=r.retries, announce_at_start=r.announce_at_start, prompts=own,
             )
     return out

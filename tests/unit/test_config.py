@@ -159,3 +159,15 @@ def test_queue_members_by_team_and_id(tmp_path: Path) -> None:
 def test_normalise_number(raw: str | None, cc: str | None, expected: str | None) -> None:
     cfg = CcdConfig.model_validate({"country_code": cc} if cc else {})
     assert normalise_number(raw, cfg) == expected
+
+
+def test_missing_rating_prompts_are_reported(tmp_path: Path) -> None:
+    text = f'sounds_dir = "{tmp_path}"\n' + BASE + "[queues.rating]\nenabled = true\n"
+    found = problems(tmp_path, text)
+    assert len(found) == 4
+    assert all("queues[0].rating: missing prompt file" in p for p in found)
+    assert any(p.endswith(f"{tmp_path}/ccd/en/rate-call.wav") for p in found)
+    for name in ("rate-call", "invalid", "thank-you", "goodbye-no-input"):
+        (tmp_path / "ccd" / "en").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "ccd" / "en" / f"{name}.wav").write_bytes(b"RIFF")
+    assert problems(tmp_path, text) == []

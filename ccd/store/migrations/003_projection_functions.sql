@@ -2,6 +2,10 @@
 -- events of the affected keys, so it is idempotent and independent of arrival order
 -- (events of one call may arrive in different batches, or out of order after a spool drain).
 
+-- Last element of an array (the aggregates below read pre-sorted rows).
+CREATE OR REPLACE FUNCTION ccd_last(a anyarray) RETURNS anyelement
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT a[array_upper(a, 1)] $$;
+
 -- call_records (and with them the on_call / wrap_up intervals and the ratings views).
 CREATE OR REPLACE FUNCTION ccd_project_calls(p_ids text[]) RETURNS void
 LANGUAGE plpgsql AS $fn$
@@ -42,47 +46,53 @@ BEGIN
         -- LATERAL: one index probe per call, whatever the planner thinks of the log's size
         CROSS JOIN LATERAL (
             SELECT
-                (array_agg(e.queue ORDER BY e.type <> 'call.queued', e.ts, e.event_id)
-                    FILTER (WHERE e.queue IS NOT NULL))[1] AS queue,
-                (array_agg(ccd_str(e.payload, 'caller') ORDER BY e.ts, e.event_id)
+                coalesce((array_agg(e.queue) FILTER (WHERE e.type = 'call.queued'))[1],
+                         (array_agg(e.queue) FILTER (WHERE e.queue IS NOT NULL))[1]) AS queue,
+                (array_agg(ccd_str(e.payload, 'caller'))
                     FILTER (WHERE e.type = 'call.queued'))[1] AS caller,
                 min(e.ts) FILTER (WHERE e.type = 'call.queued') AS queued_ts,
                 min(e.ts) AS first_ts,
                 count(*) FILTER (WHERE e.type = 'call.offered')::int AS offered_count,
                 min(e.ts) FILTER (WHERE e.type = 'call.answered') AS answered_at,
-                (array_agg(e.agent_id ORDER BY e.ts, e.event_id)
+                (array_agg(e.agent_id)
                     FILTER (WHERE e.type = 'call.answered'))[1] AS agent_id,
-                (array_agg(ccd_num(e.payload, 'wait_s') ORDER BY e.ts, e.event_id)
+                (array_agg(ccd_num(e.payload, 'wait_s'))
                     FILTER (WHERE e.type = 'call.answered'))[1] AS answered_wait,
-                coalesce((array_agg(ccd_bool(e.payload, 'sticky') ORDER BY e.ts, e.event_id)
+                coalesce((array_agg(ccd_bool(e.payload, 'sticky'))
                     FILTER (WHERE e.type = 'call.answered'))[1], false) AS sticky_hit,
                 min(e.ts) FILTER (WHERE e.type = 'call.abandoned') AS abandoned_ts,
-                (array_agg(ccd_num(e.payload, 'wait_s') ORDER BY e.ts, e.event_id)
+                (array_agg(ccd_num(e.payload, 'wait_s'))
                     FILTER (WHERE e.type = 'call.abandoned'))[1] AS abandoned_wait,
                 min(e.ts) FILTER (WHERE e.type = 'call.overflow') AS overflow_ts,
-                (array_agg(ccd_num(e.payload, 'wait_s') ORDER BY e.ts, e.event_id)
+                (array_agg(ccd_num(e.payload, 'wait_s'))
                     FILTER (WHERE e.type = 'call.overflow'))[1] AS overflow_wait,
-                (array_agg(ccd_str(e.payload, 'target') ORDER BY e.ts, e.event_id)
+                (array_agg(ccd_str(e.payload, 'target'))
                     FILTER (WHERE e.type = 'call.overflow'))[1] AS overflow_target,
                 max(e.ts) FILTER (WHERE e.type = 'call.ended') AS ended_ts,
-                (array_agg(ccd_num(e.payload, 'talk_s') ORDER BY e.ts DESC, e.event_id DESC)
-                    FILTER (WHERE e.type = 'call.ended'))[1] AS talk_s,
-                (array_agg(ccd_str(e.payload, 'ended_by') ORDER BY e.ts DESC, e.event_id DESC)
-                    FILTER (WHERE e.type = 'call.ended'))[1] AS ended_by,
-                (array_agg(ccd_num(e.payload, 'wrapup_s') ORDER BY e.ts, e.event_id)
+                ccd_last(array_agg(ccd_num(e.payload, 'talk_s'))
+                    FILTER (WHERE e.type = 'call.ended')) AS talk_s,
+                ccd_last(array_agg(ccd_str(e.payload, 'ended_by'))
+                    FILTER (WHERE e.type = 'call.ended')) AS ended_by,
+                (array_agg(ccd_num(e.payload, 'wrapup_s'))
                     FILTER (WHERE e.type = 'agent.wrapup_ended'))[1] AS wrapup_s,
                 min(e.ts) FILTER (WHERE e.type = 'agent.wrapup_ended') AS wrapup_ended_at,
-                (array_agg(ccd_int(e.payload, 'score') ORDER BY e.ts DESC, e.event_id DESC)
+                ccd_last(array_agg(ccd_int(e.payload, 'score'))
                     FILTER (WHERE e.type = 'rating.result'
-                            AND ccd_str(e.payload, 'outcome') = 'rated'))[1] AS rating,
-                (array_agg(ccd_str(e.payload, 'outcome') ORDER BY e.ts DESC, e.event_id DESC)
-                    FILTER (WHERE e.type = 'rating.result'))[1] AS last_rating_outcome,
-                (array_agg(ccd_str(e.payload, 'outcome') ORDER BY e.ts DESC, e.event_id DESC)
-                    FILTER (WHERE e.type = 'call.fallback'))[1] AS fallback_outcome,
+                            AND ccd_str(e.payload, 'outcome') = 'rated')) AS rating,
+                ccd_last(array_agg(ccd_str(e.payload, 'outcome'))
+                    FILTER (WHERE e.type = 'rating.result')) AS last_rating_outcome,
+                ccd_last(array_agg(ccd_str(e.payload, 'outcome'))
+                    FILTER (WHERE e.type = 'call.fallback')) AS fallback_outcome,
                 bool_or(e.type LIKE 'call.%') AS has_call_event
-            FROM events e
-            WHERE e.call_id = k.call_id
-              AND (e.type LIKE 'call.%' OR e.type IN ('agent.wrapup_ended', 'rating.result'))
+            -- the aggregates above rely on this order ("first"/"last" event of a type): one
+            -- sort per call instead of one per aggregate, and no join at this level that
+            -- could reorder the rows
+            FROM (SELECT e.ts, e.event_id, e.type, e.queue, e.agent_id, e.payload
+                  FROM events e
+                  WHERE e.call_id = k.call_id
+                    AND (e.type LIKE 'call.%'
+                         OR e.type IN ('agent.wrapup_ended', 'rating.result'))
+                  ORDER BY e.ts, e.event_id) e
         ) g
         WHERE g.has_call_event  -- a lone rating or wrap-up waits for its call's events
     ) o
