@@ -21,6 +21,7 @@ from ccd import events as ev
 from ccd.ami import events as ami_events
 from ccd.ami.client import AmiClient
 from ccd.api.app import Api
+from ccd.api.report_routes import ReportRoutes
 from ccd.ari.client import AriClient
 from ccd.ari.stream import AriEventStream
 from ccd.config import CcdConfig
@@ -93,6 +94,7 @@ class Daemon:
         self.dispatcher.subscribe(ami_events.DeviceStateChange, self._device_state)
         self.agents_by_device = {a.endpoint: a.id for a in cfg.agents}
         self._runner: web.AppRunner | None = None
+        self.report_routes: ReportRoutes | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- backend for the API --------------------------------------------------------------
@@ -167,7 +169,11 @@ class Daemon:
         await self.ami.start()
         await self.stream.start()
         host, port = self.cfg.http.listen.rsplit(":", 1)
-        self._runner = web.AppRunner(Api(self).build(), access_log=None)
+        api = Api(self)
+        app = api.build()
+        self.report_routes = ReportRoutes(api, self.dsn)
+        self.report_routes.add_to(app)
+        self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host or "0.0.0.0", int(port)).start()
         log.info("ccd started", http=self.cfg.http.listen, ari=self.cfg.ari.url,
@@ -197,6 +203,8 @@ class Daemon:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.writer.stop(), budget)
         await self.sticky_db.close()
+        if self.report_routes is not None:
+            await self.report_routes.close()
         await self.rest.close()
         log.info("ccd stopped", seconds=round(time.monotonic() - started, 3))
 

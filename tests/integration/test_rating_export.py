@@ -43,6 +43,8 @@ async def seed(dsn: str, tmp_path: Path) -> None:
                                sticky_agent=None))
         writer.submit(ev.event(ev.CALL_ANSWERED, t + 5, call_id=call, agent_id=agent, queue=queue, wait_s=5.0,
                                sticky=False))
+        writer.submit(ev.event(ev.CALL_ENDED, t + 35, call_id=call, agent_id=agent, queue=queue, talk_s=30.0,
+                               ended_by="agent"))
         writer.submit(ev.event(ev.RATING_RESULT, t + 40, call_id=call, agent_id=agent, queue=queue,
                                outcome=outcome, score=score, caller=f"555{i}", attempts=0 if outcome == "not_offered" else 1))
     # Outside the period: must not count.
