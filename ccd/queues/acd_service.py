@@ -66,6 +66,8 @@ class AcdService:
         self.agents_by_endpoint = {a.endpoint: a.id for a in cfg.agents}
         self.agent_ids = {a.id for a in cfg.agents}
         self.serial = KeyedSerial()
+        # Hook awaited before a new caller is queued (e.g. "this call is recorded").
+        self.before_queue: Callable[[CallLegs], Awaitable[None]] | None = None
         self.restored_agents = False
         self.resynced = False  # state rebuilt from Asterisk after the latest (re)connect
         self.resynced_event = asyncio.Event()
@@ -133,6 +135,15 @@ class AcdService:
         call = self.executor.caller_entered(chan.id, queue, caller)
 
         async def enter() -> None:
+            if self.before_queue is not None:
+                try:
+                    await self.before_queue(call)
+                except Exception:
+                    log.exception("pre-queue hook failed", call_id=call.call_id)
+                if call.ended:
+                    self.submit(CallArrived(chan.id, queue, caller, priority))
+                    self.submit(CallAbandoned(chan.id))
+                    return
             self.executor.park_caller(call)
             hit = await self.sticky.resolve(caller, queue, self.clock())
             self.submit(CallArrived(

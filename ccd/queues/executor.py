@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import structlog
@@ -60,6 +60,8 @@ class AcdExecutor:
         self.parking: set[asyncio.Task[None]] = set()
         # Hook for the post-call survey: decides whether the caller stays after the agent left.
         self.after_agent_hangup: AfterCall = lambda call, ended_by: False
+        # Hook run (in the call's order) once caller and agent are bridged: call recording.
+        self.on_connected: Callable[[CallLegs], Awaitable[None]] | None = None
         # Hook for a connected call the caller ended (the survey records "not_offered").
         self.after_caller_hangup: Callable[[CallLegs], None] = lambda call: None
 
@@ -127,7 +129,12 @@ class AcdExecutor:
             await self.ari.add_to_bridge(call.bridge_id, leg.channel_id, call.call_id)
             await self.ari.set_variable(call.call_id, VAR_AGENT, cmd.agent_id)
         except ChannelGone:
-            pass  # a side hung up at the last moment; its ChannelDestroyed ends the call
+            return  # a side hung up at the last moment; its ChannelDestroyed ends the call
+        if self.on_connected is not None:
+            try:
+                await self.on_connected(call)
+            except Exception:  # a feature failing (e.g. recording) never drops the call
+                log.exception("post-connect hook failed", call_id=call.call_id)
 
     async def _overflow(self, cmd: Overflow) -> None:
         call = self.calls.pop(cmd.call_id, None)
