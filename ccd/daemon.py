@@ -26,9 +26,8 @@ from ccd.ari.client import AriClient
 from ccd.ari.stream import AriEventStream
 from ccd.config import CcdConfig
 from ccd.core_loop import CoreLoop
-from ccd.dispatch import Dispatcher
 from ccd.health import ConnectionHealth
-from ccd.metrics import Metrics
+from ccd.metrics import Metrics, TimedDispatcher
 from ccd.queues.acd_service import AcdService
 from ccd.queues.agent_persist import AgentStateStore
 from ccd.queues.ari_port import ClientAriPort
@@ -54,7 +53,7 @@ class Daemon:
     def __init__(self, cfg: CcdConfig) -> None:
         self.cfg = cfg
         self.registry = CollectorRegistry()
-        self.dispatcher = Dispatcher(structlog.get_logger("ccd.dispatch"))
+        self.dispatcher = TimedDispatcher(structlog.get_logger("ccd.dispatch"))
         self.health = ConnectionHealth(("ami", "ari"))
         ari_pw = cfg.ari.resolved_password()
         self.rest = AriClient(cfg.ari.url, cfg.ari.username, ari_pw.get_secret_value() if ari_pw else "",
@@ -79,11 +78,8 @@ class Daemon:
         self.sticky = StickyResolver(self.sticky_db.lookup,
                                      {q.name: q.sticky_ttl_days * 86400 for q in cfg.queues if q.sticky})
         self.executor = AcdExecutor(self.port, self.submit, {q.name: q.moh_class for q in cfg.queues})
-        self.metrics = Metrics(
-            {q.name: (q.service_level_seconds, q.short_abandon_seconds) for q in cfg.queues},
-            {q.name: [a.id for a in cfg.queue_members(q)] for q in cfg.queues},
-            self._snapshot_or_none, self._health_gauges, self.registry,
-        )
+        self.metrics = Metrics.from_config(cfg, self._snapshot_or_none, self._health_gauges, self.registry)
+        self.dispatcher.observe_lag = self.metrics.dispatch_lag.observe
         self.core = CoreLoop(self.engine, self.executor.perform, [], on_decision=self.metrics.decision.observe)
         self.surveys = SurveyRunner(self.port, survey_settings(cfg), self.core_record)
         self.acd = AcdService(cfg, self.port, self.executor, self.surveys, self.sticky, self.submit,
@@ -121,6 +117,7 @@ class Daemon:
             "ari_reconnects_total": float(links["ari"].reconnects),
             "store_backlog_events": float(self.writer.backlog),
             "store_spool_bytes": float(self.writer.spool_bytes),
+            "store_spool_max_bytes": float(self.cfg.database.spool_max_mb * 1024 * 1024),
             "dispatch_backlog_batches": float(self.dispatcher.backlog),
         }
 

@@ -56,11 +56,12 @@ def _data_dir(base: Path, extra_sounds: dict[str, Path]) -> Path:
     for entry in SYSTEM_DATA.iterdir():
         if entry.name != "sounds":
             (data / entry.name).symlink_to(entry)
-    for entry in (SYSTEM_DATA / "sounds").iterdir():
-        (sounds / entry.name).symlink_to(entry)
     prompts = REPO / "prompts-build" / "sounds" / "ccd"  # made by scripts/build-prompts
     if prompts.is_dir() and "ccd" not in extra_sounds:
         extra_sounds = {**extra_sounds, "ccd": prompts}
+    for entry in (SYSTEM_DATA / "sounds").iterdir():
+        if entry.name not in extra_sounds:  # the tree's own prompts win over installed ones
+            (sounds / entry.name).symlink_to(entry)
     for name, target in extra_sounds.items():
         (sounds / name).symlink_to(target)
     return data
