@@ -235,6 +235,8 @@ class AcdService:
                     pass
         self.resynced = True
         self.resynced_event.set()
+        log.info("ccd ready: state rebuilt from Asterisk", calls=len(self.executor.calls),
+                 reconnect=e.reconnect)
 
     async def _restore_caller(self, chan: Channel, args: list[str], enqueued_at: float,
                               present: dict[str, Channel], members: dict[str, set[str]]) -> None:

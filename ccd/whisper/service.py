@@ -1,0 +1,323 @@
+"""The supervision shell: ARI events and domain events in, session transitions, commands out.
+
+Transitions are applied at once, in event order (dispatcher task, core sinks, API handlers);
+their commands run per session in order on a ``KeyedSerial``, so a mode switch never
+overtakes the attach it follows. Audit: the session's start is awaited as durable before the
+audio path is built; a denied attempt is recorded and never touches the agent's call.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import structlog
+
+from ccd import events as ev
+from ccd.ari import events as ari
+from ccd.ari.client import AriClient
+from ccd.ari.errors import AriError
+from ccd.config import CcdConfig
+from ccd.dispatch import Dispatcher
+from ccd.queues.executor import AcdExecutor
+from ccd.queues.inputs import AgentDeviceChanged, Input
+from ccd.queues.snapshot import EngineSnapshot
+from ccd.serial import KeyedSerial
+from ccd.whisper import session as ss
+from ccd.whisper.acl import Directory
+from ccd.whisper.media import SUP_BRIDGE_PREFIX, AudioPaths, MediaFailed
+from ccd.whisper.session import CallRef, Mode, Session, SessionError, Via
+
+log = structlog.get_logger("ccd.whisper")
+
+RING_TIMEOUT_S = 30
+SUP_CHANNEL_PREFIX = "ccd-sv-"
+CALL_OVER = {ev.CALL_ENDED, ev.CALL_ABANDONED, ev.CALL_OVERFLOW}
+
+
+class AuditStore(Protocol):
+    def submit(self, event: ev.DomainEvent) -> None: ...
+
+    def durable(self, event: ev.DomainEvent) -> Awaitable[None]: ...
+
+
+class Refused(Exception):
+    """A start request that is not allowed (``reason``) or not possible now."""
+
+    def __init__(self, reason: str, denied: bool) -> None:
+        super().__init__(reason)
+        self.reason, self.denied = reason, denied
+
+
+class SupervisionService:
+    def __init__(self, cfg: CcdConfig, rest: AriClient, executor: AcdExecutor,
+                 snapshot: Callable[[], EngineSnapshot], submit: Callable[[Input], None],
+                 sinks: list[Callable[[ev.DomainEvent], None]], store: AuditStore,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.cfg, self.rest, self.executor = cfg, rest, executor
+        self.snapshot, self.submit, self.sinks, self.store, self.clock = snapshot, submit, sinks, store, clock
+        self.directory = Directory.from_config(cfg)
+        self.media = AudioPaths(rest)
+        self.serial = KeyedSerial()
+        self.sessions: dict[str, Session] = {}
+        self.channel_of: dict[str, str] = {}  # session id -> supervisor channel id
+        self.session_of: dict[str, str] = {}  # supervisor channel id -> session id
+        self.answered_at: dict[str, float] = {}  # session id -> perf_counter at answer
+        self.answer_to_audio_ms: deque[float] = deque(maxlen=10_000)  # for the benchmark
+        sup = cfg.supervision
+        self.dtmf_modes: dict[str, Mode] = {sup.dtmf_listen: "listen", sup.dtmf_whisper: "whisper",
+                                            sup.dtmf_barge: "barge"}
+
+    def subscribe(self, dispatcher: Dispatcher) -> None:
+        dispatcher.subscribe(ari.StasisStart, self.on_stasis_start)
+        dispatcher.subscribe(ari.StasisEnd, self.on_channel_gone)
+        dispatcher.subscribe(ari.ChannelDestroyed, self.on_channel_gone)
+        dispatcher.subscribe(ari.ChannelDtmfReceived, self.on_dtmf)
+        dispatcher.subscribe(ari.Resync, self.on_resync)
+
+    # -- queries --------------------------------------------------------------------------
+    def live(self) -> list[Session]:
+        return [s for s in self.sessions.values() if s.state != "ended"]
+
+    def locate(self, agent: str) -> CallRef | None:
+        """The agent's answered, live queue call, from the executor's bookkeeping."""
+        for call in self.executor.calls.values():
+            leg = call.leg_of(agent)
+            if leg is not None and leg.answered and not call.ended and call.bridge_id:
+                return CallRef(call.call_id, call.queue, leg.channel_id, call.bridge_id)
+        return None
+
+    def busy(self, person: str) -> bool:
+        return any(s.supervisor == person for s in self.live())
+
+    # -- ARI events -----------------------------------------------------------------------
+    def on_stasis_start(self, e: ari.StasisStart) -> None:
+        args = [*e.args, "", "", "", ""]
+        if args[0] != "supervise":
+            return
+        if args[1] == "snoop":
+            self.media.snoop_started(e.channel.id)
+        elif args[1] == "answered":
+            self._answered(args[2], e.channel.id)
+        else:
+            self._feature_code(e.channel.id, e.channel.name, args[1], args[2], args[3])
+
+    def on_channel_gone(self, e: ari.StasisEnd | ari.ChannelDestroyed) -> None:
+        sid = self.session_of.get(e.channel.id)
+        if sid is not None:
+            self.session_of.pop(e.channel.id, None)
+            s = self.sessions.get(sid)
+            if s is not None:
+                self._apply(s, s.end(self.clock(), "no_answer" if s.state == "ringing" else "supervisor_hangup"))
+            return
+        for s in self.live():  # the agent leg went away: the call is over
+            if s.call is not None and s.call.agent_channel == e.channel.id:
+                self._apply(s, s.end(self.clock(), "call_ended"))
+
+    def on_dtmf(self, e: ari.ChannelDtmfReceived) -> None:
+        sid = self.session_of.get(e.channel.id)
+        mode = self.dtmf_modes.get(e.digit)
+        if sid is not None and mode is not None and sid in self.sessions:
+            self.change_mode(sid, mode)
+
+    async def on_resync(self, e: ari.Resync) -> None:
+        """After a (re)connect: sessions whose supervisor vanished end; leftovers of sessions
+        this process does not know (a crashed ccd) are removed."""
+        present = {c.id for c in e.channels}
+        for s in self.live():
+            chan = self.channel_of.get(s.id)
+            if chan is not None and chan not in present and s.state != "ringing":
+                self._apply(s, s.end(self.clock(), "supervisor_hangup"))
+        known = {self.channel_of.get(s.id) for s in self.live()}
+        for bridge in e.bridges:
+            if bridge.id.startswith(SUP_BRIDGE_PREFIX) and bridge.id[len(SUP_BRIDGE_PREFIX):] not in self.sessions:
+                for chan in bridge.channels:
+                    await self._quiet(self.rest.hangup(chan))
+                await self._quiet(self.rest.delete_bridge(bridge.id))
+        for c in e.channels:
+            if c.dialplan.app_data.split(",")[1:2] == ["supervise"] and c.id not in known:
+                await self._quiet(self.rest.hangup(c.id))
+
+    # -- domain events (a core sink) ------------------------------------------------------
+    def on_domain_event(self, e: ev.DomainEvent) -> None:
+        if e.type == ev.CALL_ANSWERED and e.agent_id:
+            call = self.locate(e.agent_id)
+            if call is None:
+                return
+            for s in self.live():
+                if s.agent == e.agent_id and s.state == "waiting":
+                    self._apply(s, s.call_answered(self.clock(), call))
+            self._maybe_mentor(e.agent_id)
+        elif e.type in CALL_OVER and e.call_id:
+            for s in self.live():
+                if s.call is not None and s.call.call_id == e.call_id:
+                    self._apply(s, s.end(self.clock(), "call_ended"))
+
+    # -- starting sessions ----------------------------------------------------------------
+    def _feature_code(self, channel: str, name: str, mode: str, agent: str, explicit: str) -> None:
+        supervisor = self.directory.supervisor_for_channel(name, explicit)
+        decision = self.directory.decide(supervisor, agent)
+        reason = decision.reason if mode in ss.MODES else "bad_mode"
+        if reason != "ok" or (supervisor is not None and self.busy(supervisor)):
+            reason = "busy" if reason == "ok" else reason
+            if reason != "busy":
+                self._record(ss.denied_event(self.clock(), supervisor or f"unknown:{name.rsplit('-', 1)[0]}",
+                                             agent, reason, "feature_code", self._mode_or_none(mode)))
+            log.warning("supervision refused", supervisor=supervisor, agent=agent, reason=reason, channel=name)
+            self.serial.submit(channel, lambda: self._tell(channel, "denied"), "reject")
+            return
+        assert supervisor is not None
+        s = self._new(supervisor, agent, "feature_code", self._mode_or_none(mode) or "listen", channel)
+        self.answered_at[s.id] = time.perf_counter()
+        self._apply(s, s.answered(self.clock(), self.locate(agent), self.cfg.supervision.wait_for_call))
+
+    def start(self, supervisor: str, agent: str, mode: Mode, via: Via = "api") -> Session:
+        """Ring the supervisor's phone; they join the agent's call on answer. Raises Refused."""
+        decision = self.directory.decide(supervisor, agent)
+        if not decision.allowed:
+            self._record(ss.denied_event(self.clock(), supervisor, agent, decision.reason, via, mode))
+            raise Refused(decision.reason, denied=True)
+        if self.busy(supervisor):
+            raise Refused("supervisor_busy", denied=False)
+        if self.locate(agent) is None and not self.cfg.supervision.wait_for_call:
+            raise Refused("not_on_call", denied=False)
+        return self._ring(supervisor, agent, mode, via)
+
+    def _ring(self, supervisor: str, agent: str, mode: Mode, via: Via) -> Session:
+        endpoint = self.directory.endpoint_of(supervisor)
+        assert endpoint is not None
+        s = self._new(supervisor, agent, via, mode, None)
+        self.channel_of[s.id] = f"{SUP_CHANNEL_PREFIX}{s.id}"
+        self.session_of[self.channel_of[s.id]] = s.id
+        if supervisor in self.directory.agents:  # an agent mentor takes no queue call meanwhile
+            self.submit(AgentDeviceChanged(supervisor, True))
+        self._apply(s, s.ring(endpoint))
+        return s
+
+    def _maybe_mentor(self, trainee: str) -> None:
+        mentor = self.directory.mentor_of(trainee)
+        if mentor is None or self.busy(mentor) or self.directory.endpoint_of(mentor) is None:
+            return
+        if mentor in self.directory.agents:
+            view = self.snapshot().agents.get(mentor)
+            if view is None or view.state != "available" or view.device_in_use:
+                return
+        self._ring(mentor, trainee, "listen", "training")
+
+    def _answered(self, sid: str, channel: str) -> None:
+        s = self.sessions.get(sid)
+        if s is None or s.state != "ringing":
+            self.serial.submit(channel, lambda: self._quiet(self.rest.hangup(channel)), "stray")
+            return
+        self.answered_at[sid] = time.perf_counter()
+        self._apply(s, s.answered(self.clock(), self.locate(s.agent), self.cfg.supervision.wait_for_call))
+
+    # -- control --------------------------------------------------------------------------
+    def change_mode(self, sid: str, mode: Mode) -> Session:
+        s = self.sessions[sid]
+        self._apply(s, s.switch(self.clock(), mode))
+        return s
+
+    def stop(self, sid: str) -> Session:
+        s = self.sessions[sid]
+        if s.state == "ended":
+            raise SessionError("the session has ended")
+        self._apply(s, s.end(self.clock(), "stopped"))
+        return s
+
+    # -- performing commands --------------------------------------------------------------
+    def _new(self, supervisor: str, agent: str, via: Via, mode: Mode, channel: str | None) -> Session:
+        s = Session(uuid.uuid4().hex[:16], supervisor, agent, via, mode, beep=self.directory.beep_for(agent))
+        self.sessions[s.id] = s
+        if channel is not None:
+            self.channel_of[s.id], self.session_of[channel] = channel, s.id
+        return s
+
+    def _apply(self, s: Session, commands: list[ss.Command]) -> None:
+        if commands:
+            self.serial.submit(s.id, lambda: self._perform(s, commands), "supervise")
+
+    async def _perform(self, s: Session, commands: list[ss.Command]) -> None:
+        chan = self.channel_of.get(s.id)
+        for cmd in commands:
+            try:
+                await self._one(s, chan, cmd)
+            except (MediaFailed, AriError, ss.SessionError, Exception) as exc:
+                if isinstance(cmd, ss.Teardown):
+                    raise
+                log.warning("supervision step failed", session=s.id, step=type(cmd).__name__, error=str(exc))
+                if isinstance(cmd, ss.Ring):
+                    self.session_of.pop(chan or "", None)
+                    end = s.end(self.clock(), "no_answer")
+                else:
+                    end = s.end(self.clock(), "failed")
+                await self._perform(s, end)
+                return
+        if s.state == "ended":
+            self._forget(s)
+
+    async def _one(self, s: Session, chan: str | None, cmd: ss.Command) -> None:
+        match cmd:
+            case ss.Ring(endpoint):
+                await self.rest.originate(endpoint, app_args=("supervise", "answered", s.id), channel_id=chan,
+                                          timeout_s=RING_TIMEOUT_S, caller_id=f"ccd supervision <{s.agent}>")
+            case ss.AuditDurable(event):
+                await self.store.durable(event)  # before any audio reaches the supervisor
+                self._record(event, stored=True)
+            case ss.Audit(event):
+                self._record(event)
+            case ss.Beep(agent_channel):
+                await self.media.beep(agent_channel)
+            case ss.Attach(mode, call):
+                assert chan is not None
+                await self.media.attach(s.id, chan, mode, call)
+                started = self.answered_at.pop(s.id, None)
+                if started is not None:
+                    self.answer_to_audio_ms.append((time.perf_counter() - started) * 1000)
+            case ss.Switch(previous, mode, call):
+                assert chan is not None
+                await self.media.switch(s.id, chan, previous, mode, call)
+            case ss.Reject(reason):
+                if chan is not None:
+                    await self._tell(chan, reason)
+            case ss.Teardown(hangup):
+                await self.media.teardown(s.id, chan, hangup)
+
+    def _forget(self, s: Session) -> None:
+        chan = self.channel_of.pop(s.id, None)
+        self.session_of.pop(chan or "", None)
+        self.answered_at.pop(s.id, None)
+        self.sessions.pop(s.id, None)
+        if s.supervisor in self.directory.agents and s.via == "training":
+            self.submit(AgentDeviceChanged(s.supervisor, False))
+
+    async def _tell(self, channel: str, result: str) -> None:
+        """A short message in the dialplan (ccd-supervisor,result), then hang up."""
+        try:
+            await self.rest.set_variable(channel, "CCD_RESULT", result)
+            await self.rest.continue_in_dialplan(channel, "ccd-supervisor", "result", 1)
+        except AriError:
+            await self._quiet(self.rest.hangup(channel))
+
+    def _record(self, event: ev.DomainEvent, stored: bool = False) -> None:
+        for sink in list(self.sinks):
+            if stored and sink == self.store.submit:
+                continue  # durable() already submitted it
+            try:
+                sink(event)
+            except Exception:
+                log.exception("event sink failed", event_type=event.type)
+
+    @staticmethod
+    def _mode_or_none(mode: str) -> Mode | None:
+        return next((m for m in ss.MODES if m == mode), None)
+
+    @staticmethod
+    async def _quiet(aw: Awaitable[None]) -> None:
+        try:
+            await aw
+        except AriError:
+            pass
