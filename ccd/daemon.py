@@ -42,6 +42,8 @@ from ccd.queues.sticky_db import StickyDb
 from ccd.rating_ivr.runner import SurveyRunner
 from ccd.store.migrate import migrate
 from ccd.store.writer import EventWriter
+from ccd.whisper.api import add_routes as add_supervision_routes
+from ccd.whisper.service import SupervisionService
 
 log = structlog.get_logger("ccd.daemon")
 
@@ -86,6 +88,10 @@ class Daemon:
                               AgentStateStore(self.ami), self._wait_ami)
         self.core.sinks.extend([self.writer.submit, self.metrics.observe, self._learn, self.acd.persist_agent_state])
         self.acd.subscribe(self.dispatcher)
+        self.supervision = SupervisionService(cfg, self.rest, self.executor, self.snapshot, self.submit,
+                                              self.core.sinks, self.writer)
+        self.supervision.subscribe(self.dispatcher)
+        self.core.sinks.append(self.supervision.on_domain_event)
         self.dispatcher.subscribe(ami_events.FullyBooted, lambda e: self.stream.wake())
         self.dispatcher.subscribe(ami_events.DeviceStateChange, self._device_state)
         self.agents_by_device = {a.endpoint: a.id for a in cfg.agents}
@@ -170,6 +176,7 @@ class Daemon:
         app = api.build()
         self.report_routes = ReportRoutes(api, self.dsn)
         self.report_routes.add_to(app)
+        add_supervision_routes(app, api, self.supervision)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host or "0.0.0.0", int(port)).start()
@@ -188,6 +195,7 @@ class Daemon:
             await self._runner.cleanup()
         await self.stream.close()
         await self.ami.close()
+        await self.supervision.close()
         await self.acd.serial.drain(1.0)
         await self.executor.serial.drain(1.0)
         for task in self._tasks:

@@ -151,7 +151,7 @@ class Metrics:
                                       buckets=(1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5, 1, 5), registry=r)
         self._sticky_by_call: dict[str, str | None] = {}
         self._after_call: dict[str, tuple[str, float, float]] = {}  # agent -> (queue, talk_s, ended ts)
-        self._supervising: dict[tuple[str, str], str] = {}  # (supervisor, call or agent) -> mode
+        self._supervising: dict[str, str] = {}  # session id -> mode
         r.register(_Live(self))
         self._create_series()
 
@@ -249,7 +249,7 @@ class Metrics:
 
     def _supervision(self, e: ev.DomainEvent) -> None:
         p = e.payload
-        key = (str(p.get("supervisor", "")), e.call_id or e.agent_id or "")
+        key = str(p.get("session") or f"{p.get('supervisor', '')}/{e.call_id or e.agent_id or ''}")
         mode = str(p.get("mode", "listen"))
         if e.type == ev.SUPERVISION_STARTED:
             self.supervision.labels(mode).inc()

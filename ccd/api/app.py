@@ -8,6 +8,7 @@ the daemon's core loop through the ``Backend`` protocol. Errors map to status co
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
@@ -15,6 +16,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ccd.api import openapi
 from ccd.api.auth import Principal, TokenAuth
 from ccd.config import CcdConfig
 from ccd.errors import BadRequest, CcdError, Forbidden, NotFound, Unauthorized
@@ -22,6 +24,7 @@ from ccd.queues.inputs import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentU
 from ccd.queues.snapshot import EngineSnapshot
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = logging.getLogger("ccd.api")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -41,18 +44,30 @@ class PauseBody(BaseModel):
     reason: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_ .-]+$")
 
 
+class EmptyBody(BaseModel):
+    """Actions without parameters: no body, or ``{}``; anything else is a client mistake."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 def json_response(data: Any, status: int = 200) -> web.Response:
     return web.Response(text=json.dumps(data, default=str), status=status,
                         content_type="application/json")
 
 
 def error_response(err: CcdError) -> web.Response:
-    return json_response({"error": err.error_id, "message": err.message}, err.status)
+    resp = json_response({"error": err.error_id, "message": err.message}, err.status)
+    if err.status == 401:
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="ccd"'
+    return resp
 
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
+    data = await request.read()
     try:
-        raw = await request.json() if request.can_read_body else {}
+        raw = json.loads(data.decode("utf-8")) if data.strip() else {}
+    except UnicodeDecodeError as exc:
+        raise BadRequest("body is not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
         raise BadRequest(f"body is not valid JSON: {exc.msg}") from exc
     try:
@@ -77,6 +92,16 @@ class Api:
             return await handler(request)
         except CcdError as err:
             return error_response(err)
+        except web.HTTPException as exc:  # aiohttp's own 404/405/413: JSON like every other error
+            if exc.status < 400:
+                raise
+            resp = json_response({"error": exc.reason.lower().replace(" ", "_"), "message": exc.reason},
+                                 exc.status)
+            resp.headers.update({k: v for k, v in exc.headers.items() if k.lower() == "allow"})
+            return resp
+        except Exception:
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            return json_response({"error": "internal", "message": "internal error (logged)"}, 500)
 
     def principal(self, request: web.Request, role: str = "viewer") -> Principal:
         who = self.auth.identify(request)
@@ -144,6 +169,8 @@ class Api:
         if not who.covers(self.agent_teams[agent_id]):
             raise Forbidden(f"agent {agent_id!r} is not in your teams")
         inp: Input
+        if action in ("login", "logout", "unpause"):
+            await parse_body(request, EmptyBody)
         if action == "login":
             inp = AgentLoggedIn(agent_id)
         elif action == "logout":
@@ -165,4 +192,5 @@ class Api:
         app.router.add_get("/api/queues", self.queues)
         app.router.add_get("/api/agents", self.agents)
         app.router.add_post("/api/agents/{agent_id}/{action}", self.agent_action)
+        app.router.add_get("/api/openapi.json", openapi.handler(self))
         return app

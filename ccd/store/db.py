@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import asyncpg
 
@@ -47,12 +47,22 @@ async def connect(dsn: str, *, timeout: float, command_timeout: float) -> asyncp
     return conn
 
 
-async def write(conn: asyncpg.Connection, rows: Sequence[Row], dead: Sequence[DeadLetter]) -> int:
-    """One transaction: COPY rows, ingest them, record dead letters. Returns new events."""
+async def write(
+    conn: asyncpg.Connection,
+    rows: Sequence[Row],
+    dead: Sequence[DeadLetter],
+    on_copied: Callable[[], None] | None = None,
+) -> int:
+    """One transaction: COPY rows, ingest them, record dead letters. Returns new events.
+
+    ``on_copied`` runs once the rows are sent, while the server ingests them.
+    """
     new = 0
     async with conn.transaction():
         if rows:
             await conn.copy_records_to_table("ccd_stage", records=rows, columns=ROW_COLUMNS)
+            if on_copied is not None:
+                on_copied()
             new = int(await conn.fetchval("SELECT ccd_ingest()"))
         if dead:
             await conn.executemany(
@@ -69,12 +79,15 @@ def _row_raw(row: Row) -> str:
 
 
 async def write_resilient(
-    conn: asyncpg.Connection, rows: Sequence[Row], dead: Sequence[DeadLetter]
+    conn: asyncpg.Connection,
+    rows: Sequence[Row],
+    dead: Sequence[DeadLetter],
+    on_copied: Callable[[], None] | None = None,
 ) -> tuple[int, list[DeadLetter]]:
     """Like :func:`write`, but when PostgreSQL rejects the data, bisect the batch so only the
     offending events become dead letters. Returns (new events, extra dead letters)."""
     try:
-        return await write(conn, rows, dead), []
+        return await write(conn, rows, dead, on_copied), []
     except DATA_ERRORS as exc:
         if len(rows) <= 1:
             extra = [

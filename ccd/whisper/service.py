@@ -12,6 +12,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Protocol
 
 import structlog
@@ -28,7 +29,7 @@ from ccd.queues.snapshot import EngineSnapshot
 from ccd.serial import KeyedSerial
 from ccd.whisper import session as ss
 from ccd.whisper.acl import Directory
-from ccd.whisper.media import SUP_BRIDGE_PREFIX, AudioPaths, MediaFailed
+from ccd.whisper.media import SUP_BRIDGE_PREFIX, AudioPaths
 from ccd.whisper.session import CallRef, Mode, Session, SessionError, Via
 
 log = structlog.get_logger("ccd.whisper")
@@ -36,6 +37,14 @@ log = structlog.get_logger("ccd.whisper")
 RING_TIMEOUT_S = 30
 SUP_CHANNEL_PREFIX = "ccd-sv-"
 CALL_OVER = {ev.CALL_ENDED, ev.CALL_ABANDONED, ev.CALL_OVERFLOW}
+
+
+def asterisk_time(stamp: str) -> float:
+    """An ARI event's timestamp (Asterisk's clock, same host) as epoch; now if unreadable."""
+    try:
+        return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+    except ValueError:
+        return time.time()
 
 
 class AuditStore(Protocol):
@@ -65,7 +74,7 @@ class SupervisionService:
         self.sessions: dict[str, Session] = {}
         self.channel_of: dict[str, str] = {}  # session id -> supervisor channel id
         self.session_of: dict[str, str] = {}  # supervisor channel id -> session id
-        self.answered_at: dict[str, float] = {}  # session id -> perf_counter at answer
+        self.answered_at: dict[str, float] = {}  # session id -> when the supervisor answered (epoch)
         self.answer_to_audio_ms: deque[float] = deque(maxlen=10_000)  # for the benchmark
         sup = cfg.supervision
         self.dtmf_modes: dict[str, Mode] = {sup.dtmf_listen: "listen", sup.dtmf_whisper: "whisper",
@@ -101,9 +110,9 @@ class SupervisionService:
         if args[1] == "snoop":
             self.media.snoop_started(e.channel.id)
         elif args[1] == "answered":
-            self._answered(args[2], e.channel.id)
+            self._answered(args[2], e.channel.id, asterisk_time(e.timestamp))
         else:
-            self._feature_code(e.channel.id, e.channel.name, args[1], args[2], args[3])
+            self._feature_code(e.channel.id, e.channel.name, args[1], args[2], args[3], asterisk_time(e.timestamp))
 
     def on_channel_gone(self, e: ari.StasisEnd | ari.ChannelDestroyed) -> None:
         sid = self.session_of.get(e.channel.id)
@@ -121,7 +130,10 @@ class SupervisionService:
         sid = self.session_of.get(e.channel.id)
         mode = self.dtmf_modes.get(e.digit)
         if sid is not None and mode is not None and sid in self.sessions:
-            self.change_mode(sid, mode)
+            try:
+                self.change_mode(sid, mode)
+            except SessionError:
+                pass  # a key pressed as the session ended
 
     async def on_resync(self, e: ari.Resync) -> None:
         """After a (re)connect: sessions whose supervisor vanished end; leftovers of sessions
@@ -131,7 +143,7 @@ class SupervisionService:
             chan = self.channel_of.get(s.id)
             if chan is not None and chan not in present and s.state != "ringing":
                 self._apply(s, s.end(self.clock(), "supervisor_hangup"))
-        known = {self.channel_of.get(s.id) for s in self.live()}
+        known = {self.channel_of.get(s.id) for s in self.live()} | set(self.media.snoops.values())
         for bridge in e.bridges:
             if bridge.id.startswith(SUP_BRIDGE_PREFIX) and bridge.id[len(SUP_BRIDGE_PREFIX):] not in self.sessions:
                 for chan in bridge.channels:
@@ -153,32 +165,33 @@ class SupervisionService:
             self._maybe_mentor(e.agent_id)
         elif e.type in CALL_OVER and e.call_id:
             for s in self.live():
-                if s.call is not None and s.call.call_id == e.call_id:
+                if (s.call is not None and s.call.call_id == e.call_id) or s.target_call == e.call_id:
                     self._apply(s, s.end(self.clock(), "call_ended"))
 
     # -- starting sessions ----------------------------------------------------------------
-    def _feature_code(self, channel: str, name: str, mode: str, agent: str, explicit: str) -> None:
+    def _feature_code(self, channel: str, name: str, mode: str, agent: str, explicit: str, at: float) -> None:
         supervisor = self.directory.supervisor_for_channel(name, explicit)
         decision = self.directory.decide(supervisor, agent)
         reason = decision.reason if mode in ss.MODES else "bad_mode"
         if reason != "ok" or (supervisor is not None and self.busy(supervisor)):
             reason = "busy" if reason == "ok" else reason
             if reason != "busy":
-                self._record(ss.denied_event(self.clock(), supervisor or f"unknown:{name.rsplit('-', 1)[0]}",
-                                             agent, reason, "feature_code", self._mode_or_none(mode)))
+                who = supervisor or f"unknown:{name.rsplit('-', 1)[0]}"
+                self._record(ss.denied_event(self.clock(), who, agent, reason, "feature_code",
+                                             self._mode_or_none(mode), self.locate(agent)))
             log.warning("supervision refused", supervisor=supervisor, agent=agent, reason=reason, channel=name)
             self.serial.submit(channel, lambda: self._tell(channel, "denied"), "reject")
             return
         assert supervisor is not None
         s = self._new(supervisor, agent, "feature_code", self._mode_or_none(mode) or "listen", channel)
-        self.answered_at[s.id] = time.perf_counter()
+        self.answered_at[s.id] = at
         self._apply(s, s.answered(self.clock(), self.locate(agent), self.cfg.supervision.wait_for_call))
 
     def start(self, supervisor: str, agent: str, mode: Mode, via: Via = "api") -> Session:
         """Ring the supervisor's phone; they join the agent's call on answer. Raises Refused."""
         decision = self.directory.decide(supervisor, agent)
         if not decision.allowed:
-            self._record(ss.denied_event(self.clock(), supervisor, agent, decision.reason, via, mode))
+            self.deny(supervisor, agent, decision.reason, via, mode)
             raise Refused(decision.reason, denied=True)
         if self.busy(supervisor):
             raise Refused("supervisor_busy", denied=False)
@@ -186,13 +199,17 @@ class SupervisionService:
             raise Refused("not_on_call", denied=False)
         return self._ring(supervisor, agent, mode, via)
 
-    def _ring(self, supervisor: str, agent: str, mode: Mode, via: Via) -> Session:
+    def deny(self, supervisor: str, agent: str, reason: str, via: Via, mode: Mode | None) -> None:
+        self._record(ss.denied_event(self.clock(), supervisor, agent, reason, via, mode, self.locate(agent)))
+
+    def _ring(self, supervisor: str, agent: str, mode: Mode, via: Via, call_id: str | None = None) -> Session:
         endpoint = self.directory.endpoint_of(supervisor)
         assert endpoint is not None
         s = self._new(supervisor, agent, via, mode, None)
+        s.target_call = call_id
         self.channel_of[s.id] = f"{SUP_CHANNEL_PREFIX}{s.id}"
         self.session_of[self.channel_of[s.id]] = s.id
-        if supervisor in self.directory.agents:  # an agent mentor takes no queue call meanwhile
+        if self._agent_mentor(s):  # an agent mentor takes no queue call meanwhile
             self.submit(AgentDeviceChanged(supervisor, True))
         self._apply(s, s.ring(endpoint))
         return s
@@ -205,14 +222,15 @@ class SupervisionService:
             view = self.snapshot().agents.get(mentor)
             if view is None or view.state != "available" or view.device_in_use:
                 return
-        self._ring(mentor, trainee, "listen", "training")
+        call = self.locate(trainee)
+        self._ring(mentor, trainee, "listen", "training", call.call_id if call else None)
 
-    def _answered(self, sid: str, channel: str) -> None:
+    def _answered(self, sid: str, channel: str, at: float) -> None:
         s = self.sessions.get(sid)
         if s is None or s.state != "ringing":
             self.serial.submit(channel, lambda: self._quiet(self.rest.hangup(channel)), "stray")
             return
-        self.answered_at[sid] = time.perf_counter()
+        self.answered_at[sid] = at
         self._apply(s, s.answered(self.clock(), self.locate(s.agent), self.cfg.supervision.wait_for_call))
 
     # -- control --------------------------------------------------------------------------
@@ -228,6 +246,13 @@ class SupervisionService:
         self._apply(s, s.end(self.clock(), "stopped"))
         return s
 
+    async def close(self, budget: float = 1.5) -> None:
+        """Shutdown: end every session (snoops, private bridges and supervisor legs go)."""
+        for s in self.live():
+            self._apply(s, s.end(self.clock(), "shutdown"))
+        await self.serial.drain(budget)
+        await self.serial.close()
+
     # -- performing commands --------------------------------------------------------------
     def _new(self, supervisor: str, agent: str, via: Via, mode: Mode, channel: str | None) -> Session:
         s = Session(uuid.uuid4().hex[:16], supervisor, agent, via, mode, beep=self.directory.beep_for(agent))
@@ -238,25 +263,22 @@ class SupervisionService:
 
     def _apply(self, s: Session, commands: list[ss.Command]) -> None:
         if commands:
-            self.serial.submit(s.id, lambda: self._perform(s, commands), "supervise")
+            # The channel is captured now: a session ending meanwhile must still hang it up.
+            chan = self.channel_of.get(s.id)
+            self.serial.submit(s.id, lambda: self._perform(s, chan, commands), "supervise")
 
-    async def _perform(self, s: Session, commands: list[ss.Command]) -> None:
-        chan = self.channel_of.get(s.id)
+    async def _perform(self, s: Session, chan: str | None, commands: list[ss.Command]) -> None:
         for cmd in commands:
             try:
                 await self._one(s, chan, cmd)
-            except (MediaFailed, AriError, ss.SessionError, Exception) as exc:
+            except Exception as exc:  # MediaFailed, AriError, a failed durable write...
                 if isinstance(cmd, ss.Teardown):
                     raise
                 log.warning("supervision step failed", session=s.id, step=type(cmd).__name__, error=str(exc))
-                if isinstance(cmd, ss.Ring):
-                    self.session_of.pop(chan or "", None)
-                    end = s.end(self.clock(), "no_answer")
-                else:
-                    end = s.end(self.clock(), "failed")
-                await self._perform(s, end)
+                await self._perform(s, chan, s.end(self.clock(), "no_answer" if isinstance(cmd, ss.Ring)
+                                                   else "failed"))
                 return
-        if s.state == "ended":
+        if any(isinstance(c, ss.Teardown | ss.Reject) for c in commands):
             self._forget(s)
 
     async def _one(self, s: Session, chan: str | None, cmd: ss.Command) -> None:
@@ -276,7 +298,7 @@ class SupervisionService:
                 await self.media.attach(s.id, chan, mode, call)
                 started = self.answered_at.pop(s.id, None)
                 if started is not None:
-                    self.answer_to_audio_ms.append((time.perf_counter() - started) * 1000)
+                    self.answer_to_audio_ms.append((time.time() - started) * 1000)
             case ss.Switch(previous, mode, call):
                 assert chan is not None
                 await self.media.switch(s.id, chan, previous, mode, call)
@@ -291,8 +313,12 @@ class SupervisionService:
         self.session_of.pop(chan or "", None)
         self.answered_at.pop(s.id, None)
         self.sessions.pop(s.id, None)
-        if s.supervisor in self.directory.agents and s.via == "training":
+        if self._agent_mentor(s):
             self.submit(AgentDeviceChanged(s.supervisor, False))
+
+    def _agent_mentor(self, s: Session) -> bool:
+        return s.via == "training" and s.supervisor not in self.directory.supervisors \
+            and s.supervisor in self.directory.agents
 
     async def _tell(self, channel: str, result: str) -> None:
         """A short message in the dialplan (ccd-supervisor,result), then hang up."""

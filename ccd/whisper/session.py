@@ -105,6 +105,7 @@ class Session:
     call: CallRef | None = None
     started_at: float | None = None
     end_reason: str | None = None
+    target_call: str | None = None  # a training ring is for this call only
 
     # -- transitions ----------------------------------------------------------------------
     def ring(self, endpoint: str) -> list[Command]:

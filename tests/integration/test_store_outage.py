@@ -158,3 +158,24 @@ async def test_spool_survives_kill_9_during_outage(proxy: TcpProxy, pg_dsn: str,
     # every acknowledged event survived; none beyond what the child created
     assert set(ids) >= {f"k{i:07d}" for i in range(acked)}
     assert all(int(x[1:]) < acked + 100 for x in ids)
+
+
+async def test_hard_stop_during_a_hung_write_loses_nothing(proxy: TcpProxy, pg_dsn: str,
+                                                           tmp_path: Path) -> None:
+    """A batch in flight on a dead connection when the shutdown budget runs out is parked
+    in the spool; the next start drains it (a duplicate, if it did commit, is ignored)."""
+    w = EventWriter(proxy.dsn_for(pg_dsn), tmp_path / "spool", command_timeout=30)
+    await w.start()
+    await w.durable(ev(0))  # connected
+    proxy.cut(blackhole=True)
+    for i in range(1, 500):
+        w.submit(ev(i))
+    await asyncio.sleep(0.3)  # the loop has taken them into a batch that now hangs
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(w.stop(), 0.5)
+    proxy.restore()
+    w2 = EventWriter(pg_dsn, tmp_path / "spool")
+    await w2.start()
+    await wait_drained(w2, 30)
+    await w2.stop()
+    assert await stored_ids(pg_dsn) == sorted(f"e{i:07d}" for i in range(500))

@@ -127,3 +127,27 @@ async def test_restart_keeps_the_spool(tmp_path: Path) -> None:
         w2.submit(e)
     await w2.stop()
     assert len(spooled_ids(tmp_path / "spool")) == 55
+
+
+async def test_cancelled_stop_parks_memory_in_the_spool(tmp_path: Path) -> None:
+    """The daemon's shutdown budget may cancel stop() while a connect hangs: whatever is
+    still in memory must be on disk before the cancellation propagates."""
+
+    async def mute(_r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(3600)  # accept and never answer: a dead server
+
+    server = await asyncio.start_server(mute, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        w = EventWriter(f"postgresql://postgres@127.0.0.1:{port}/x", tmp_path / "spool",
+                        connect_timeout=30)
+        await w.start()
+        evs = events(300)
+        for e in evs:
+            w.submit(e)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(w.stop(), 0.3)
+        assert sorted(spooled_ids(tmp_path / "spool")) == sorted(e.event_id for e in evs)
+        assert w.dropped_total == 0
+    finally:
+        server.close()

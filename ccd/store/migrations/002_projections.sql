@@ -24,10 +24,10 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 CREATE TABLE call_records (
-    call_id         text PRIMARY KEY,
-    queue           text,
-    caller          text,
-    agent_id        text,             -- the agent who answered
+    call_id         text COLLATE "C" PRIMARY KEY,
+    queue           text COLLATE "C",
+    caller          text COLLATE "C",
+    agent_id        text COLLATE "C", -- the agent who answered
     enqueued_at     timestamptz NOT NULL,
     offered_count   int         NOT NULL DEFAULT 0,
     answered_at     timestamptz,
@@ -55,7 +55,7 @@ CREATE INDEX call_records_repeat_idx ON call_records (caller, queue, enqueued_at
 -- logged_in / paused come from agent events; on_call / wrap_up are read from call_records
 -- (the view below), so they are never stored twice.
 CREATE TABLE agent_presence_intervals (
-    agent_id   text        NOT NULL,
+    agent_id   text COLLATE "C" NOT NULL,
     state      text        NOT NULL,  -- logged_in|paused
     reason     text,
     started_at timestamptz NOT NULL,
@@ -80,11 +80,11 @@ CREATE VIEW agent_state_intervals AS
     WHERE agent_id IS NOT NULL AND wrapup_ended_at IS NOT NULL AND wrapup_s IS NOT NULL;
 
 CREATE TABLE supervision_sessions (
-    session_id  text PRIMARY KEY,     -- event_id of the supervision.started / denied event
-    call_id     text,
-    agent_id    text,
-    queue       text,
-    supervisor  text,
+    session_id  text COLLATE "C" PRIMARY KEY, -- event_id of its started / denied event
+    call_id     text COLLATE "C",
+    agent_id    text COLLATE "C",
+    queue       text COLLATE "C",
+    supervisor  text COLLATE "C",
     status      text        NOT NULL, -- active|ended|denied
     mode        text,                 -- initial mode
     modes       text[],               -- every mode in order, mode switches included

@@ -1,0 +1,182 @@
+"""The OpenAPI 3 document served at /api/openapi.json.
+
+Operations are written here by hand; request bodies and query parameters come from the
+pydantic models the handlers validate with, so the document cannot drift from validation.
+The document is built per request from the app's router: a route another module adds
+without an entry here still appears (with a generic description), and a unit test insists
+that every shipped route has a real entry.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from ccd.api.app import Api
+
+Json = dict[str, Any]
+IDENT = {"type": "string", "pattern": r"^[A-Za-z0-9_.-]{1,64}$"}
+ERROR = {"$ref": "#/components/schemas/Error"}
+STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 400: "Invalid request (the message says what is wrong)",
+               401: "Missing or invalid bearer token", 403: "Role or team scope does not allow this",
+               404: "No such resource", 409: "Conflicts with the current state", 503: "Not ready or unavailable"}
+OPEN: list[Json] = [{}, {"bearerAuth": []}]  # open by default ([http] open_health / open_metrics), token otherwise
+
+AGENT_VIEW = {"type": "object", "required": ["agent_id", "state"], "properties": {
+    "agent_id": {"type": "string"}, "name": {"type": "string"},
+    "state": {"enum": ["logged_out", "available", "ringing", "on_call", "wrap_up", "paused"]},
+    "reason": {"type": ["string", "null"]}, "since": {"type": ["number", "null"]},
+    "current_call": {"type": ["string", "null"]}, "calls_handled": {"type": "integer"},
+    "missed_total": {"type": "integer"}, "teams": {"type": "array", "items": {"type": "string"}}}}
+QUEUE_VIEW = {"type": "object", "required": ["waiting", "longest_wait_s"], "properties": {
+    "waiting": {"type": "integer"}, "longest_wait_s": {"type": "number"},
+    "available_agents": {"type": "integer"}, "logged_in_agents": {"type": "integer"},
+    "calls": {"type": "array", "items": {"type": "object", "properties": {
+        "call_id": {"type": "string"}, "wait_s": {"type": "number"}, "priority": {"type": "integer"},
+        "status": {"enum": ["waiting", "reserved", "ringing"]}, "offered_to": {"type": ["string", "null"]},
+        "attempts": {"type": "integer"}}}}}}
+ACCEPTED = {"type": "object", "required": ["agent_id", "action", "accepted"], "properties": {
+    "agent_id": {"type": "string"}, "action": {"type": "string"}, "accepted": {"const": True}}}
+SESSION = {"type": "object", "properties": {
+    "session_id": {"type": "string"}, "supervisor": {"type": "string"}, "agent_id": {"type": "string"},
+    "state": {"type": "string"}, "mode": {"enum": ["listen", "whisper", "barge"]},
+    "call_id": {"type": ["string", "null"]}, "queue": {"type": ["string", "null"]},
+    "duration_s": {"type": ["number", "null"]}}}
+ANY_JSON: Json = {}
+REPORT_CONTENT = {"application/json": {"schema": ANY_JSON}, "text/csv": {"schema": {"type": "string"}}}
+
+
+def model_schema(model: type[BaseModel]) -> Json:
+    """A pydantic model as an inline schema (OpenAPI 3.1 is JSON Schema 2020-12)."""
+    schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return schema
+
+
+def query_params(model: type[BaseModel]) -> list[Json]:
+    schema = model_schema(model)
+    required = set(schema.get("required", ()))
+    return [{"name": name, "in": "query", "required": name in required, "schema": prop}
+            for name, prop in schema.get("properties", {}).items()]
+
+
+def op(summary: str, role: str | None, ok: int = 200, ok_schema: Json | None = None, *, errors: tuple[int, ...] = (),
+       body: type[BaseModel] | None = None, body_required: bool = True, params: list[Json] | None = None,
+       content: Json | None = None) -> Json:
+    responses: Json = {str(ok): {"description": STATUS_TEXT[ok],
+                                 "content": content or {"application/json": {"schema": ok_schema or ANY_JSON}}}}
+    for status in (*((400, 401, 403) if role else ()), *errors):
+        responses[str(status)] = {"description": STATUS_TEXT[status],
+                                  "content": {"application/json": {"schema": ERROR}}}
+    out: Json = {"summary": summary, "responses": responses}
+    if role:
+        out["description"] = f"Needs a bearer token with role {role} or higher."
+    else:
+        out["security"] = OPEN
+    if body is not None:
+        out["requestBody"] = {"required": body_required,
+                              "content": {"application/json": {"schema": model_schema(body)}}}
+    if params:
+        out["parameters"] = params
+    return out
+
+
+def _lazy(module: str, name: str) -> type[BaseModel]:
+    # Route modules import ccd.api.app, which imports this module: load their models on demand.
+    model: type[BaseModel] = getattr(importlib.import_module(module), name)
+    return model
+
+
+def operations() -> dict[tuple[str, str], Json]:
+    from ccd.api.app import EmptyBody, PauseBody
+
+    reports = "ccd.api.report_routes"
+    agent = [{"name": "agent_id", "in": "path", "required": True, "schema": IDENT}]
+    session = [{"name": "session_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    ops: dict[tuple[str, str], Json] = {
+        ("GET", "/healthz"): op("Liveness: the process answers", None, ok_schema={"type": "object"}, errors=(401,)),
+        ("GET", "/readyz"): op("Readiness: AMI, ARI, database and first resync are up", None,
+                               ok_schema={"type": "object", "properties": {"ready": {"type": "boolean"}}},
+                               errors=(401, 503)),
+        ("GET", "/metrics"): op("Prometheus exposition", None, errors=(401,),
+                                content={"text/plain": {"schema": {"type": "string"}}}),
+        ("GET", "/api/openapi.json"): op("This document", "viewer", ok_schema={"type": "object"}),
+        ("GET", "/api/queues"): op("Live queue state", "viewer",
+                                   ok_schema={"type": "object", "additionalProperties": QUEUE_VIEW}),
+        ("GET", "/api/agents"): op("Live agent state (a supervisor sees the agents of their teams)", "viewer",
+                                   ok_schema={"type": "array", "items": AGENT_VIEW}),
+        ("GET", "/api/reports"): op("KPI report (as `ccd report`)", "viewer", params=query_params(
+            _lazy(reports, "ReportQuery")), content=REPORT_CONTENT, errors=(503,)),
+        ("GET", "/api/ratings"): op("Rating statistics (as `ccd ratings`)", "viewer", params=query_params(
+            _lazy(reports, "RatingsQuery")), content=REPORT_CONTENT, errors=(503,)),
+        ("GET", "/api/staffing"): op("Erlang C staffing forecast (as `ccd staffing`)", "viewer", params=query_params(
+            _lazy(reports, "StaffingQuery")), ok_schema={"type": "array"}, errors=(503,)),
+        ("GET", "/api/supervision"): op("Live supervision sessions of your teams", "supervisor",
+                                        ok_schema={"type": "array", "items": SESSION}),
+        ("POST", "/api/supervision"): op("Start listen / whisper / barge: ccd rings the supervisor", "supervisor",
+                                         201, SESSION, errors=(404, 409),
+                                         body=_lazy("ccd.whisper.api", "StartBody")),
+        ("POST", "/api/supervision/{session_id}/mode"): op("Switch a live session's mode", "supervisor",
+                                                           ok_schema=SESSION, errors=(404, 409), params=session,
+                                                           body=_lazy("ccd.whisper.api", "ModeBody")),
+        ("DELETE", "/api/supervision/{session_id}"): op("Stop a session", "supervisor", ok_schema=SESSION,
+                                                        errors=(404, 409), params=session),
+    }
+    for action, summary, model in (("login", "Log the agent in", EmptyBody),
+                                   ("logout", "Log the agent out (after the current call)", EmptyBody),
+                                   ("pause", "Pause the agent with a reason", PauseBody),
+                                   ("unpause", "End the agent's pause", EmptyBody)):
+        ops[("POST", f"/api/agents/{{agent_id}}/{action}")] = op(
+            summary, "supervisor", 202, ACCEPTED, errors=(404,), params=agent, body=model,
+            body_required=model is PauseBody)
+    return ops
+
+
+def routes(app: web.Application) -> list[tuple[str, str]]:
+    """(method, path) of every route, with the agent action route expanded per action."""
+    found = []
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        path = info.get("path") or info.get("formatter")
+        if route.method == "HEAD" or not path:
+            continue
+        if path == "/api/agents/{agent_id}/{action}":
+            found += [(route.method, f"/api/agents/{{agent_id}}/{a}") for a in ("login", "logout", "pause", "unpause")]
+        else:
+            found.append((route.method, path))
+    return found
+
+
+def document(app: web.Application) -> Json:
+    known = operations()
+    paths: dict[str, Json] = {}
+    for method, path in routes(app):
+        entry = known.get((method, path)) or op(f"{method} {path}", "viewer", errors=(404,))
+        paths.setdefault(path, {})[method.lower()] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "ccd HTTP API", "version": "1",
+                 "description": "Live queue and agent state, agent actions, supervision and reports. "
+                                "Errors are JSON: {error, message}."},
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": {"type": "object", "required": ["error", "message"],
+                                  "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}},
+        },
+    }
+
+
+def handler(api: Api) -> Any:
+    async def openapi(request: web.Request) -> web.Response:
+        from ccd.api.app import json_response
+
+        api.principal(request)
+        return json_response(document(request.app))
+
+    return openapi
