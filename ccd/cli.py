@@ -17,6 +17,7 @@ SUBCOMMAND_MODULES = (
     "ccd.store.cli",
     "ccd.staffing.cli",
     "ccd.rating_ivr.cli",
+    "ccd.recordings.cli",
     "ccd.demo",
 )
 

@@ -140,7 +140,9 @@ class RatingConfig(Strict):
 
 class RecordingConfig(Strict):
     enabled: bool = False
-    format: Literal["wav", "wav49", "gsm"] = "wav"
+    # Formats Asterisk 16 writes (checked): wav (8 kHz PCM), wav49 (GSM in WAV, ~10x
+    # smaller), gsm, ogg (Vorbis: compressed and playable in every browser).
+    format: Literal["wav", "wav49", "gsm", "ogg"] = "wav"
     announce: bool = False
     retention_days: int = Field(90, ge=1)
 
@@ -193,6 +195,10 @@ class CcdConfig(Strict):
     # Asterisk's sounds directory, where ccd's prompts live under ccd/<language>/ (installed
     # by scripts/build-prompts --install); check-config verifies every prompt a queue plays.
     sounds_dir: Path = Path("/usr/share/asterisk/sounds")
+    # Call recordings are filed here as YYYY/MM/DD/<call_id>.<ext> (ccd.recordings); ccd moves
+    # each finished file out of Asterisk's spool recording dir (same host as Asterisk).
+    recordings_dir: Path = Path("/var/lib/ccd/recordings")
+    asterisk_recording_dir: Path = Path("/var/spool/asterisk/recording")
     ami: AmiConfig = AmiConfig()
     ari: AriConfig = AriConfig()
     database: DatabaseConfig = DatabaseConfig()

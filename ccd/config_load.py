@@ -168,7 +168,7 @@ def _prompt_checks(cfg: CcdConfig) -> list[tuple[tuple[str | int, ...], str]]:
     """Every prompt a rating queue can play must exist: a missing file would only show
     as silence on a live call."""
     from ccd.queues.from_config import survey_settings
-    from ccd.rating_ivr.prompts import missing_prompts
+    from ccd.rating_ivr.prompts import CALL_RECORDED, missing_prompts
 
     out: list[tuple[tuple[str | int, ...], str]] = []
     settings = survey_settings(cfg)
@@ -177,6 +177,9 @@ def _prompt_checks(cfg: CcdConfig) -> list[tuple[tuple[str | int, ...], str]]:
             s = settings[q.name]
             for path in missing_prompts(cfg.sounds_dir, s.language, s.prompt_names()):
                 out.append((("queues", i, "rating"), f"missing prompt file {path}"))
+        if q.recording.enabled and q.recording.announce:  # the recording announcement (ccd.recordings)
+            for path in missing_prompts(cfg.sounds_dir, q.language, [CALL_RECORDED]):
+                out.append((("queues", i, "recording", "announce"), f"missing prompt file {path}"))
     return out
 
 

@@ -40,6 +40,7 @@ from ccd.queues.snapshot import EngineSnapshot
 from ccd.queues.sticky import StickyResolver
 from ccd.queues.sticky_db import StickyDb
 from ccd.rating_ivr.runner import SurveyRunner
+from ccd.recordings.wire import RecordingFeature
 from ccd.store.migrate import migrate
 from ccd.store.writer import EventWriter
 from ccd.whisper.api import add_routes as add_supervision_routes
@@ -92,6 +93,9 @@ class Daemon:
                                               self.core.sinks, self.writer)
         self.supervision.subscribe(self.dispatcher)
         self.core.sinks.append(self.supervision.on_domain_event)
+        # Call recording: announcement before queueing, bridge recording once connected.
+        self.recordings = RecordingFeature(cfg, self.rest, self.writer, self.core.sinks, dsn, self.registry)
+        self.recordings.hook(self.acd, self.executor, self.dispatcher)
         self.dispatcher.subscribe(ami_events.FullyBooted, lambda e: self.stream.wake())
         self.dispatcher.subscribe(ami_events.DeviceStateChange, self._device_state)
         self.agents_by_device = {a.endpoint: a.id for a in cfg.agents}
@@ -167,7 +171,8 @@ class Daemon:
         await self.writer.start()
         loop = asyncio.get_running_loop()
         for name, coro in (("dispatch", self.dispatcher.run()), ("core", self.core.run()),
-                           ("surveys", self.surveys.run_timers())):
+                           ("surveys", self.surveys.run_timers()),
+                           ("recordings-retention", self.recordings.run_retention())):
             self._tasks.append(loop.create_task(coro, name=f"ccd-{name}"))
         await self.ami.start()
         await self.stream.start()
@@ -177,6 +182,7 @@ class Daemon:
         self.report_routes = ReportRoutes(api, self.dsn)
         self.report_routes.add_to(app)
         add_supervision_routes(app, api, self.supervision)
+        self.recordings.add_routes(app, api)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host or "0.0.0.0", int(port)).start()
@@ -204,6 +210,7 @@ class Daemon:
         await self.executor.close()
         await self.acd.serial.close()
         await self.surveys.close()
+        await self.recordings.close()
         budget = max(0.5, SHUTDOWN_BUDGET_S - (time.monotonic() - started))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.writer.stop(), budget)

@@ -25,7 +25,7 @@ class AgentFlow(RoutingCore):
         self._rec(ev.AGENT_LOGIN, agent_id=a.id)
         for m in a.memberships:
             if m.tier is not None:
-                m.queue.logged_in[m.tier] += 1
+                m.queue.login(m.tier)
         a.idle_since = self._now
         a.misses = 0
         if a.call is not None:  # restored connected call seen before the login
@@ -64,8 +64,7 @@ class AgentFlow(RoutingCore):
             self._rec(ev.AGENT_LOGOUT, agent_id=a.id)
             for m in a.memberships:
                 if m.tier is not None:
-                    m.queue.logged_in[m.tier] -= 1
-                    if not m.queue.logged_in[m.tier]:
+                    if m.queue.logout(m.tier):
                         emptied.append(m)
         self._set_state(a, state, reason)
         if taken is not None:

@@ -45,6 +45,7 @@ class Agent:
         "after_call",
         "call",
         "handled",
+        "id",
         "idle_since",
         "idx",
         "in_use",
@@ -63,6 +64,7 @@ class Agent:
 
     def __init__(self, spec: AgentSpec, idx: int) -> None:
         self.spec = spec
+        self.id = spec.id
         self.idx = idx
         self.state: AgentState = LOGGED_OUT
         self.reason: str | None = None  # pause reason
@@ -80,10 +82,6 @@ class Agent:
         self.listed = False  # currently in the available indexes of its queues
         # Calls waiting for this agent as their sticky agent, best first.
         self.reserved: SortedSeq[CallKey] = sorted_seq()
-
-    @property
-    def id(self) -> str:
-        return self.spec.id
 
     def index(self) -> None:
         """Enter the available indexes of every queue tier this agent belongs to."""

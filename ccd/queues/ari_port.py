@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ccd.ari.client import AriClient
-from ccd.ari.errors import AriError, AriNotFound
-from ccd.queues.ports import AsteriskFailed, BridgeInfo, ChannelGone, ChannelInfo
+from ccd.ari.errors import AriConflict, AriError, AriNotFound
+from ccd.queues.ports import AsteriskConflict, AsteriskFailed, BridgeInfo, ChannelGone, ChannelInfo
 
 
 class ClientAriPort:
@@ -19,6 +19,8 @@ class ClientAriPort:
             await coro  # type: ignore[misc]
         except AriNotFound as exc:
             raise ChannelGone(str(exc)) from exc
+        except AriConflict as exc:
+            raise AsteriskConflict(str(exc)) from exc
         except AriError as exc:
             raise AsteriskFailed(str(exc)) from exc
 

@@ -27,7 +27,7 @@ from ccd.queues.legs import (
     call_bridge_id,
     hold_bridge_id,
 )
-from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
+from ccd.queues.ports import AriPort, AsteriskConflict, AsteriskFailed, ChannelGone
 from ccd.serial import KeyedSerial
 
 log = structlog.get_logger("ccd.acd")
@@ -36,6 +36,7 @@ log = structlog.get_logger("ccd.acd")
 BUSY_CAUSES = {17}
 NO_ANSWER_CAUSES = {0, 16, 18, 19, 21, 31}
 PARK_WAIT_S = 2.0
+JOIN_ATTEMPTS = 4
 
 Feed = Callable[[Input], None]
 
@@ -125,8 +126,7 @@ class AcdExecutor:
             # The caller's move into the holding bridge must not land after this one.
             await asyncio.wait([call.parked], timeout=PARK_WAIT_S)
         try:
-            # The agent leg first: its add waits for its next media frame (≤ 20 ms).
-            await self.ari.add_to_bridge(call.bridge_id, leg.channel_id, call.call_id)
+            await self._join(call.bridge_id, leg.channel_id, call.call_id)
             await self.ari.set_variable(call.call_id, VAR_AGENT, cmd.agent_id)
         except ChannelGone:
             return  # a side hung up at the last moment; its ChannelDestroyed ends the call
@@ -149,6 +149,19 @@ class AcdExecutor:
                 await self.ari.hangup(cmd.call_id)
         except ChannelGone:
             pass
+
+    async def _join(self, bridge_id: str, *channels: str) -> None:
+        """Add to the call bridge, retrying briefly while Asterisk says the channel is not
+        ready (a 422 right after StasisStart has been seen under load)."""
+        for attempt in range(JOIN_ATTEMPTS):
+            try:
+                # The agent leg first: its add waits for its next media frame (≤ 20 ms).
+                await self.ari.add_to_bridge(bridge_id, *channels)
+                return
+            except AsteriskConflict:
+                if attempt == JOIN_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
 
     # -- what Asterisk reports ------------------------------------------------------------
     def caller_entered(self, call_id: str, queue: str, caller_number: str | None) -> CallLegs:

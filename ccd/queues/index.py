@@ -51,6 +51,7 @@ class QueueIndex:
         "logged_in",
         "order",
         "prios",
+        "ranks",
         "rr_counter",
         "spec",
         "tier_of",
@@ -68,6 +69,7 @@ class QueueIndex:
                 self.tier_of.setdefault(s, t)
         self.avail: list[SortedSeq[AgentKey]] = [sorted_seq() for _ in self.tiers]
         self.logged_in: list[int] = [0 for _ in self.tiers]  # members logged in, per tier
+        self.ranks: list[int] = [0 for _ in self.tiers]  # see rank()
         self.waiting: dict[int, SortedSeq[CallKey]] = {}  # priority -> general waiting calls
         self.prios: list[int] = []  # priorities with waiting calls, highest first
         self.order: SortedSeq[CallKey] = sorted_seq()  # every unanswered call
@@ -75,8 +77,28 @@ class QueueIndex:
 
     def rank(self, tier: int) -> int:
         """How many non-empty tiers come before ``tier`` (empty tiers are skipped)."""
-        logged_in = self.logged_in
-        return sum(1 for t in range(tier) if logged_in[t])
+        return self.ranks[tier]
+
+    def login(self, tier: int) -> None:
+        self.logged_in[tier] += 1
+        if self.logged_in[tier] == 1:
+            self._rerank()
+
+    def logout(self, tier: int) -> bool:
+        """One member of ``tier`` logged out; True when the tier is now empty."""
+        self.logged_in[tier] -= 1
+        if self.logged_in[tier]:
+            return False
+        self._rerank()
+        return True
+
+    def _rerank(self) -> None:
+        # Only on a tier turning empty / non-empty, so decisions read ranks in O(1).
+        rank = 0
+        for t, n in enumerate(self.logged_in):
+            self.ranks[t] = rank
+            if n:
+                rank += 1
 
     def add_waiting(self, key: CallKey) -> None:
         prio = -key[0]

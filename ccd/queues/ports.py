@@ -16,6 +16,11 @@ class AsteriskFailed(Exception):
     """Asterisk refused or failed an operation (other than the object being gone)."""
 
 
+class AsteriskConflict(AsteriskFailed):
+    """Refused for the object's state right now (ARI 409/422, e.g. "not in Stasis"): a
+    moment later the same request can succeed."""
+
+
 @dataclass(frozen=True)
 class ChannelInfo:
     id: str

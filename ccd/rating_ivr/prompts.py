@@ -31,6 +31,7 @@ INVALID: Final = "invalid"
 THANK_YOU: Final = "thank-you"
 GOODBYE_NO_INPUT: Final = "goodbye-no-input"
 RATING_FOLLOWS: Final = "rating-follows"
+CALL_RECORDED: Final = "call-recorded"  # played before queueing on recorded queues (ccd.recordings)
 
 DEFAULT_SCALE: Final = 5
 SCALES: Final = range(2, 10)  # a single DTMF digit; 0 is never a score
@@ -94,12 +95,14 @@ def _catalogue() -> dict[str, dict[str, str]]:
         THANK_YOU: "Thank you for your rating. Goodbye.",
         GOODBYE_NO_INPUT: "We did not receive your rating. Thank you for calling. Goodbye.",
         RATING_FOLLOWS: "After the call, please stay on the line: you will be asked to rate it.",
+        CALL_RECORDED: "This call may be recorded for quality and training purposes.",
     }
     ru = {
         INVALID: "Извините, эта клавиша не подходит.",
         THANK_YOU: "Спасибо за вашу оценку. До свидания.",
         GOODBYE_NO_INPUT: "Мы не получили вашу оценку. Спасибо за звонок. До свидания.",
         RATING_FOLLOWS: "После разговора, пожалуйста, оставайтесь на линии: мы попросим вас оценить его.",
+        CALL_RECORDED: "Этот разговор может быть записан для контроля качества и обучения.",
     }
     for n in SCALES:
         en[rate_prompt_name(n)] = _en_rate(n)

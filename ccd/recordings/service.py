@@ -1,0 +1,182 @@
+"""The recording shell: announce to the caller before queueing, start an ARI recording of
+the call's mixing bridge once caller and agent are bridged, and file the finished recording
+under ``recordings_dir`` with its metadata as a ``recording.finished`` event.
+
+It is the *bridge* that is recorded, so a transfer or a supervisor barge stays in the same
+recording; the recording ends when the executor deletes the bridge (Asterisk 16 sends
+RecordingFinished before BridgeDestroyed, checked). Every failure is logged and reported as
+``recording.failed`` (counted by ``ccd_recording_failures_total``) and never touches the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import structlog
+
+from ccd import events as ev
+from ccd.ari import events as ari
+from ccd.ari.client import AriClient
+from ccd.ari.errors import AriError
+from ccd.config import CcdConfig, QueueConfig
+from ccd.dispatch import Dispatcher
+from ccd.queues.legs import CallLegs
+from ccd.rating_ivr.prompts import CALL_RECORDED, sound_uri
+from ccd.recordings import layout
+from ccd.recordings.retention import writable_dir
+from ccd.serial import KeyedSerial
+
+log = structlog.get_logger("ccd.recordings")
+
+ANNOUNCE_MAX_S = 30.0  # a playback that never reports its end does not hold the caller longer
+Sink = Callable[[ev.DomainEvent], None]
+
+
+@dataclass
+class Live:
+    call_id: str
+    queue: str | None
+    agent_id: str | None
+    caller: str | None
+    fmt: str
+    started: float  # POSIX seconds
+
+
+def sha256_and_size(path: Path) -> tuple[str, int]:
+    h, size = hashlib.sha256(), 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+class RecordingService:
+    def __init__(self, cfg: CcdConfig, rest: AriClient, record: Sink,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.cfg, self.rest, self.record, self.clock = cfg, rest, record, clock
+        self.queues: dict[str, QueueConfig] = {q.name: q for q in cfg.queues if q.recording.enabled}
+        self.root = Path(cfg.recordings_dir)
+        self.spool = Path(cfg.asterisk_recording_dir)
+        self.live: dict[str, Live] = {}  # by call id
+        self.announcing: dict[str, asyncio.Future[None]] = {}  # by playback id
+        self.serial = KeyedSerial()
+
+    def subscribe(self, dispatcher: Dispatcher) -> None:
+        dispatcher.subscribe(ari.RecordingFinished, self.on_finished)
+        dispatcher.subscribe(ari.RecordingFailed, self.on_failed)
+        dispatcher.subscribe(ari.PlaybackFinished, self.on_playback_finished)
+
+    # -- hooks ----------------------------------------------------------------------------
+    async def before_queue(self, call: CallLegs) -> None:
+        """``acd.before_queue``: the announcement, heard before any agent is connected."""
+        q = self.queues.get(call.queue)
+        if q is None or not q.recording.announce:
+            return
+        playback_id = f"ccd-recann-{call.call_id}"
+        done = asyncio.get_running_loop().create_future()
+        self.announcing[playback_id] = done
+        try:
+            await self.rest.play(call.call_id, sound_uri(q.language, CALL_RECORDED), playback_id=playback_id)
+            deadline = time.monotonic() + ANNOUNCE_MAX_S
+            while not done.done() and not call.ended and time.monotonic() < deadline:
+                await asyncio.wait([done], timeout=0.25)  # wake up for a caller who hung up
+        except AriError as exc:
+            log.warning("recording announcement not played", call_id=call.call_id, error=str(exc))
+        finally:
+            self.announcing.pop(playback_id, None)
+
+    async def on_connected(self, call: CallLegs) -> None:
+        """``executor.on_connected``: start recording the call's mixing bridge."""
+        q = self.queues.get(call.queue)
+        if q is None or call.bridge_id is None or call.call_id in self.live:
+            return  # not recorded, or already recording (a reconnect after a transfer)
+        now, fmt = self.clock(), q.recording.format
+        live = Live(call.call_id, call.queue, call.connected_agent, call.caller_number, fmt, now)
+        target = self.root / layout.relative_path(call.call_id, ev.utc(now), self.cfg.tz, fmt)
+        problem = writable_dir(target.parent)
+        if problem is None:
+            try:
+                await self.rest.bridge_record(call.bridge_id, layout.spool_name(call.call_id), fmt=fmt,
+                                              if_exists="overwrite")
+            except AriError as exc:
+                missing = "" if self.spool.is_dir() else f" (is {self.spool} missing?)"
+                problem = f"Asterisk did not start the recording: {exc}{missing}"
+        if problem is not None:
+            self._failed(live, "start", problem)
+            return
+        self.live[call.call_id] = live
+        self.record(ev.event(ev.RECORDING_STARTED, now, call_id=call.call_id, agent_id=live.agent_id,
+                             queue=live.queue, caller=live.caller, format=fmt,
+                             name=layout.spool_name(call.call_id)))
+
+    # -- what Asterisk reports ------------------------------------------------------------
+    def on_playback_finished(self, e: ari.PlaybackFinished) -> None:
+        fut = self.announcing.get(e.playback.id)
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
+    def on_finished(self, e: ari.RecordingFinished) -> None:
+        live = self._live_for(e.recording)
+        if live is not None:
+            self.serial.submit(live.call_id, lambda: self._store(live), "store recording")
+
+    def on_failed(self, e: ari.RecordingFailed) -> None:
+        live = self._live_for(e.recording)
+        if live is not None:
+            self._failed(live, "record", f"Asterisk reported the recording failed: {e.recording.cause or '?'}")
+
+    def _live_for(self, rec: object) -> Live | None:
+        name = getattr(rec, "name", "")
+        call_id = layout.call_id_of(name)
+        if call_id is None:
+            return None  # not ours
+        live = self.live.pop(call_id, None)
+        if live is None:  # started by an earlier ccd run: file it with what Asterisk says
+            fmt = next((f.name for f in layout.FORMATS.values() if f.ext == getattr(rec, "format", "")), "wav")
+            duration = getattr(rec, "duration", None) or 0
+            live = Live(call_id, None, None, None, fmt, self.clock() - duration)
+        return live
+
+    async def _store(self, live: Live) -> None:
+        src = layout.spool_file(self.spool, live.call_id, live.fmt)
+        rel = layout.relative_path(live.call_id, ev.utc(live.started), self.cfg.tz, live.fmt)
+        dest = self.root / rel
+        try:
+            problem = await asyncio.to_thread(writable_dir, dest.parent)
+            if problem is not None:
+                raise OSError(problem)
+            # Same filesystem: a rename; otherwise copy then delete (shutil.move does both).
+            await asyncio.to_thread(shutil.move, src, dest)
+            digest, size = await asyncio.to_thread(sha256_and_size, dest)
+            duration = await asyncio.to_thread(layout.duration_s, dest, live.fmt)
+        except OSError as exc:
+            self._failed(live, "store", f"recording not filed from {src}: {exc}")
+            return
+        self.record(ev.event(
+            ev.RECORDING_FINISHED, self.clock(), call_id=live.call_id, agent_id=live.agent_id, queue=live.queue,
+            file=str(rel), format=live.fmt, duration_s=round(duration, 3) if duration is not None else None,
+            size=size, sha256=digest, caller=live.caller, started_epoch=live.started,
+            started=datetime.fromtimestamp(live.started, self.cfg.tz).isoformat()))
+        log.info("recording stored", call_id=live.call_id, file=str(dest), size=size, duration_s=duration)
+
+    def _failed(self, live: Live, stage: str, reason: str) -> None:
+        log.error("call recording failed; the call goes on", call_id=live.call_id, queue=live.queue,
+                  stage=stage, reason=reason)
+        self.record(ev.event(ev.RECORDING_FAILED, self.clock(), call_id=live.call_id, agent_id=live.agent_id,
+                             queue=live.queue, reason=reason, stage=stage))
+
+    async def close(self) -> None:
+        await self.serial.drain(2.0)
+        for fut in self.announcing.values():
+            with contextlib.suppress(asyncio.InvalidStateError):
+                fut.set_result(None)
+        await self.serial.close()

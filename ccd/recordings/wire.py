@@ -1,0 +1,129 @@
+"""The recording feature as one object the daemon owns: the service on the ACD hooks and
+the ARI events, the HTTP routes, the retention task and the disk-space gauges."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import asyncpg
+import structlog
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from ccd import events as ev
+from ccd.api.app import Api
+from ccd.ari.client import AriClient
+from ccd.config import CcdConfig
+from ccd.dispatch import Dispatcher
+from ccd.errors import Unavailable
+from ccd.queues.acd_service import AcdService
+from ccd.queues.executor import AcdExecutor
+from ccd.queues.legs import CallLegs
+from ccd.recordings import queries
+from ccd.recordings.retention import DiskCollector, deletion_events, expired, oldest_cutoff
+from ccd.recordings.routes import RecordingRoutes
+from ccd.recordings.service import RecordingService
+
+log = structlog.get_logger("ccd.recordings")
+
+RETENTION_INTERVAL_S = 3600.0
+Hook = Callable[[CallLegs], Awaitable[None]]
+Sink = Callable[[ev.DomainEvent], None]
+
+
+class Writer(Protocol):
+    def submit(self, event: ev.DomainEvent) -> None: ...
+
+    async def durable(self, event: ev.DomainEvent) -> None: ...
+
+
+def chain(first: Hook | None, then: Hook) -> Hook:
+    """Keep a hook someone else set: theirs runs first, ours after (errors stay apart)."""
+    if first is None:
+        return then
+
+    async def both(call: CallLegs) -> None:
+        try:
+            await first(call)
+        finally:
+            await then(call)
+
+    return both
+
+
+class RecordingFeature:
+    def __init__(self, cfg: CcdConfig, rest: AriClient, writer: Writer, sinks: list[Sink], dsn: str,
+                 registry: CollectorRegistry, clock: Callable[[], float] = time.time) -> None:
+        self.cfg, self.writer, self.sinks, self.dsn, self.clock = cfg, writer, sinks, dsn, clock
+        self.service = RecordingService(cfg, rest, self.record, clock)
+        self.days = {q.name: q.recording.retention_days for q in cfg.queues}
+        self._pool: asyncpg.Pool | None = None
+        self._deleted: set[str] = set()  # deleted in this run, maybe not yet committed
+        registry.register(DiskCollector(Path(cfg.recordings_dir)))
+
+    def hook(self, acd: AcdService, executor: AcdExecutor, dispatcher: Dispatcher) -> None:
+        acd.before_queue = chain(acd.before_queue, self.service.before_queue)
+        executor.on_connected = chain(executor.on_connected, self.service.on_connected)
+        self.service.subscribe(dispatcher)
+
+    def add_routes(self, app: web.Application, api: Api) -> None:
+        RecordingRoutes(api, self.pool, self.durable, self.record, self.clock).add_to(app)
+
+    # -- events out -----------------------------------------------------------------------
+    def record(self, event: ev.DomainEvent) -> None:
+        for sink in list(self.sinks):
+            try:
+                sink(event)
+            except Exception:
+                log.exception("event sink failed", event_type=event.type)
+
+    async def durable(self, event: ev.DomainEvent) -> None:
+        """Committed (or fsync'ed in the writer's spool) before this returns; then the rest."""
+        await self.writer.durable(event)
+        for sink in list(self.sinks):
+            if sink != self.writer.submit:
+                sink(event)
+
+    async def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            try:
+                self._pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=2, timeout=5,
+                                                       command_timeout=30)
+            except (OSError, asyncpg.PostgresError) as exc:
+                raise Unavailable(f"database unavailable: {exc}") from exc
+        return self._pool
+
+    # -- retention ------------------------------------------------------------------------
+    async def retention_pass(self, now: float | None = None) -> list[str]:
+        """Delete expired files once; returns the call ids whose files were deleted."""
+        at = self.clock() if now is None else now
+        moment = datetime.fromtimestamp(at, UTC)
+        rows = await queries.retention_candidates(await self.pool(), oldest_cutoff(moment, self.days))
+        self._deleted &= {r.call_id for r in rows}  # the rest are committed as deleted: forget them
+        due = [r for r in expired(rows, moment, self.days) if r.call_id not in self._deleted]
+        events = await asyncio.to_thread(lambda: list(deletion_events(due, Path(self.cfg.recordings_dir), at)))
+        for e in events:
+            self._deleted.add(e.call_id or "")
+            self.record(e)
+        if events:
+            log.info("retention deleted recordings", count=len(events))
+        return [e.call_id or "" for e in events]
+
+    async def run_retention(self, interval: float = RETENTION_INTERVAL_S) -> None:
+        """The owned retention task: never dies of a failed pass (database down, ...)."""
+        while True:
+            try:
+                await self.retention_pass()
+            except Exception as exc:
+                log.warning("retention pass failed; retrying later", error=repr(exc))
+            await asyncio.sleep(interval)
+
+    async def close(self) -> None:
+        await self.service.close()
+        if self._pool is not None:
+            await self._pool.close()
