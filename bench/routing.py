@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ccd.queues import (  # noqa: E402  (path set up above so the bench runs from a checkout)
+from ccd.queues import (  # path set up above so the bench runs from a checkout
     AcdEngine,
     AgentLoggedIn,
     AgentPaused,

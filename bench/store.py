@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -85,6 +85,8 @@ async def writer_throughput(dsn: str, n: int, tmp: Path, *, seed: int) -> float:
             w.submit(e)
         await asyncio.sleep(0)
     while w.written_total + w.duplicate_total < n:
+        if w.spooled_total:
+            raise RuntimeError(f"writer fell back to the spool: {w.write_errors_total} errors")
         await asyncio.sleep(0.005)
     took = time.perf_counter() - began
     await w.stop()
@@ -94,12 +96,15 @@ async def writer_throughput(dsn: str, n: int, tmp: Path, *, seed: int) -> float:
     return n / took
 
 
-async def _write_with_insert(conn: Any, rows: Sequence[Row], dead: Sequence[DeadLetter]) -> int:
+async def _write_with_insert(conn: Any, rows: Sequence[Row], dead: Sequence[DeadLetter],
+                             on_copied: Callable[[], None] | None = None) -> int:
     """db.write, staging with a multi-row INSERT (executemany) instead of COPY."""
     async with conn.transaction():
         await conn.executemany(
             "INSERT INTO ccd_stage (event_id, ts, type, call_id, agent_id, queue, payload)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7)", rows)
+        if on_copied is not None:
+            on_copied()
         new = int(await conn.fetchval("SELECT ccd_ingest()"))
         if dead:
             await conn.executemany(db.DEAD_SQL, [(d.dedupe_key, d.event_id, d.type, d.reason,
@@ -128,7 +133,10 @@ async def drain(dsn: str, n: int, tmp: Path) -> float:
     w = EventWriter(dsn, path)
     began = time.perf_counter()
     await w.start()
+    deadline = time.monotonic() + 300
     while w.backlog > 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"drain stuck at backlog {w.backlog}")
         await asyncio.sleep(0.005)
     took = time.perf_counter() - began
     await w.stop()
@@ -161,7 +169,7 @@ async def commit_latency(dsn: str, rate: int, seconds: float, tmp: Path) -> floa
         if sent % int(rate * tick) == 0:
             ahead = began + sent / rate - time.perf_counter()
             await asyncio.sleep(max(ahead, 0))
-    await asyncio.gather(*pending)
+    await asyncio.wait_for(asyncio.gather(*pending), 120)
     await w.stop()
     lat.sort()
     return lat[int(len(lat) * 0.99)] * 1000

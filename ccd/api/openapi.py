@@ -97,6 +97,7 @@ def operations() -> dict[tuple[str, str], Json]:
     reports = "ccd.api.report_routes"
     agent = [{"name": "agent_id", "in": "path", "required": True, "schema": IDENT}]
     session = [{"name": "session_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    call = [{"name": "call_id", "in": "path", "required": True, "schema": {"type": "string"}}]
     ops: dict[tuple[str, str], Json] = {
         ("GET", "/healthz"): op("Liveness: the process answers", None, ok_schema={"type": "object"}, errors=(401,)),
         ("GET", "/readyz"): op("Readiness: AMI, ARI, database and first resync are up", None,
@@ -125,6 +126,16 @@ def operations() -> dict[tuple[str, str], Json]:
                                                            body=_lazy("ccd.whisper.api", "ModeBody")),
         ("DELETE", "/api/supervision/{session_id}"): op("Stop a session", "supervisor", ok_schema=SESSION,
                                                         errors=(404, 409), params=session),
+        # Call recordings (ccd.recordings): supervisors hear their teams' agents, admins all.
+        ("GET", "/api/recordings"): op("Search call recordings by period, queue, agent, caller, rating",
+                                       "supervisor", params=query_params(_lazy("ccd.recordings.routes", "SearchQuery")),
+                                       ok_schema={"type": "array"}, errors=(503,)),
+        ("GET", "/api/recordings/{call_id}"): op("One call recording's metadata", "supervisor", params=call,
+                                                 errors=(404, 503)),
+        ("GET", "/api/recordings/{call_id}/audio"): op(
+            "A call recording's audio (Range requests answer 206); every fetch is audited", "supervisor",
+            params=call, errors=(404, 503), content={f"audio/{t}": {"schema": {"type": "string", "format": "binary"}}
+                                                     for t in ("wav", "ogg", "x-gsm")}),
     }
     for action, summary, model in (("login", "Log the agent in", EmptyBody),
                                    ("logout", "Log the agent out (after the current call)", EmptyBody),

@@ -37,6 +37,10 @@ from ccd.queues.snapshot import AgentView, CallView, EngineSnapshot, QueueView
 __all__ = ["RING_GRACE", "AcdEngine"]
 
 
+def _service_order(call: Call) -> tuple[int, float, int]:
+    return (-call.priority, call.enqueued_at, call.seq)
+
+
 class AcdEngine(CallFlow):
     """Construct with the agent and queue specs; feed inputs and timer ticks; perform the
     returned commands in order. See the module docstrings for the two routing directions."""
@@ -118,42 +122,49 @@ class AcdEngine(CallFlow):
 
     def _run_timers(self, until: float) -> None:
         """Fire due timers in deadline order, each at its own deadline (never before the
-        engine's last time): a late ``on_timer`` then decides exactly as a punctual one."""
+        engine's last time): a late ``on_timer`` then decides exactly as a punctual one.
+
+        Calls that become routable at the same instant (tier widening, sticky expiry) are
+        routed together in service order, so a higher-priority call that widens at the
+        same moment is not passed over by one that happened to be scheduled first.
+        """
         timers = self._timers
         while (top := timers.peek()) is not None and top[0] <= until:
-            entry = timers.pop()
-            if not self._timer_live(entry):
-                continue
-            at, _, kind, ref, token = entry
+            at = top[0]
             self._now = max(self._now, at)
-            if isinstance(ref, Agent):
-                self._wrapup_ended(ref)
-            elif kind == tm.MAX_WAIT:
-                self._overflow(ref)
-            elif kind == tm.WIDEN:
-                self._widen(ref, int(token))
-            elif kind == tm.STICKY:  # sticky agent still busy: fall back to the policy
-                self._detach(ref)
-                self._enqueue(ref)
-            elif kind == tm.RING and ref.agent is not None:
-                # The executor never reported back: stop the leg and count it as a miss.
-                self._out.append(CancelOffer(ref.id, ref.agent.id))
-                self._offer_failed(ref.id, ref.agent.id, "no_answer")
-
-    def _widen(self, call: Call, step: int) -> None:
-        self._schedule_widen(call, self._now)
-        if call.status == cs.WAITING:
-            self._route_call(call)
+            released: list[Call] = []
+            while (top := timers.peek()) is not None and top[0] == at:
+                entry = timers.pop()
+                if not self._timer_live(entry):
+                    continue
+                _, _, kind, ref, _ = entry
+                if isinstance(ref, Agent):
+                    self._wrapup_ended(ref)
+                elif kind == tm.MAX_WAIT:
+                    self._overflow(ref)
+                elif kind == tm.WIDEN:
+                    self._schedule_widen(ref, self._now)
+                    if ref.status == cs.WAITING:
+                        released.append(ref)
+                elif kind == tm.STICKY:  # sticky agent still busy: fall back to the policy
+                    self._detach(ref)
+                    ref.status = cs.WAITING
+                    ref.queue.add_waiting(ref.key)
+                    released.append(ref)
+                elif kind == tm.RING and ref.agent is not None:
+                    # The executor never reported back: stop the leg, count it as a miss.
+                    self._out.append(CancelOffer(ref.id, ref.agent.id))
+                    self._offer_failed(ref.id, ref.agent.id, "no_answer")
+            released.sort(key=_service_order)
+            for call in released:
+                if call.status == cs.WAITING:
+                    self._route_call(call)
 
     # ------------------------------------------------------------------ views
 
     def _call_view(self, call: Call, now: float) -> CallView:
         status: Literal["waiting", "reserved", "ringing"] = (
-            "ringing"
-            if call.status == cs.RINGING
-            else "reserved"
-            if call.status == cs.RESERVED
-            else "waiting"
+            "ringing" if call.status == cs.RINGING else "reserved" if call.status == cs.RESERVED else "waiting"
         )
         return CallView(
             call_id=call.id,

@@ -55,8 +55,10 @@ def call_id_of(spool: str) -> str | None:
     """The call a live recording belongs to (so a restarted ccd can still file it)."""
     if not spool.startswith(SPOOL_PREFIX):
         return None
-    rest = spool[len(SPOOL_PREFIX):]
-    return rest if _SAFE_ID.match(rest) else None
+    try:
+        return check_call_id(spool[len(SPOOL_PREFIX):])
+    except ValueError:
+        return None
 
 
 def spool_file(spool_dir: Path, call_id: str, fmt: str) -> Path:

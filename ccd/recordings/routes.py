@@ -29,6 +29,10 @@ Durable = Callable[[ev.DomainEvent], Awaitable[None]]
 Pool = Callable[[], Awaitable[asyncpg.Pool]]
 
 
+def _opt(value: object) -> str | None:
+    return str(value) if value else None
+
+
 class SearchQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     start: datetime = Field(alias="from")
@@ -74,7 +78,7 @@ class RecordingRoutes:
         row = await queries.one(await self.pool(), call_id)
         if row is None:
             raise NotFound(f"no recording of call {call_id!r}")
-        if not access.may_hear(who, row.get("agent_id"), self.api.agent_teams):  # type: ignore[arg-type]
+        if not access.may_hear(who, _opt(row.get("agent_id")), self.api.agent_teams):
             self._audit(who, row, "denied", request)
             raise Forbidden(f"the recording of call {call_id!r} is not for your teams")
         return who, row
@@ -105,7 +109,7 @@ class RecordingRoutes:
 
     def _event(self, who: Principal, row: dict[str, object], outcome: str, request: web.Request) -> ev.DomainEvent:
         return ev.event(ev.RECORDING_ACCESSED, self.clock(), call_id=str(row["call_id"]),
-                        agent_id=row.get("agent_id") or None, queue=row.get("queue") or None,  # type: ignore[arg-type]
+                        agent_id=_opt(row.get("agent_id")), queue=_opt(row.get("queue")),
                         user=who.name, role=who.role, outcome=outcome, via="api",
                         range=request.headers.get("Range"), remote=request.remote)
 

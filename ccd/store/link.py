@@ -9,9 +9,16 @@ import time
 from contextlib import suppress
 from typing import Any
 
+import asyncpg
+
 from ccd.store import db
 
 log = logging.getLogger(__name__)
+
+# What an outage looks like; anything else escaping a write is a bug.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+)
 
 
 class Link:
@@ -44,16 +51,22 @@ class Link:
         self._backoff = 0.1
         log.info("event store connected")
 
-    def failed(self, what: str, conn: Any = None) -> None:
-        """A connect or write failed: drop ``conn`` and wait before the next attempt."""
+    def failed(self, what: str, conn: Any = None, exc: BaseException | None = None) -> None:
+        """A connect or write failed: drop ``conn`` and wait before the next attempt.
+
+        ``exc`` that is not a database or network error is a bug: logged with its traceback
+        at every attempt, since the spool then grows until someone fixes it."""
         if conn is not None:
             if self.conn is conn:
                 self.conn = None
             conn.terminate()  # no goodbye: the socket may be dead
         self.errors_total += 1
         # loud once per outage, quiet while retrying
-        level = logging.WARNING if self._backoff <= 0.1 else logging.DEBUG
-        log.log(level, "event store unavailable, spooling: %s", what)
+        if exc is not None and not isinstance(exc, TRANSIENT):
+            log.error("event store write failed unexpectedly, spooling: %s", what, exc_info=exc)
+        else:
+            level = logging.WARNING if self._backoff <= 0.1 else logging.DEBUG
+            log.log(level, "event store unavailable, spooling: %s", what)
         self._next_try = time.monotonic() + self._backoff * random.uniform(0.5, 1.0)
         self._backoff = min(self._backoff * 2, self._backoff_max)
 

@@ -8,6 +8,7 @@ next valid frame, and the original file is kept beside the spool for forensics.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import struct
@@ -74,6 +75,10 @@ def recover(buf: bytes) -> tuple[list[bytes], int, int]:
     return bodies, good_end, skipped
 
 
+class SpoolBusy(RuntimeError):
+    error_id = "store.spool_busy"
+
+
 class Spool:
     """Thread-safe append/read of the spool file; the writer drains it in order."""
 
@@ -91,13 +96,16 @@ class Spool:
     # -- lifecycle ---------------------------------------------------------------------
 
     def open(self) -> None:
-        """Open (or create) the file, cutting a torn tail left by a crash."""
+        """Open (or create) and lock the file, cutting a torn tail left by a crash."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         existed = self.path.exists()
-        count, end, damaged = _scan(self.path) if existed else (0, 0, False)
+        self._fd = self._open_locked()
+        count, end, damaged = _scan(self.path)
         if damaged:
-            count, end = self._repair()
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+            count, end, replaced = self._repair()
+            if replaced:  # our locked descriptor points at the kept original now
+                os.close(self._fd)
+                self._fd = self._open_locked()
         size = os.fstat(self._fd).st_size
         if end < size:
             log.warning("spool %s: cutting torn tail of %d bytes", self.path, size - end)
@@ -107,12 +115,21 @@ class Spool:
             _fsync_path(self.path.parent)  # the new directory entry must survive a crash
         self._size, self._read_pos, self._pending = end, 0, count
 
-    def _repair(self) -> tuple[int, int]:
+    def _open_locked(self) -> int:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        try:  # two writers appending to one spool would interleave their records
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise SpoolBusy(f"spool {self.path} is in use by another process") from None
+        return fd
+
+    def _repair(self) -> tuple[int, int, bool]:
         """Damage before the tail (rare disk trouble): rewrite the valid records and keep
-        the original beside the spool for forensics."""
+        the original beside the spool for forensics. Returns (records, end, replaced)."""
         bodies, end, skipped = recover(self.path.read_bytes())
         if not skipped:  # only a bad tail (e.g. zeros after a power cut): open() cuts it
-            return len(bodies), end
+            return len(bodies), end, False
         keep = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
         tmp = self.path.with_name(self.path.name + ".tmp")
         data = b"".join(frame(b) for b in bodies)
@@ -123,7 +140,7 @@ class Spool:
         _fsync_path(self.path.parent)
         self.damaged_bytes = skipped
         log.error("spool %s had %d damaged bytes; original kept as %s", self.path, skipped, keep)
-        return len(bodies), len(data)
+        return len(bodies), len(data), True
 
     def close(self) -> None:
         with self._lock:

@@ -222,7 +222,7 @@ class EventWriter(SpoolSide):
             new, extra = await db.write_resilient(conn, rows, dead, self._copied.set)
         except Exception as exc:  # connection lost, timeout, schema missing: spool, retry
             self._copied.set()  # never leave the next batch waiting on a COPY that failed
-            self._link.failed(f"write failed: {exc!r}", conn)
+            self._link.failed(f"write failed: {exc!r}", conn, exc)
             if batch:
                 await self._to_spool(batch)
             return False

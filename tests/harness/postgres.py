@@ -1,8 +1,9 @@
 """PostgreSQL for the integration tests: a server per session, a fresh database per test.
 
 Use it with ``pytest_plugins = ["tests.harness.postgres"]``. ``pg_server`` prefers
-``CCD_TEST_PG_DSN``, then a server already on 127.0.0.1:5432, else it starts a private
-cluster (initdb/pg_ctl, as the ``postgres`` user when we are root) on a free loopback port.
+``CCD_TEST_PG_DSN``, then a server already on 127.0.0.1:5432, else (or with
+``CCD_TEST_PG_PRIVATE=1``) it starts a private cluster (initdb/pg_ctl, as the ``postgres``
+user when we are root) on a free loopback port, stopped at the end of the session.
 ``TcpProxy`` sits between a client and the server so a test can cut the link on purpose.
 """
 
@@ -118,7 +119,7 @@ def pg_server() -> Iterator[str]:
     if env:
         yield env
         return
-    if _accepts(DEFAULT_DSN):
+    if os.environ.get("CCD_TEST_PG_PRIVATE") != "1" and _accepts(DEFAULT_DSN):
         yield DEFAULT_DSN
         return
     with private_cluster() as dsn:

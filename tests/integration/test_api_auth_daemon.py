@@ -38,7 +38,7 @@ async def test_every_route_needs_a_token_and_team_scope_holds(
     base = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as http:
         for method, path in found:
-            url = base + path.replace("{agent_id}", "A").replace("{session_id}", "x")
+            url = base + path.replace("{agent_id}", "A").replace("{session_id}", "x").replace("{call_id}", "c")
             for headers in ({}, bearer("adm-2"), bearer("adm-1x"), {"Authorization": "adm-1"}):
                 async with http.request(method, url, headers=headers) as r:
                     assert r.status == 401, (method, path, headers, r.status)

@@ -38,7 +38,7 @@ GRAFANA_VARS = {"$__rate_interval": "30s", "$__interval": "5s", "$__range": "5m"
 # Alerts the scenario cannot trigger without breaking Asterisk or PostgreSQL: they are evaluated
 # with their final comparison as `bool`, which proves their series exist.
 QUIET_ALERTS = {"CcdDown", "CcdAmiDown", "CcdAriDown", "CcdAsteriskFlapping", "CcdWriterSpooling",
-                "CcdWriterSpoolFilling"}
+                "CcdWriterSpoolFilling", "CcdRecordingsDiskLow", "CcdRecordingsFailing"}
 
 
 def dashboard_exprs() -> list[tuple[str, str]]:

@@ -50,10 +50,7 @@ AGENT_IDS = [f"a{n}" for n in range(6)]
 @st.composite
 def configs(draw: st.DrawFn) -> tuple[list[AgentSpec], list[QueueSpec]]:
     n_agents = draw(st.integers(2, 6))  # few agents: collisions are the point
-    agents = [
-        AgentSpec(f"a{n}", f"A{n}", f"PJSIP/a{n}", draw(st.sampled_from(SENIORITIES)))
-        for n in range(n_agents)
-    ]
+    agents = [AgentSpec(f"a{n}", f"A{n}", f"PJSIP/a{n}", draw(st.sampled_from(SENIORITIES))) for n in range(n_agents)]
     ids = [a.id for a in agents]
     queues = []
     for n in range(draw(st.integers(1, 3))):
@@ -61,9 +58,7 @@ def configs(draw: st.DrawFn) -> tuple[list[AgentSpec], list[QueueSpec]]:
         tiers = draw(
             st.none()
             | st.permutations(SENIORITIES).flatmap(
-                lambda p: st.sampled_from(
-                    [((p[0],), (p[1],), (p[2],)), ((p[0], p[1]), (p[2],)), ((p[0],), (p[1],))]
-                )
+                lambda p: st.sampled_from([((p[0],), (p[1],), (p[2],)), ((p[0], p[1]), (p[2],)), ((p[0],), (p[1],))])
             )
         )
         queues.append(
@@ -140,9 +135,7 @@ class Model:
         t = self.tier(q, agent_id)
         if agent_id not in self.members(q) or t is None:
             return False
-        occupied = {
-            self.tier(q, m) for m in self.members(q) if self.state.get(m, "logged_out") != "logged_out"
-        }
+        occupied = {self.tier(q, m) for m in self.members(q) if self.state.get(m, "logged_out") != "logged_out"}
         rank = sum(1 for n in range(t) if n in occupied)
         return rank == 0 or q.widen_after <= 0 or enqueued_at + rank * q.widen_after <= now
 
@@ -174,14 +167,10 @@ class Model:
         assert deadline is None or deadline > now
 
     def _restore_accepted(self, inp: CallRestoredConnected) -> bool:
-        return (
-            inp.queue in self.queues and inp.agent_id in self.agents and inp.call_id not in self.seen
-        )
+        return inp.queue in self.queues and inp.agent_id in self.agents and inp.call_id not in self.seen
 
     def _replay(self, inp: Input | None, cmds: list[Command], before: EngineSnapshot) -> None:
-        pre_waiting = {
-            c.call_id for q in before.queues.values() for c in q.waiting if c.status == "waiting"
-        }
+        pre_waiting = {c.call_id for q in before.queues.values() for c in q.waiting if c.status == "waiting"}
         touched: set[str] = set()  # calls offered earlier in this step
         if isinstance(inp, CallArrived) and inp.queue in self.queues and inp.call_id not in self.seen:
             self.counter += 1
@@ -222,9 +211,7 @@ class Model:
         agent_id = self.offer_of_call.pop(call_id)
         del self.offer_of_agent[agent_id]
 
-    def _record(
-        self, cmd: Record, inp: Input | None, pre_waiting: set[str], touched: set[str]
-    ) -> None:
+    def _record(self, cmd: Record, inp: Input | None, pre_waiting: set[str], touched: set[str]) -> None:
         e = cmd.event
         at = e.ts.timestamp()
         p: dict[str, Any] = dict(e.payload)
@@ -269,10 +256,10 @@ class Model:
         assert self.eligible(q, agent_id, info.enqueued_at, at), "tier not open"
         mine = self.tier(q, agent_id)
         assert mine is not None
-        for other in self.members(q) - {agent_id}:
-            t = self.tier(q, other)
-            if t is not None and t < mine and self.free(other):
-                assert not self.eligible(q, other, info.enqueued_at, at), "preferred tier skipped"
+        for rival in self.members(q) - {agent_id}:
+            t = self.tier(q, rival)
+            if t is not None and t < mine and self.free(rival):
+                assert not self.eligible(q, rival, info.enqueued_at, at), "preferred tier skipped"
         # FIFO within a priority, and priority first, across every queue the agent serves:
         # no better call that waited (untouched) through this step may have been eligible.
         key = (-info.priority, info.enqueued_at, info.order)
@@ -370,17 +357,14 @@ def draw_input(data: st.DataObject, m: Model) -> Input | None:
         return CallRestoredConnected(call_id, queue, agent, "+1", m.now - 5)
     if kind == "junk":  # stale or unknown references, as Asterisk races produce
         call_id = data.draw(st.sampled_from(sorted(m.seen | {"zz"})))
-        return data.draw(
-            st.sampled_from(
-                [
-                    OfferAnswered(call_id, agent),
-                    OfferFailed(call_id, agent, "failed"),
-                    CallEnded(call_id, "system"),
-                    CallAbandoned(call_id),
-                    AgentPaused("zz", "x"),
-                ]
-            )
-        )
+        junk: list[Input] = [
+            OfferAnswered(call_id, agent),
+            OfferFailed(call_id, agent, "failed"),
+            CallEnded(call_id, "system"),
+            CallAbandoned(call_id),
+            AgentPaused("zz", "x"),
+        ]
+        return data.draw(st.sampled_from(junk))
     return None  # tick
 
 
@@ -390,9 +374,7 @@ def draw_input(data: st.DataObject, m: Model) -> Input | None:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(cfg=configs(), data=st.data())
-def test_random_sequences_keep_invariants(
-    cfg: tuple[list[AgentSpec], list[QueueSpec]], data: st.DataObject
-) -> None:
+def test_random_sequences_keep_invariants(cfg: tuple[list[AgentSpec], list[QueueSpec]], data: st.DataObject) -> None:
     agents, queues = cfg
     m = Model({a.id: a for a in agents}, {q.name: q for q in queues}, AcdEngine(agents, queues))
     m.now = 1000.0
@@ -405,8 +387,13 @@ def test_random_sequences_keep_invariants(
             now = m.now + data.draw(st.sampled_from([0.0, 0.5, 1.0, 3.0, 7.0, 25.0]), label="dt")
         if isinstance(inp, CallArrived) and inp.enqueued_at is not None:
             inp = CallArrived(
-                inp.call_id, inp.queue, inp.caller, inp.priority, now - (m.now - inp.enqueued_at),
-                inp.sticky_agent, inp.sticky_rating,
+                inp.call_id,
+                inp.queue,
+                inp.caller,
+                inp.priority,
+                now - (m.now - inp.enqueued_at),
+                inp.sticky_agent,
+                inp.sticky_rating,
             )
         m.step(inp, now)
     m.drain()
@@ -418,7 +405,7 @@ def test_model_catches_a_broken_engine() -> None:
     queues = [QueueSpec("q0", ("a0",))]
     m = Model({"a0": agents[0]}, {"q0": queues[0]}, AcdEngine(agents, queues))
     m.step(CallArrived("c1", "q0", None), 1.0)
-    bogus = [Offer("c1", "a0", "PJSIP/a0", 15, None, "q0", 1)]
+    bogus: list[Command] = [Offer("c1", "a0", "PJSIP/a0", 15, None, "q0", 1)]
     try:
         m._replay(None, bogus, m.engine.snapshot(1.0))
     except AssertionError:

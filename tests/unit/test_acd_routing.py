@@ -217,9 +217,7 @@ def test_vip_priority_is_served_first() -> None:
     sim = Sim([spec("a")], [q])
     sim.do(CallArrived("c1", "q", "+100"), at=1)
     cmds = sim.do(CallArrived("c2", "q", "+999"), at=2)
-    assert shape(cmds) == [
-        ("call.queued", "c2", {"caller": "+999", "priority": 10, "sticky_agent": None})
-    ]
+    assert shape(cmds) == [("call.queued", "c2", {"caller": "+999", "priority": 10, "sticky_agent": None})]
     assert offers(sim.do(AgentLoggedIn("a"), at=3)) == [("c2", "a")]
 
 
@@ -227,9 +225,7 @@ def test_explicit_priority_above_vip_is_kept() -> None:
     q = QueueSpec("q", ("a",), vip_numbers=frozenset({"+999"}), vip_priority=10)
     sim = Sim([spec("a")], [q])
     cmds = sim.do(CallArrived("c1", "q", "+999", priority=20))
-    assert ("call.queued", "c1", {"caller": "+999", "priority": 20, "sticky_agent": None}) in (
-        shape(cmds)
-    )
+    assert ("call.queued", "c1", {"caller": "+999", "priority": 20, "sticky_agent": None}) in (shape(cmds))
 
 
 def test_fifo_within_priority() -> None:

@@ -14,6 +14,7 @@ import pytest
 from prometheus_client import generate_latest
 
 from ccd.metrics import Metrics, QueueInfo
+from ccd.recordings.retention import DiskCollector
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "config/grafana/dashboards/ccd.json"
@@ -27,6 +28,7 @@ HEALTH = {"ami_connected": 1.0, "ari_connected": 1.0, "database_connected": 1.0,
 
 def exposed_names() -> set[str]:
     m = Metrics([QueueInfo("q", rating_scale=5, members=("A",))], ["A"], lambda: None, lambda: HEALTH)
+    m.registry.register(DiskCollector(ROOT))  # the daemon adds the recordings disk gauges
     text = generate_latest(m.registry).decode()
     names = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")}
     # Families whose series only appear with a snapshot (scrape-time gauges) are typed anyway.

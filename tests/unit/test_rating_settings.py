@@ -72,6 +72,7 @@ def test_catalogue_is_complete_and_consistent() -> None:
     assert names == set(P.CATALOGUE["ru"])
     expected = {P.rate_prompt_name(n) for n in P.SCALES} | {
         P.INVALID, P.THANK_YOU, P.GOODBYE_NO_INPUT, P.RATING_FOLLOWS,
+        P.CALL_RECORDED,  # the recording announcement (ccd.recordings)
     }
     assert names == expected
     assert all(text.strip() for texts in P.CATALOGUE.values() for text in texts.values())
