@@ -7,6 +7,8 @@ them, the store appends them to PostgreSQL, metrics and the API read them.
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,7 +55,12 @@ EVENT_TYPES: Final[frozenset[str]] = frozenset(
 
 
 def new_event_id() -> str:
-    return uuid.uuid4().hex
+    """A UUIDv7-style id: time-ordered, so inserts into the event log's unique index stay
+    near its right edge instead of touching random pages (the store's hot path)."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64 | 0b10 << 62 | rand & ((1 << 62) - 1)
+    return uuid.UUID(int=value).hex
 
 
 def utc(ts: float) -> datetime:
