@@ -65,6 +65,11 @@ async def http_post(port: int, path: str) -> None:
     writer.close()
 
 
+async def drain_forever(probe: AmiProbe) -> None:
+    while True:
+        await probe.read_message()
+
+
 async def run(rate: float, seconds: float, agents: int) -> dict[str, Any]:
     base = scratch_dir("ccd-bench-load-")
     ast = AsteriskInstance(base / "ast")
@@ -80,6 +85,10 @@ async def run(rate: float, seconds: float, agents: int) -> dict[str, Any]:
             for i in range(agents):
                 await http_post(port, f"/api/agents/A{i:03d}/login")
             probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.ami_user, ast.ami_secret)
+            # Only action responses on this connection, and read them all: Asterisk drops a
+            # manager session whose socket stops draining.
+            await probe.send({"Action": "Events", "EventMask": "off"})
+            drain = asyncio.create_task(drain_forever(probe))
             await asyncio.sleep(1.0)
             cpu0, t0, peak_rss = cpu_seconds(proc.pid), time.monotonic(), 0.0
             placed = 0
@@ -108,6 +117,7 @@ async def run(rate: float, seconds: float, agents: int) -> dict[str, Any]:
                     break
                 await asyncio.sleep(1.0)
             await conn.close()
+            drain.cancel()
             await probe.close()
             offered = placed
             answered, abandoned = counts.get("answered", 0), counts.get("abandoned", 0)
