@@ -378,7 +378,10 @@ def test_random_sequences_keep_invariants(cfg: tuple[list[AgentSpec], list[Queue
     agents, queues = cfg
     m = Model({a.id: a for a in agents}, {q.name: q for q in queues}, AcdEngine(agents, queues))
     m.now = 1000.0
-    for _ in range(data.draw(st.integers(1, 60), label="steps")):
+    # Start with part of the floor logged in, so free agents and waiting calls meet early.
+    for agent_id in data.draw(st.lists(st.sampled_from(sorted(m.agents)), unique=True), label="on shift"):
+        m.step(AgentLoggedIn(agent_id), m.now)
+    for _ in range(data.draw(st.integers(1, 80), label="steps")):
         inp = draw_input(data, m)
         if inp is None and data.draw(st.booleans(), label="to deadline"):
             deadline = m.engine.next_deadline()

@@ -343,3 +343,12 @@ def test_decisions_touch_indexes_not_all_agents() -> None:
     big.avail = Guard()  # type: ignore[assignment]
     assert offers(sim.do(CallArrived("c1", "q", None))) == [("c1", "a")]
     assert visited == []
+
+
+def test_calls_widening_at_the_same_instant_are_served_by_priority() -> None:
+    sim = Sim(MIXED, [QueueSpec("q", ("s1", "r1"), widen_after=4)])
+    sim.login("s1", "r1")
+    sim.do(AgentPaused("s1", "lunch"))  # seniors logged in, so regulars wait 4 s
+    sim.do(CallArrived("plain", "q", None), at=1000)
+    sim.do(CallArrived("vip", "q", None, priority=5, enqueued_at=1000), at=1003)
+    assert offers(sim.tick(1004)) == [("vip", "r1")]
