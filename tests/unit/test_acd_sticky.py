@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from ccd.queues import (
-    AcdEngine,
     AgentDeviceChanged,
     AgentLoggedIn,
     AgentLoggedOut,
@@ -15,13 +14,13 @@ from ccd.queues import (
     CallArrived,
     CallEnded,
     Command,
-    Input,
-    Offer,
     OfferAnswered,
     OfferFailed,
     QueueSpec,
     Record,
 )
+from tests.unit.acd_helpers import Sim as BaseSim
+from tests.unit.acd_helpers import offers
 
 AGENTS = [
     AgentSpec("s", "S", "PJSIP/s", "senior"),
@@ -30,31 +29,15 @@ AGENTS = [
 ]
 
 
-def offers(cmds: Sequence[Command]) -> list[tuple[str, str]]:
-    return [(c.call_id, c.agent_id) for c in cmds if isinstance(c, Offer)]
-
-
 def payload(cmds: Sequence[Command], type_: str) -> dict[str, Any]:
     [found] = [dict(c.event.payload) for c in cmds if isinstance(c, Record) and c.event.type == type_]
     return found
 
 
-class Sim:
+class Sim(BaseSim):
     def __init__(self, queue: QueueSpec, *logged_in: str) -> None:
-        self.engine = AcdEngine(AGENTS, [queue])
-        self.now = 0.0
-        for agent_id in logged_in:
-            self.do(AgentLoggedIn(agent_id))
-            self.now += 1.0
-
-    def do(self, inp: Input, at: float | None = None) -> list[Command]:
-        if at is not None:
-            self.now = at
-        return self.engine.handle(inp, self.now)
-
-    def tick(self, at: float) -> list[Command]:
-        self.now = at
-        return self.engine.on_timer(at)
+        super().__init__(AGENTS, [queue])
+        self.login(*logged_in)
 
     def busy(self, agent_id: str) -> None:
         """Put the agent on a call of its own (answered)."""
