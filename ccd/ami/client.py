@@ -32,12 +32,15 @@ from ccd.ami.events import AmiEvent, FullyBooted
 from ccd.ami.protocol import Fields, FrameParser, PendingActions, encode_action
 from ccd.dispatch import Dispatcher, Logger
 from ccd.health import Backoff, State, StateChange, sleep_or_wake
+from ccd.link import ReconnectingLink
 
 T = TypeVar("T")
 DEFAULT_EVENTS = "system,call,agent"  # FullyBooted/Shutdown; device/hint state; queue events
 
 
-class AmiClient:
+class AmiClient(ReconnectingLink):
+    task_name = "ccd-ami"
+
     def __init__(
         self,
         host: str,
@@ -82,30 +85,6 @@ class AmiClient:
         return f"AmiClient({self.host}:{self.port}, user={self.user!r})"
 
     # -- public API -------------------------------------------------------------------------
-    @property
-    def connected(self) -> bool:
-        """Logged in and Asterisk fully booted."""
-        return self._up.is_set()
-
-    async def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="ccd-ami")
-
-    async def close(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            self._report("down", "closed")
-
-    async def wait_connected(self, timeout: float | None = None) -> None:
-        async with asyncio.timeout(timeout):
-            await self._up.wait()
-
-    def wake(self) -> None:
-        """Skip the current backoff delay and try to connect now."""
-        self._wake.set()
 
     async def action(
         self, name: str, fields: Fields | None = None, *, timeout: float | None = None

@@ -14,7 +14,6 @@ the client takes the app back after ``replaced_retry_delay`` and says so in the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Callable, Sequence
 
@@ -26,6 +25,7 @@ from ccd.ari.events import ApplicationReplaced, build_event, event_type_name
 from ccd.ari.resync import resync
 from ccd.dispatch import Dispatcher, Logger, MalformedEvent
 from ccd.health import Backoff, State, StateChange, sleep_or_wake
+from ccd.link import ReconnectingLink
 
 SOURCE = "ari"
 DEFAULT_VARIABLES = ("CCD_CALL_ID", "CCD_QUEUE", "CCD_ENQUEUED_AT")
@@ -39,7 +39,9 @@ class _DeadPeer(AriUnavailable):
     """The websocket failed (no pong, reset): the path to Asterisk itself is suspect."""
 
 
-class AriEventStream:
+class AriEventStream(ReconnectingLink):
+    task_name = "ccd-ari"
+
     def __init__(
         self,
         rest: AriClient,
@@ -73,32 +75,6 @@ class AriEventStream:
         self._wake = asyncio.Event()
         self._last_failure: str | None = None
         self._task: asyncio.Task[None] | None = None
-
-    # -- public API -------------------------------------------------------------------------
-    @property
-    def connected(self) -> bool:
-        """Websocket open and the resync published."""
-        return self._up.is_set()
-
-    async def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="ccd-ari")
-
-    async def close(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            self._report("down", "closed")
-
-    async def wait_connected(self, timeout: float | None = None) -> None:
-        async with asyncio.timeout(timeout):
-            await self._up.wait()
-
-    def wake(self) -> None:
-        """Skip the current backoff delay (e.g. on AMI ``FullyBooted``) and connect now."""
-        self._wake.set()
 
     # -- the connection loop ----------------------------------------------------------------
     async def _run(self) -> None:

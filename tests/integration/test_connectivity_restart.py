@@ -103,13 +103,19 @@ async def kill_and_restart(ast: AsteriskInstance, clients: Clients) -> float:
     return ready - booted
 
 
+async def until(predicate: Callable[[], bool]) -> None:
+    while not predicate():
+        await asyncio.sleep(0.01)
+
+
 async def test_kill9_and_restart_reconnects_by_itself(
     setup: tuple[AsteriskInstance, Clients],
 ) -> None:
     ast, clients = setup
     async with asyncio.timeout(15):
         await clients.health.wait_ready()
-    assert clients.resyncs and not clients.resyncs[0].reconnect
+        await until(lambda: len(clients.resyncs) >= 1)  # delivered by the dispatcher task
+    assert not clients.resyncs[0].reconnect
 
     with_wake = await kill_and_restart(ast, clients)
     clients.unwake()  # now with the backoff alone, as a client not wired to AMI would be
@@ -121,6 +127,8 @@ async def test_kill9_and_restart_reconnects_by_itself(
     assert backoff_only < READY_TARGET_S
     ami, ari = clients.health.links["ami"], clients.health.links["ari"]
     assert (ami.reconnects, ari.reconnects) == (2, 2)
+    async with asyncio.timeout(5):
+        await until(lambda: len(clients.resyncs) >= 3)
     assert [r.reconnect for r in clients.resyncs] == [False, True, True]
     # Still the same healthy clients: actions and REST work.
     assert (await clients.ami.action("Ping"))["Ping"] == "Pong"

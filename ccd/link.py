@@ -1,0 +1,48 @@
+"""The lifecycle the AMI client and the ARI event stream share: one owned task that
+connects, serves a session and reconnects with backoff until ``close()``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from ccd.health import State
+
+
+class ReconnectingLink:
+    task_name = "ccd-link"
+    _up: asyncio.Event
+    _wake: asyncio.Event
+    _task: asyncio.Task[None] | None
+
+    @property
+    def connected(self) -> bool:
+        """Up and usable (logged in and booted for AMI; websocket open and resync published
+        for ARI)."""
+        return self._up.is_set()
+
+    async def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name=self.task_name)
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            self._report("down", "closed")
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        async with asyncio.timeout(timeout):
+            await self._up.wait()
+
+    def wake(self) -> None:
+        """Skip the current backoff delay and try to connect now (e.g. on FullyBooted)."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+    def _report(self, state: State, error: str | None = None, auth_failed: bool = False) -> None:
+        raise NotImplementedError
