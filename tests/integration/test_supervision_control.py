@@ -21,6 +21,7 @@ from tests.integration.test_supervision_audio import (
     dial_code,
     hears,
     http,
+    no_sessions_left,
     quiet_asterisk,
     rec_agent,
     rx,
@@ -176,4 +177,5 @@ async def test_not_on_call_message_and_hangup(asterisk: AsteriskInstance, ccd_fa
     dial_code(asterisk, "S1", "*221A1", sup_phone(tag(), hangup_after=30))
     await asyncio.sleep(0.5)
     await quiet_asterisk(ccd, timeout=8)  # "agent logged off" played, then hung up by the dialplan
-    assert ccd.of("supervision.started") == [] and ccd.daemon.supervision.sessions == {}
+    await no_sessions_left(ccd)
+    assert ccd.of("supervision.started") == []
