@@ -12,7 +12,7 @@ from pathlib import Path
 from ccd import __version__
 from ccd.config_load import ConfigError, check_config, load_config
 
-# Feature packages add their own subcommands (migrate, report, staffing, ratings, ...).
+# Feature packages register their own subcommands (migrate, report, staffing, ratings, ...).
 SUBCOMMAND_MODULES = (
     "ccd.store.cli",
     "ccd.staffing.cli",
@@ -73,12 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-c", "--config", required=True)
     p.set_defaults(func=_cmd_run)
     for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if not exc.name or not name.startswith(exc.name):  # a real missing dependency
-                raise
-            continue
+        module = importlib.import_module(name)
         register: Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]
         register = module.register
         register(sub)

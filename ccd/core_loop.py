@@ -39,10 +39,10 @@ class CoreLoop:
         self.sinks = sinks
         self.clock = clock
         self.on_decision = on_decision
-        self._inbox: asyncio.Queue[tuple[Input, float]] = asyncio.Queue()
+        self._inbox: asyncio.Queue[Input] = asyncio.Queue()
 
     def submit(self, inp: Input) -> None:
-        self._inbox.put_nowait((inp, time.perf_counter()))
+        self._inbox.put_nowait(inp)
 
     def snapshot(self) -> EngineSnapshot:
         return self.engine.snapshot(self.clock())
@@ -52,14 +52,14 @@ class CoreLoop:
             deadline = self.engine.next_deadline()
             wait = None if deadline is None else max(0.0, deadline - self.clock())
             try:
-                inp, _ = await asyncio.wait_for(self._inbox.get(), wait)
+                inp = await asyncio.wait_for(self._inbox.get(), wait)
             except TimeoutError:
                 self._apply(self.engine.on_timer(self.clock()), None)
                 continue
             self.step(inp)
             # Drain what is already queued without yielding per item: bursts stay cheap.
             while not self._inbox.empty():
-                inp, _ = self._inbox.get_nowait()
+                inp = self._inbox.get_nowait()
                 self.step(inp)
 
     def step(self, inp: Input) -> None:
