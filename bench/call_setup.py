@@ -26,7 +26,7 @@ from ccd.log import setup_logging
 from ccd.queues.inputs import AgentLoggedIn
 from ccd.sandbox.ami_probe import AmiProbe
 from ccd.sandbox.asterisk import AsteriskInstance
-from ccd.sandbox.bench_support import emit, scratch_dir, temp_database
+from ccd.sandbox.bench_support import run_and_emit, scratch_dir, temp_database
 
 AGENTS = ["B1", "B2"]
 
@@ -107,14 +107,9 @@ def main() -> None:
     args = parser.parse_args()
     setup_logging("console", "warning")
     calls = args.calls or (10 if args.quick else 50)
-    try:
-        figures = asyncio.run(run(calls))
-    except Exception as exc:  # the contract: a figure that could not be measured is null
-        emit("call_setup", calls=calls, ccd_offer_median_ms=None, native_offer_median_ms=None,
-             ccd_bridge_median_ms=None, native_bridge_median_ms=None, ratio_offer=None, ratio_bridge=None,
-             error=repr(exc))
-        sys.exit(1)
-    emit("call_setup", **figures)
+    run_and_emit("call_setup", run(calls), {"calls": calls},
+                 ("ccd_offer_median_ms", "native_offer_median_ms", "ccd_bridge_median_ms",
+                  "native_bridge_median_ms", "ratio_offer", "ratio_bridge"))
 
 
 if __name__ == "__main__":

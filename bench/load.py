@@ -23,7 +23,7 @@ import asyncpg
 
 from ccd.sandbox.ami_probe import AmiProbe
 from ccd.sandbox.asterisk import AsteriskInstance, free_port
-from ccd.sandbox.bench_support import emit, scratch_dir, temp_database
+from ccd.sandbox.bench_support import run_and_emit, scratch_dir, temp_database
 from ccd.sandbox.toml_out import dumps
 
 CLK = os.sysconf("SC_CLK_TCK")
@@ -142,13 +142,8 @@ def main() -> None:
     rate = args.rate or (5.0 if args.quick else 10.0)
     seconds = args.seconds or (10.0 if args.quick else 60.0)
     agents = args.agents or (20 if args.quick else 60)
-    try:
-        figures = asyncio.run(run(rate, seconds, agents))
-    except Exception as exc:
-        emit("load", rate_per_s=rate, seconds=seconds, agents=agents, offered=None, answered=None,
-             abandoned=None, lost=None, ccd_cpu_pct=None, ccd_rss_mb=None, error=repr(exc))
-        sys.exit(1)
-    emit("load", **figures)
+    run_and_emit("load", run(rate, seconds, agents), {"rate_per_s": rate, "seconds": seconds, "agents": agents},
+                 ("offered", "answered", "abandoned", "lost", "ccd_cpu_pct", "ccd_rss_mb"))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from ccd.daemon import Daemon
 from ccd.log import setup_logging
 from ccd.queues.inputs import AgentLoggedIn
 from ccd.sandbox.asterisk import AsteriskInstance
-from ccd.sandbox.bench_support import emit, percentile, scratch_dir, temp_database
+from ccd.sandbox.bench_support import percentile, run_and_emit, scratch_dir, temp_database
 from ccd.whisper.session import MODES
 
 SUP_PHONE = "Local/sp-3600-0-x-1600@sim-supervisor"  # answers at once, plays a tone, no keys
@@ -96,13 +96,8 @@ def main() -> None:
     args = parser.parse_args()
     setup_logging("console", "warning")
     sessions = args.sessions or (12 if args.quick else 60)
-    try:
-        figures = asyncio.run(run(sessions))
-    except Exception as exc:  # the contract: a figure that could not be measured is null
-        emit("supervision", sessions=sessions, answer_to_audio_p50_ms=None, answer_to_audio_p95_ms=None,
-             error=repr(exc))
-        sys.exit(1)
-    emit("supervision", **figures)
+    run_and_emit("supervision", run(sessions), {"sessions": sessions},
+                 ("answer_to_audio_p50_ms", "answer_to_audio_p95_ms"))
 
 
 if __name__ == "__main__":

@@ -3,12 +3,13 @@ Asterisk, and the one-JSON-object last line every benchmark prints (DESIGN.md co
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,18 @@ ADMIN_DSN = os.environ.get("CCD_BENCH_DSN", "postgresql://postgres@127.0.0.1:543
 def emit(bench: str, **figures: Any) -> None:
     print(json.dumps({"bench": bench, **figures}))
     sys.stdout.flush()
+
+
+def run_and_emit(bench: str, coro: Coroutine[Any, Any, dict[str, Any]], given: dict[str, Any],
+                 measured: tuple[str, ...]) -> None:
+    """Run a benchmark and print its JSON line; on failure every measured figure is null
+    with an "error" saying why (the DESIGN.md contract), and the exit code is 1."""
+    try:
+        figures = asyncio.run(coro)
+    except Exception as exc:
+        emit(bench, **given, **dict.fromkeys(measured), error=repr(exc))
+        sys.exit(1)
+    emit(bench, **{**given, **figures})
 
 
 def percentile(values: list[float], q: float) -> float:
