@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import signal
 import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -102,6 +105,7 @@ class Daemon:
         self._runner: web.AppRunner | None = None
         self.report_routes: ReportRoutes | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.shutdown_overruns: dict[str, str] = {}  # step -> where the tasks were stuck
 
     # -- backend for the API --------------------------------------------------------------
     def submit(self, inp: Input) -> None:
@@ -196,29 +200,63 @@ class Daemon:
         return task.exception() if not task.cancelled() else None
 
     async def stop(self) -> None:
+        """Graceful shutdown in a bounded time: a step that overruns its share is abandoned
+        (logged with its stack, recorded in ``shutdown_overruns``) so the process still exits
+        and the service manager never has to SIGKILL it."""
         started = time.monotonic()
         if self._runner is not None:
-            await self._runner.cleanup()
-        await self.stream.close()
-        await self.ami.close()
-        await self.supervision.close()
+            await self._bounded("http", self._runner.cleanup(), 2.0)
+        await self._bounded("ari-stream", self.stream.close(), 1.0)
+        await self._bounded("ami", self.ami.close(), 1.0)
+        await self._bounded("supervision", self.supervision.close(), 2.5)
+        await self._bounded("drain", self._drain_commands(), 1.5)
+        await self._bounded("tasks", self._cancel_tasks(), 1.0)
+        await self._bounded("executor", self.executor.close(), 1.0)
+        await self._bounded("acd", self.acd.serial.close(), 1.0)
+        await self._bounded("surveys", self.surveys.close(), 1.0)
+        await self._bounded("recordings", self.recordings.close(), 3.0)
+        budget = max(0.5, SHUTDOWN_BUDGET_S - (time.monotonic() - started))
+        # The writer parks what it could not flush in the spool when its budget runs out.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.writer.stop(), budget)
+        await self._bounded("sticky", self.sticky_db.close(), 1.0)
+        if self.report_routes is not None:
+            await self._bounded("reports", self.report_routes.close(), 1.0)
+        await self._bounded("ari-http", self.rest.close(), 1.0)
+        log.info("ccd stopped", seconds=round(time.monotonic() - started, 3), overruns=sorted(self.shutdown_overruns))
+
+    async def _drain_commands(self) -> None:
         await self.acd.serial.drain(1.0)
         await self.executor.serial.drain(1.0)
+
+    async def _cancel_tasks(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.executor.close()
-        await self.acd.serial.close()
-        await self.surveys.close()
-        await self.recordings.close()
-        budget = max(0.5, SHUTDOWN_BUDGET_S - (time.monotonic() - started))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.writer.stop(), budget)
-        await self.sticky_db.close()
-        if self.report_routes is not None:
-            await self.report_routes.close()
-        await self.rest.close()
-        log.info("ccd stopped", seconds=round(time.monotonic() - started, 3))
+
+    async def _bounded(self, step: str, coro: Coroutine[Any, Any, None], timeout: float) -> None:
+        # asyncio.wait (not wait_for) so that a step which ignores its cancellation cannot
+        # hold shutdown hostage: it is cancelled once and left behind.
+        task = asyncio.ensure_future(coro)
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if not done:
+            stack = _pending_stacks(task)
+            task.cancel()
+            self.shutdown_overruns[step] = stack
+            log.error("shutdown step overran its budget; abandoned", step=step, budget_s=timeout, stack=stack)
+        elif not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("shutdown step failed", step=step, error=repr(exc))
+
+
+def _pending_stacks(first: asyncio.Future[Any]) -> str:
+    """Where the stuck step and every other pending task wait: what a bug report needs."""
+    out = io.StringIO()
+    tasks = [first] + [t for t in asyncio.all_tasks() if t is not first and not t.done()]
+    for task in tasks[:50]:
+        if isinstance(task, asyncio.Task):
+            out.write(f"-- {task.get_name()}\n")
+            task.print_stack(limit=12, file=out)
+    return out.getvalue()
 
 
 async def run_daemon(cfg: CcdConfig) -> int:

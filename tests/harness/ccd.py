@@ -58,6 +58,18 @@ class Running:
             await self.wait_event("agent.login", agent_id=agent_id)
 
 
+async def eventually(check: Callable[[], Awaitable[bool] | bool], what: str, timeout: float = 5.0) -> None:
+    """Poll ``check`` until it holds: Asterisk reports state changes a moment after the fact."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result if isinstance(result, bool) else await result:
+            return
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what}: not within {timeout}s")
+        await asyncio.sleep(0.05)
+
+
 def agent(agent_id: str, seniority: str = "regular", answer_delay: float | str = 0.2, talk: float = 0,
           tone: int = 800, teams: list[str] | None = None) -> dict[str, Any]:
     return {"id": agent_id, "name": f"Agent {agent_id}", "seniority": seniority, "teams": teams or ["t"],
@@ -121,5 +133,9 @@ async def ccd_factory(pg_dsn: str, tmp_path: Path) -> AsyncIterator[Factory]:
         return running
 
     yield make
+    stuck: dict[str, str] = {}
     for running in made:
         await running.daemon.stop()
+        stuck.update(running.daemon.shutdown_overruns)
+    # A shutdown step that hangs is a bug (in production it would delay every restart).
+    assert not stuck, "daemon shutdown overran:\n" + "\n".join(f"== {k}\n{v}" for k, v in stuck.items())

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from ccd.sandbox.asterisk import AsteriskInstance, free_port
-from tests.harness.ccd import Factory, Running
+from tests.harness.ccd import Factory, Running, eventually
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.postgres]
 
@@ -288,9 +288,11 @@ async def test_mentor_not_answering_leaves_no_trace_and_agent_mentor_takes_no_ca
     await ccd.login("T1", "M1")
     call_in(asterisk, recs["caller"], hangup_after=4)
     answered = await ccd.wait_event("call.answered", agent_id="T1")
-    await asyncio.sleep(0.5)
-    ringing = [c.name for c in await ccd.daemon.rest.list_channels() if c.name.startswith("Local/ag-M1-")]
-    assert ringing, "the mentor's phone should ring"
+
+    async def mentor_ringing() -> bool:
+        return any(c.name.startswith("Local/ag-M1-") for c in await ccd.daemon.rest.list_channels())
+
+    await eventually(mentor_ringing, "the mentor's phone should ring")
     # While M1 is ringing as a mentor, a second caller is not offered to M1.
     call_in(asterisk, tag(), number="5557001", hangup_after=2)
     await asyncio.sleep(1.5)
@@ -299,5 +301,5 @@ async def test_mentor_not_answering_leaves_no_trace_and_agent_mentor_takes_no_ca
     await quiet_asterisk(ccd)
     await no_sessions_left(ccd)
     assert [e for e in ccd.events if e.type.startswith("supervision.")] == []
-    assert ccd.daemon.snapshot().agents["M1"].device_in_use is False
+    await eventually(lambda: ccd.daemon.snapshot().agents["M1"].device_in_use is False, "M1's device idle again")
     assert hears(rx(asterisk, recs["caller"]), AGENT_HZ) and not hears(rx(asterisk, recs["caller"]), SUP_HZ)
