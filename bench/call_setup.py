@@ -3,9 +3,12 @@
 For each path, N sequential calls from a simulated caller (with media) to agents that answer
 at once (with media). Times come from Asterisk's own AMI event timestamps:
   offer  = caller enters the queue (Newexten Stasis / Queue) -> the agent leg is dialled (DialBegin)
-  bridge = caller enters the queue -> caller joins the bridge with the agent (BridgeEnter)
+  bridge = caller enters the queue -> caller and agent leg are in one bridge (the later BridgeEnter)
 Last line: {"bench": "call_setup", "calls", "ccd_offer_median_ms", "native_offer_median_ms",
-"ccd_bridge_median_ms", "native_bridge_median_ms", "ratio_offer", "ratio_bridge"}.
+"ccd_bridge_median_ms", "native_bridge_median_ms", "ratio_offer", "ratio_bridge",
+"ccd_breakdown_ms", "native_breakdown_ms"} (the breakdowns: median ms after the caller
+entered the queue at which the agent leg was created, dialled, answered, and each side first
+entered a bridge).
 """
 
 from __future__ import annotations
@@ -47,7 +50,10 @@ def config(ast: AsteriskInstance | None, dsn: str, spool: Path) -> CcdConfig:
     return CcdConfig.model_validate(data)
 
 
-async def one_call(ast: AsteriskInstance, probe: AmiProbe, number: str, entry_app: str) -> tuple[float, float]:
+Timeline = dict[str, float]  # milestone -> ms after the caller entered the queue
+
+
+async def one_call(ast: AsteriskInstance, probe: AmiProbe, number: str, entry_app: str) -> Timeline:
     probe.events.clear()
     ast.originate_caller_cli("bench", number, hangup_after=0.6)
     caller_prefix = f"Local/c-{number}-bench@sim-trunk"
@@ -55,16 +61,42 @@ async def one_call(ast: AsteriskInstance, probe: AmiProbe, number: str, entry_ap
     def caller(e: dict[str, str]) -> bool:
         return e.get("Channel", "").startswith(caller_prefix) and e.get("Channel", "").endswith(";2")
 
+    def agent_leg(e: dict[str, str]) -> bool:
+        return e.get("Channel", "").startswith("Local/ag-") and e.get("Channel", "").endswith(";1")
+
     entered = await probe.wait_for(lambda e: e.get("Event") == "Newexten" and caller(e)
                                    and e.get("Application") == entry_app)
+    created = await probe.wait_for(lambda e: e.get("Event") == "Newchannel" and agent_leg(e))
     dialled = await probe.wait_for(lambda e: e.get("Event") == "DialBegin"
                                    and e.get("DestChannel", "").startswith("Local/ag-"))
-    bridged = await probe.wait_for(lambda e: e.get("Event") == "BridgeEnter" and caller(e)
-                                   and int(e.get("BridgeNumChannels", "0")) >= 2)
+    answered = await probe.wait_for(lambda e: e.get("Event") == "Newstate" and agent_leg(e)
+                                    and e.get("ChannelStateDesc") == "Up")
+    # Bridged = the later of the caller's and the agent leg's entry into one bridge (a holding
+    # bridge with music also counts two channels, so the count alone proves nothing).
+    entries: dict[str, dict[str, str]] = {}
+
+    def both_in_one_bridge(e: dict[str, str]) -> bool:
+        if e.get("Event") != "BridgeEnter":
+            return False
+        who = "caller" if caller(e) else "agent" if agent_leg(e) else None
+        if who is None:
+            return False
+        other = entries.get("agent" if who == "caller" else "caller")
+        entries.setdefault(f"first_{who}", e)
+        entries[who] = e
+        return other is not None and other.get("BridgeUniqueid") == e.get("BridgeUniqueid")
+
+    bridged = await probe.wait_for(both_in_one_bridge)
     await probe.wait_for(lambda e: e.get("Event") == "Hangup" and caller(e), timeout=10)
     await asyncio.sleep(0.3)  # let the agent leg finish hanging up
     t0 = float(entered["Timestamp"])
-    return (float(dialled["Timestamp"]) - t0) * 1000, (float(bridged["Timestamp"]) - t0) * 1000
+
+    def ms(e: dict[str, str]) -> float:
+        return (float(e["Timestamp"]) - t0) * 1000
+
+    return {"offer": ms(dialled), "bridge": ms(bridged), "agent_channel": ms(created),
+            "agent_answered": ms(answered), "caller_first_bridge": ms(entries["first_caller"]),
+            "agent_first_bridge": ms(entries["first_agent"])}
 
 
 async def run(calls: int) -> dict[str, Any]:
@@ -87,16 +119,22 @@ async def run(calls: int) -> dict[str, Any]:
         await probe.close()
     finally:
         ast.close()
-    med = statistics.median
-    out = {
-        "calls": calls,
-        "ccd_offer_median_ms": round(med(c[0] for c in via_ccd), 2),
-        "native_offer_median_ms": round(med(c[0] for c in native), 2),
-        "ccd_bridge_median_ms": round(med(c[1] for c in via_ccd), 2),
-        "native_bridge_median_ms": round(med(c[1] for c in native), 2),
-    }
+    def med(path: list[Timeline], milestone: str) -> float:
+        return round(statistics.median(t[milestone] for t in path), 2)
+
+    out: dict[str, Any] = {"calls": calls}
+    for milestone in ("offer", "bridge"):
+        out[f"ccd_{milestone}_median_ms"] = med(via_ccd, milestone)
+        out[f"native_{milestone}_median_ms"] = med(native, milestone)
     out["ratio_offer"] = round(out["ccd_offer_median_ms"] / max(out["native_offer_median_ms"], 1e-3), 2)
     out["ratio_bridge"] = round(out["ccd_bridge_median_ms"] / max(out["native_bridge_median_ms"], 1e-3), 2)
+    # Where ccd's time goes (medians, ms after the caller entered Stasis): the agent leg
+    # exists once ccd's originate reached Asterisk; a channel outside any bridge joins one only
+    # on its next media frame on Asterisk 16 (res_stasis's poll), whatever ccd does.
+    out["ccd_breakdown_ms"] = {m: med(via_ccd, m) for m in
+                               ("agent_channel", "offer", "agent_answered", "caller_first_bridge",
+                                "agent_first_bridge", "bridge")}
+    out["native_breakdown_ms"] = {m: med(native, m) for m in ("agent_channel", "offer", "agent_answered", "bridge")}
     return out
 
 

@@ -52,7 +52,9 @@ class CoreLoop:
             deadline = self.engine.next_deadline()
             wait = None if deadline is None else max(0.0, deadline - self.clock())
             try:
-                inp = await asyncio.wait_for(self._inbox.get(), wait)
+                # asyncio.timeout, not wait_for: no extra task per input (a hop on every call).
+                async with asyncio.timeout(wait):
+                    inp = await self._inbox.get()
             except TimeoutError:
                 self._apply(self.engine.on_timer(self.clock()), None)
                 continue

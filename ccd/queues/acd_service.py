@@ -144,13 +144,15 @@ class AcdService:
                     self.submit(CallArrived(chan.id, queue, caller, priority))
                     self.submit(CallAbandoned(chan.id))
                     return
-            self.executor.park_caller(call)
             hit = await self.sticky.resolve(caller, queue, self.clock())
             self.submit(CallArrived(
                 chan.id, queue, caller, priority,
                 sticky_agent=hit.agent_id if hit else None,
                 sticky_rating=hit.rating if hit else None,
             ))
+            # Parked after the submit so the routing decision is not queued behind the park
+            # request; the park is still started before any Connect can be performed.
+            self.executor.park_caller(call)
             if call.ended:  # hung up during the lookup: record it as the abandon it was
                 self.submit(CallAbandoned(chan.id))
 

@@ -1,11 +1,13 @@
 """The ACD executor: performs the engine's commands on Asterisk through ARI and turns what
 Asterisk reports about the call's channels back into engine inputs.
 
-Flow (shaped for latency, see ASTERISK.md): the caller is answered in the dialplan and waits
-in the queue's holding bridge with music. An offer creates the call's mixing bridge, creates
-the agent leg inside it and only then dials it, so nothing waits on res_stasis's poll of
-unbridged channels; on answer one ``addChannel`` moves the caller from the holding bridge
-into the mixing bridge. Decisions stay in the engine; this module only does and reports.
+Flow (shaped for latency, see ASTERISK.md): the caller is answered in the dialplan and is
+moved into the queue's holding bridge (music) while the first offer is already being made.
+An offer originates the agent leg (it enters Stasis on answer, with media flowing) and creates
+the call's mixing bridge. On answer the agent leg and the caller are added to the mixing
+bridge at the same time: on Asterisk 16 each add on a channel outside a bridge waits for that
+channel's next frame (res_stasis's poll), so the two waits overlap instead of adding up.
+Decisions stay in the engine; this module only does and reports.
 """
 
 from __future__ import annotations
@@ -122,14 +124,24 @@ class AcdExecutor:
         if call is None or call.bridge_id is None or leg is None:
             return
         call.connected_agent = cmd.agent_id
-        if call.parked is not None:
-            # The caller's move into the holding bridge must not land after this one.
-            await asyncio.wait([call.parked], timeout=PARK_WAIT_S)
+        bridge_id = call.bridge_id
+
+        async def caller_in() -> None:
+            if call.parked is not None:
+                # The caller's move into the holding bridge must not land after this one.
+                await asyncio.wait([call.parked], timeout=PARK_WAIT_S)
+            await self._join(bridge_id, call.call_id)
+
+        joined = await asyncio.gather(self._join(bridge_id, leg.channel_id), caller_in(), return_exceptions=True)
+        for outcome in joined:
+            if isinstance(outcome, ChannelGone):
+                return  # a side hung up at the last moment; its ChannelDestroyed ends the call
+            if isinstance(outcome, BaseException):
+                raise outcome
         try:
-            await self._join(call.bridge_id, leg.channel_id, call.call_id)
             await self.ari.set_variable(call.call_id, VAR_AGENT, cmd.agent_id)
         except ChannelGone:
-            return  # a side hung up at the last moment; its ChannelDestroyed ends the call
+            return
         if self.on_connected is not None:
             try:
                 await self.on_connected(call)
@@ -150,13 +162,12 @@ class AcdExecutor:
         except ChannelGone:
             pass
 
-    async def _join(self, bridge_id: str, *channels: str) -> None:
+    async def _join(self, bridge_id: str, channel: str) -> None:
         """Add to the call bridge, retrying briefly while Asterisk says the channel is not
         ready (a 422 right after StasisStart has been seen under load)."""
         for attempt in range(JOIN_ATTEMPTS):
             try:
-                # The agent leg first: its add waits for its next media frame (≤ 20 ms).
-                await self.ari.add_to_bridge(bridge_id, *channels)
+                await self.ari.add_to_bridge(bridge_id, channel)
                 return
             except AsteriskConflict:
                 if attempt == JOIN_ATTEMPTS - 1:
@@ -174,6 +185,9 @@ class AcdExecutor:
         first offer; ``_connect`` waits for it so the two moves cannot cross."""
 
         async def park() -> None:
+            # Yield once so that the first offer, decided on the same input, is sent before
+            # this request: the park lands on the caller's next media frame anyway.
+            await asyncio.sleep(0)
             try:
                 await self.ari.add_to_bridge(hold_bridge_id(call.queue), call.call_id)
             except ChannelGone:

@@ -94,18 +94,38 @@ async def test_offer_originates_the_agent_leg_then_makes_the_call_bridge() -> No
     assert fed == []
 
 
-async def test_connect_waits_for_the_caller_to_be_parked_first() -> None:
-    ex, ari, _ = make()
+class SlowParkAri(RecordingAri):
+    """The caller's move into the holding bridge takes until ``parked`` is set (on Asterisk 16
+    it waits for the caller's next frame)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parked = asyncio.Event()
+
+    async def add_to_bridge(self, bridge_id: str, *channel_ids: str) -> None:
+        if bridge_id.startswith("ccd-hold-"):
+            await self.parked.wait()
+        await super().add_to_bridge(bridge_id, *channel_ids)
+
+
+async def test_connect_adds_the_agent_at_once_and_the_caller_only_after_its_park() -> None:
+    ari = SlowParkAri()
+    ex = AcdExecutor(ari, [].append, {"support": "default"})
     call = ex.caller_entered("c1", "support", None)
     ex.park_caller(call)
     ex.perform(offer())
-    await settle(ex)
+    await asyncio.sleep(0.01)
     ex.channel_answered("ccd-ag-c1-1")
     ex.perform(Connect("c1", "1001"))
+    await asyncio.sleep(0.05)
+    # The agent's add does not wait for the caller's park; the caller's does.
+    assert [op for op in ari.ops if op[0] == "add"] == [("add", "ccd-ag-c1-1", "ccd-call-c1")]
+    ari.parked.set()
     await settle(ex)
     await asyncio.gather(*ex.parking)
-    adds = [op for op in ari.ops if op[0] == "add"]
-    assert adds == [("add", "c1", "ccd-hold-support"), ("add", "ccd-ag-c1-1,c1", "ccd-call-c1")]
+    caller_adds = [op for op in ari.ops if op[0] == "add" and op[1] == "c1"]
+    assert caller_adds == [("add", "c1", "ccd-hold-support"), ("add", "c1", "ccd-call-c1")]
+    assert ari.ops[-1] == ("setvar", "c1", "CCD_AGENT_ID", "1001")
 
 
 async def test_answer_feeds_engine_and_connect_moves_caller() -> None:
@@ -119,7 +139,8 @@ async def test_answer_feeds_engine_and_connect_moves_caller() -> None:
     ari.ops.clear()
     ex.perform(Connect("c1", "1001"))
     await settle(ex)
-    assert ari.ops == [("add", "ccd-ag-c1-1,c1", "ccd-call-c1"), ("setvar", "c1", "CCD_AGENT_ID", "1001")]
+    assert sorted(ari.ops[:2]) == [("add", "c1", "ccd-call-c1"), ("add", "ccd-ag-c1-1", "ccd-call-c1")]
+    assert ari.ops[2:] == [("setvar", "c1", "CCD_AGENT_ID", "1001")]
 
 
 async def test_unanswered_leg_reports_reason_from_cause() -> None:
