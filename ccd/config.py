@@ -171,6 +171,12 @@ class QueueConfig(Strict):
     service_level_seconds: float = Field(20.0, gt=0)
     service_level_target: float = Field(0.8, gt=0, le=1)
     short_abandon_seconds: float = Field(5.0, ge=0)
+    # Periodic announcements to waiting callers, as queues.conf's announce-frequency: every
+    # this many seconds of waiting, the caller hears their position and/or expected wait
+    # (ccd's prompts in the queue's language); 0 = never.
+    announce_frequency: float = Field(0.0, ge=0)
+    announce_position: bool = True
+    announce_holdtime: bool = True
     rating: RatingConfig = RatingConfig()
     recording: RecordingConfig = RecordingConfig()
 

@@ -165,18 +165,23 @@ def _cross_checks(raw: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]
 
 
 def _prompt_checks(cfg: CcdConfig) -> list[tuple[tuple[str | int, ...], str]]:
-    """Every prompt a rating queue can play must exist: a missing file would only show
+    """Every prompt a queue can play must exist: a missing file would only show
     as silence on a live call."""
-    from ccd.queues.from_config import survey_settings
+    from ccd.queues.announce import prompt_names
+    from ccd.queues.from_config import announce_settings, survey_settings
     from ccd.rating_ivr.prompts import CALL_RECORDED, missing_prompts
 
     out: list[tuple[tuple[str | int, ...], str]] = []
     settings = survey_settings(cfg)
+    announcing = announce_settings(cfg)
     for i, q in enumerate(cfg.queues):
         if q.name in settings:
             s = settings[q.name]
             for path in missing_prompts(cfg.sounds_dir, s.language, s.prompt_names()):
                 out.append((("queues", i, "rating"), f"missing prompt file {path}"))
+        if q.name in announcing:  # the queue announcements (ccd.queues.announce)
+            for path in missing_prompts(cfg.sounds_dir, q.language, prompt_names(announcing[q.name])):
+                out.append((("queues", i, "announce_frequency"), f"missing prompt file {path}"))
         if q.recording.enabled and q.recording.announce:  # the recording announcement (ccd.recordings)
             for path in missing_prompts(cfg.sounds_dir, q.language, [CALL_RECORDED]):
                 out.append((("queues", i, "recording", "announce"), f"missing prompt file {path}"))

@@ -26,6 +26,7 @@ from ccd.ami.client import AmiClient
 from ccd.api.app import Api
 from ccd.api.report_routes import ReportRoutes
 from ccd.ari.client import AriClient
+from ccd.ari.events import PlaybackFinished
 from ccd.ari.stream import AriEventStream
 from ccd.config import CcdConfig
 from ccd.core_loop import CoreLoop
@@ -33,10 +34,11 @@ from ccd.health import ConnectionHealth
 from ccd.metrics import Metrics, TimedDispatcher
 from ccd.queues.acd_service import AcdService
 from ccd.queues.agent_persist import AgentStateStore
+from ccd.queues.announcer import QueueAnnouncer
 from ccd.queues.ari_port import ClientAriPort
 from ccd.queues.engine import AcdEngine
 from ccd.queues.executor import AcdExecutor
-from ccd.queues.from_config import agent_specs, queue_specs, survey_settings
+from ccd.queues.from_config import agent_specs, announce_settings, queue_specs, survey_settings
 from ccd.queues.inputs import AgentDeviceChanged, Input
 from ccd.queues.legs import VAR_AGENT
 from ccd.queues.snapshot import EngineSnapshot
@@ -99,6 +101,13 @@ class Daemon:
         # Call recording: announcement before queueing, bridge recording once connected.
         self.recordings = RecordingFeature(cfg, self.rest, self.writer, self.core.sinks, dsn, self.registry)
         self.recordings.hook(self.acd, self.executor, self.dispatcher)
+        # Position / expected-wait announcements to waiting callers (queues that ask for them).
+        self.announcer = QueueAnnouncer(self.port, self.snapshot, announce_settings(cfg),
+                                        {q.name: q.language for q in cfg.queues}, self.registry)
+        if self.announcer.enabled:
+            self.executor.before_caller_moves = self.announcer.silence
+            self.core.sinks.append(self.announcer.on_event)
+            self.dispatcher.subscribe(PlaybackFinished, lambda e: self.announcer.playback_finished(e.playback.id))
         self.dispatcher.subscribe(ami_events.FullyBooted, lambda e: self.stream.wake())
         self.dispatcher.subscribe(ami_events.DeviceStateChange, self._device_state)
         self.agents_by_device = {a.endpoint: a.id for a in cfg.agents}
@@ -178,6 +187,8 @@ class Daemon:
                            ("surveys", self.surveys.run_timers()),
                            ("recordings-retention", self.recordings.run_retention())):
             self._tasks.append(loop.create_task(coro, name=f"ccd-{name}"))
+        if self.announcer.enabled:
+            self._tasks.append(loop.create_task(self.announcer.run(), name="ccd-announcements"))
         await self.ami.start()
         await self.stream.start()
         host, port = self.cfg.http.listen.rsplit(":", 1)
@@ -214,6 +225,7 @@ class Daemon:
         await self._bounded("executor", self.executor.close(), 1.0)
         await self._bounded("acd", self.acd.serial.close(), 1.0)
         await self._bounded("surveys", self.surveys.close(), 1.0)
+        await self._bounded("announcements", self.announcer.close(), 1.0)
         await self._bounded("recordings", self.recordings.close(), 3.0)
         budget = max(0.5, SHUTDOWN_BUDGET_S - (time.monotonic() - started))
         # The writer parks what it could not flush in the spool when its budget runs out.

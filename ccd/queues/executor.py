@@ -67,6 +67,9 @@ class AcdExecutor:
         self.on_connected: Callable[[CallLegs], Awaitable[None]] | None = None
         # Hook for a connected call the caller ended (the survey records "not_offered").
         self.after_caller_hangup: Callable[[CallLegs], None] = lambda call: None
+        # Hook awaited before the caller is moved (to the agent or the overflow target): stops
+        # a queue announcement, which would otherwise hold the caller until it ends.
+        self.before_caller_moves: Callable[[str], Awaitable[None]] | None = None
 
     # -- setup ----------------------------------------------------------------------------
     async def ensure_holding_bridges(self) -> None:
@@ -127,6 +130,8 @@ class AcdExecutor:
         bridge_id = call.bridge_id
 
         async def caller_in() -> None:
+            if self.before_caller_moves is not None:
+                await self.before_caller_moves(call.call_id)
             if call.parked is not None:
                 # The caller's move into the holding bridge must not land after this one.
                 await asyncio.wait([call.parked], timeout=PARK_WAIT_S)
@@ -149,6 +154,8 @@ class AcdExecutor:
                 log.exception("post-connect hook failed", call_id=call.call_id)
 
     async def _overflow(self, cmd: Overflow) -> None:
+        if self.before_caller_moves is not None:
+            await self.before_caller_moves(cmd.call_id)
         call = self.calls.pop(cmd.call_id, None)
         if call is not None:
             call.ended = True

@@ -1,8 +1,9 @@
-"""Build the engine's specs and the survey settings from the validated config."""
+"""Build the engine's specs, the survey and the announcement settings from the validated config."""
 
 from __future__ import annotations
 
 from ccd.config import CcdConfig, normalise_number
+from ccd.queues.announce import AnnounceSettings
 from ccd.queues.specs import AgentSpec, QueueSpec
 from ccd.rating_ivr.settings import ROLES, SurveySettings
 
@@ -34,6 +35,12 @@ def queue_specs(cfg: CcdConfig) -> list[QueueSpec]:
             vip_priority=q.vip_priority,
         ))
     return out
+
+
+def announce_settings(cfg: CcdConfig) -> dict[str, AnnounceSettings]:
+    """Queue announcement settings of the queues that announce (absent: no announcements)."""
+    return {q.name: AnnounceSettings(q.announce_frequency, q.announce_position, q.announce_holdtime)
+            for q in cfg.queues if q.announce_frequency > 0}
 
 
 def survey_settings(cfg: CcdConfig) -> dict[str, SurveySettings]:

@@ -1,4 +1,5 @@
-"""The rating IVR's prompt catalogue: names, texts per language, and where the files live.
+"""ccd's prompt catalogue (rating IVR, recording notice, queue announcements): names, texts
+per language, and where the files live.
 
 This module is the single source of the prompt texts: ``scripts/build-prompts`` loads it by
 file path (stdlib only, no package imports on purpose) and synthesises every entry with
@@ -32,6 +33,16 @@ THANK_YOU: Final = "thank-you"
 GOODBYE_NO_INPUT: Final = "goodbye-no-input"
 RATING_FOLLOWS: Final = "rating-follows"
 CALL_RECORDED: Final = "call-recorded"  # played before queueing on recorded queues (ccd.recordings)
+
+# Queue announcements (ccd.queues.announce): whole phrases, so that no language needs number
+# grammar at run time. Positions and minutes beyond these are said as "many" / "long".
+QUEUE_NEXT: Final = "queue-next"
+QUEUE_POSITION_MANY: Final = "queue-position-many"
+QUEUE_WAIT_UNDER_MINUTE: Final = "queue-wait-under-1"
+QUEUE_WAIT_LONG: Final = "queue-wait-long"
+QUEUE_THANKS: Final = "queue-thanks"
+POSITIONS_SAID: Final = range(2, 11)
+MINUTES_SAID: Final = range(1, 16)
 
 DEFAULT_SCALE: Final = 5
 SCALES: Final = range(2, 10)  # a single DTMF digit; 0 is never a score
@@ -89,6 +100,47 @@ def _ru_rate(n: int) -> str:
     )
 
 
+def queue_position_name(position: int) -> str:
+    return f"queue-position-{position}"
+
+
+def queue_wait_name(minutes: int) -> str:
+    return f"queue-wait-{minutes}"
+
+
+_RU_ORDINAL: Final = {2: "второй", 3: "третий", 4: "четвёртый", 5: "пятый", 6: "шестой", 7: "седьмой",
+                      8: "восьмой", 9: "девятый", 10: "десятый"}
+_RU_MINUTES: Final = {1: "одной минуты", 2: "двух минут", 3: "трёх минут", 4: "четырёх минут",
+                      5: "пяти минут", 6: "шести минут", 7: "семи минут", 8: "восьми минут",
+                      9: "девяти минут", 10: "десяти минут", 11: "одиннадцати минут",
+                      12: "двенадцати минут", 13: "тринадцати минут", 14: "четырнадцати минут",
+                      15: "пятнадцати минут"}
+
+
+def _queue_prompts() -> tuple[dict[str, str], dict[str, str]]:
+    en = {
+        QUEUE_NEXT: "You are next in line.",
+        QUEUE_POSITION_MANY: "There are more than ten callers ahead of you.",
+        QUEUE_WAIT_UNDER_MINUTE: "The expected wait is less than a minute.",
+        QUEUE_WAIT_LONG: "The expected wait is more than fifteen minutes.",
+        QUEUE_THANKS: "Thank you for holding. Your call will be answered by the next available agent.",
+    }
+    ru = {
+        QUEUE_NEXT: "Вы следующий в очереди.",
+        QUEUE_POSITION_MANY: "Перед вами более десяти звонков.",
+        QUEUE_WAIT_UNDER_MINUTE: "Ожидаемое время ожидания — меньше минуты.",
+        QUEUE_WAIT_LONG: "Ожидаемое время ожидания — более пятнадцати минут.",
+        QUEUE_THANKS: "Спасибо за ожидание. Вам ответит первый освободившийся оператор.",
+    }
+    for n in POSITIONS_SAID:
+        en[queue_position_name(n)] = f"You are number {n} in line."
+        ru[queue_position_name(n)] = f"Вы {_RU_ORDINAL[n]} в очереди."
+    for m in MINUTES_SAID:
+        en[queue_wait_name(m)] = f"The expected wait is about {m} minute{'s' if m > 1 else ''}."
+        ru[queue_wait_name(m)] = f"Ожидаемое время ожидания — около {_RU_MINUTES[m]}."
+    return en, ru
+
+
 def _catalogue() -> dict[str, dict[str, str]]:
     en = {
         INVALID: "Sorry, that key is not valid.",
@@ -107,6 +159,9 @@ def _catalogue() -> dict[str, dict[str, str]]:
     for n in SCALES:
         en[rate_prompt_name(n)] = _en_rate(n)
         ru[rate_prompt_name(n)] = _ru_rate(n)
+    queue_en, queue_ru = _queue_prompts()
+    en.update(queue_en)
+    ru.update(queue_ru)
     return {"en": dict(sorted(en.items())), "ru": dict(sorted(ru.items()))}
 
 

@@ -128,6 +128,32 @@ async def test_connect_adds_the_agent_at_once_and_the_caller_only_after_its_park
     assert ari.ops[-1] == ("setvar", "c1", "CCD_AGENT_ID", "1001")
 
 
+async def test_caller_moves_only_after_the_hook_let_it_while_the_agent_joins_at_once() -> None:
+    ex, ari, _ = make()
+    gate = asyncio.Event()
+    hooked: list[str] = []
+
+    async def before(call_id: str) -> None:  # e.g. stopping a queue announcement
+        hooked.append(call_id)
+        await gate.wait()
+
+    ex.before_caller_moves = before
+    ex.caller_entered("c1", "support", None)
+    ex.perform(offer())
+    await settle(ex)
+    ex.channel_answered("ccd-ag-c1-1")
+    ex.perform(Connect("c1", "1001"))
+    await asyncio.sleep(0.02)
+    assert hooked == ["c1"] and [op for op in ari.ops if op[0] == "add"] == [("add", "ccd-ag-c1-1", "ccd-call-c1")]
+    gate.set()
+    await settle(ex)
+    assert ("add", "c1", "ccd-call-c1") in ari.ops
+    ex.caller_entered("c2", "support", None)
+    ex.perform(Overflow("c2", "support", "voicemail,s,1", "max_wait"))
+    await settle(ex)
+    assert hooked == ["c1", "c2"] and ari.ops[-1] == ("continue", "c2", "voicemail", "s", "1")
+
+
 async def test_answer_feeds_engine_and_connect_moves_caller() -> None:
     ex, ari, fed = make()
     ex.caller_entered("c1", "support", None)

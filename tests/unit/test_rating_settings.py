@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ccd.queues.announce import AnnounceSettings, prompt_names
 from ccd.rating_ivr import SurveySettings, missing_prompts
 from ccd.rating_ivr import prompts as P
 
@@ -73,8 +74,10 @@ def test_catalogue_is_complete_and_consistent() -> None:
     expected = {P.rate_prompt_name(n) for n in P.SCALES} | {
         P.INVALID, P.THANK_YOU, P.GOODBYE_NO_INPUT, P.RATING_FOLLOWS,
         P.CALL_RECORDED,  # the recording announcement (ccd.recordings)
-    }
+    } | set(prompt_names(AnnounceSettings(30, position=True, hold_time=True)))  # queue announcements
     assert names == expected
+    assert P.CATALOGUE["en"]["queue-wait-1"] == "The expected wait is about 1 minute."
+    assert P.CATALOGUE["ru"]["queue-position-3"] == "Вы третий в очереди."
     assert all(text.strip() for texts in P.CATALOGUE.values() for text in texts.values())
     assert "from 1, poor, to 5, excellent" in P.CATALOGUE["en"]["rate-call"]
     assert "to 7, excellent" in P.CATALOGUE["en"]["rate-call-7"]
