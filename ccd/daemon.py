@@ -33,6 +33,7 @@ from ccd.core_loop import CoreLoop
 from ccd.health import ConnectionHealth
 from ccd.metrics import Metrics, TimedDispatcher
 from ccd.queues.acd_service import AcdService
+from ccd.queues.agent_busy import AgentBusy
 from ccd.queues.agent_persist import AgentStateStore
 from ccd.queues.announcer import QueueAnnouncer
 from ccd.queues.ari_port import ClientAriPort
@@ -97,6 +98,8 @@ class Daemon:
         self.supervision = SupervisionService(cfg, self.rest, self.executor, self.snapshot, self.submit,
                                               self.core.sinks, self.writer)
         self.supervision.subscribe(self.dispatcher)
+        self.agent_busy = AgentBusy()
+        self.supervision.on_mentoring = self._mentoring
         self.core.sinks.append(self.supervision.on_domain_event)
         # Call recording: announcement before queueing, bridge recording once connected.
         self.recordings = RecordingFeature(cfg, self.rest, self.writer, self.core.sinks, dsn, self.registry)
@@ -170,7 +173,12 @@ class Daemon:
     def _device_state(self, e: ami_events.DeviceStateChange) -> None:
         agent_id = self.agents_by_device.get(e.device)
         if agent_id is not None:
-            self.submit(AgentDeviceChanged(agent_id, e.state in IN_USE_STATES))
+            self.submit(AgentDeviceChanged(agent_id, self.agent_busy.device(agent_id, e.state in IN_USE_STATES)))
+
+    def _mentoring(self, agent_id: str, on: bool) -> None:
+        # Not a device state: the mentor's own phone ringing (RINGING, "not in use") must
+        # not free them for queue calls while they mentor.
+        self.submit(AgentDeviceChanged(agent_id, self.agent_busy.mentoring(agent_id, on)))
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:

@@ -79,6 +79,9 @@ class SupervisionService:
         sup = cfg.supervision
         self.dtmf_modes: dict[str, Mode] = {sup.dtmf_listen: "listen", sup.dtmf_whisper: "whisper",
                                             sup.dtmf_barge: "barge"}
+        # An agent mentor takes no queue call while mentoring; the daemon combines this with
+        # the device state Asterisk reports (ccd.queues.agent_busy).
+        self.on_mentoring: Callable[[str, bool], None] = lambda agent, on: self.submit(AgentDeviceChanged(agent, on))
 
     def subscribe(self, dispatcher: Dispatcher) -> None:
         dispatcher.subscribe(ari.StasisStart, self.on_stasis_start)
@@ -210,7 +213,7 @@ class SupervisionService:
         self.channel_of[s.id] = f"{SUP_CHANNEL_PREFIX}{s.id}"
         self.session_of[self.channel_of[s.id]] = s.id
         if self._agent_mentor(s):  # an agent mentor takes no queue call meanwhile
-            self.submit(AgentDeviceChanged(supervisor, True))
+            self.on_mentoring(supervisor, True)
         self._apply(s, s.ring(endpoint))
         return s
 
@@ -314,7 +317,7 @@ class SupervisionService:
         self.answered_at.pop(s.id, None)
         self.sessions.pop(s.id, None)
         if self._agent_mentor(s):
-            self.submit(AgentDeviceChanged(s.supervisor, False))
+            self.on_mentoring(s.supervisor, False)
 
     def _agent_mentor(self, s: Session) -> bool:
         return s.via == "training" and s.supervisor not in self.directory.supervisors \

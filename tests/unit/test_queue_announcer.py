@@ -108,3 +108,13 @@ async def test_a_call_that_ends_is_forgotten() -> None:
     await asyncio.sleep(0)
     ann.on_event(event(ev.CALL_ABANDONED, "c1", wait_s=10.5))
     assert ann.playing == {} and ann.call_of == {} and ann.periods == {}
+
+
+async def test_a_call_back_in_the_queue_after_a_failed_connect_is_announced_again() -> None:
+    ann, _, floor = make()
+    await ann.silence("c1")
+    floor.wait("c1", 10.5)
+    assert ann.tick() == []
+    ann.on_event(event(ev.CALL_OFFER_FAILED, "c1", reason="failed"))
+    floor.wait("c1", 20.5)
+    assert [a.call_id for a in ann.tick()] == ["c1"]
