@@ -118,6 +118,7 @@ class Daemon:
         self.report_routes: ReportRoutes | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.shutdown_overruns: dict[str, str] = {}  # step -> where the tasks were stuck
+        self._stopped = False
 
     # -- backend for the API --------------------------------------------------------------
     def submit(self, inp: Input) -> None:
@@ -222,6 +223,9 @@ class Daemon:
         """Graceful shutdown in a bounded time: a step that overruns its share is abandoned
         (logged with its stack, recorded in ``shutdown_overruns``) so the process still exits
         and the service manager never has to SIGKILL it."""
+        if self._stopped:
+            return  # stop() is idempotent: a signal during shutdown, or a harness stopping twice
+        self._stopped = True
         started = time.monotonic()
         if self._runner is not None:
             await self._bounded("http", self._runner.cleanup(), 2.0)

@@ -61,6 +61,21 @@ def call_id_of(spool: str) -> str | None:
         return None
 
 
+def spool_files(spool_dir: Path) -> list[tuple[str, str]]:
+    """(call id, format) of every ccd recording file in Asterisk's spool directory."""
+    by_ext = {f.ext: name for name, f in FORMATS.items()}
+    out = []
+    try:
+        entries = sorted(Path(spool_dir).iterdir())
+    except OSError:
+        return []
+    for path in entries:
+        call_id, fmt = call_id_of(path.stem), by_ext.get(path.suffix.lstrip("."))
+        if call_id is not None and fmt is not None and path.is_file():
+            out.append((call_id, fmt))
+    return out
+
+
 def spool_file(spool_dir: Path, call_id: str, fmt: str) -> Path:
     return Path(spool_dir) / f"{spool_name(call_id)}.{FORMATS[fmt].ext}"
 
@@ -111,6 +126,25 @@ def _wav_duration(head: bytes, size: int) -> float | None:
         return None
     (byte_rate,) = struct.unpack_from("<I", head, 28)
     return (size - 44) / byte_rate if byte_rate else None
+
+
+def repair_wav_header(path: Path) -> bool:
+    """Set a 44-byte PCM WAV header's sizes from the file size. Asterisk writes them when it
+    closes the file, so a recording cut by an Asterisk crash says "no data" to every player.
+    Returns True if the header was rewritten."""
+    with open(path, "r+b") as fh:
+        head = fh.read(44)
+        size = fh.seek(0, 2)
+        if len(head) < 44 or head[:4] != b"RIFF" or head[8:12] != b"WAVE" or head[36:40] != b"data":
+            return False
+        riff, data = struct.unpack_from("<I", head, 4)[0], struct.unpack_from("<I", head, 40)[0]
+        if (riff, data) == (size - 8, size - 44):
+            return False
+        fh.seek(4)
+        fh.write(struct.pack("<I", size - 8))
+        fh.seek(40)
+        fh.write(struct.pack("<I", size - 44))
+    return True
 
 
 def _ogg_duration(tail: bytes, rate: int = 8000) -> float | None:

@@ -83,3 +83,19 @@ def as_json(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
     out["available"] = row.get("status") == "stored"
     return out
+
+
+@dataclass(frozen=True)
+class Started:
+    queue: str | None
+    agent_id: str | None
+    caller: str | None
+    started_at: datetime
+
+
+async def started(conn: Conn, call_id: str) -> Started | None:
+    """What ccd recorded when it started a call's recording (for a file found in the spool)."""
+    row = await conn.fetchrow(
+        "SELECT queue, agent_id, caller, started_at FROM recordings WHERE call_id = $1 AND started_at IS NOT NULL",
+        call_id)
+    return None if row is None else Started(row["queue"], row["agent_id"], row["caller"], row["started_at"])

@@ -15,7 +15,7 @@ import contextlib
 import hashlib
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from ccd.ari.client import AriClient
 from ccd.ari.errors import AriError
 from ccd.config import CcdConfig, QueueConfig
 from ccd.dispatch import Dispatcher
-from ccd.queues.legs import CallLegs
+from ccd.queues.legs import CallLegs, call_bridge_id
 from ccd.rating_ivr.prompts import CALL_RECORDED, sound_uri
 from ccd.recordings import layout
 from ccd.recordings.retention import writable_dir
@@ -37,6 +37,7 @@ from ccd.serial import KeyedSerial
 log = structlog.get_logger("ccd.recordings")
 
 ANNOUNCE_MAX_S = 30.0  # a playback that never reports its end does not hold the caller longer
+LOOKUP_TIMEOUT_S = 5.0
 Sink = Callable[[ev.DomainEvent], None]
 
 
@@ -48,6 +49,10 @@ class Live:
     caller: str | None
     fmt: str
     started: float  # POSIX seconds
+
+
+async def _unknown(call_id: str) -> Live | None:
+    return None
 
 
 def sha256_and_size(path: Path) -> tuple[str, int]:
@@ -69,8 +74,12 @@ class RecordingService:
         self.live: dict[str, Live] = {}  # by call id
         self.announcing: dict[str, asyncio.Future[None]] = {}  # by playback id
         self.serial = KeyedSerial()
+        # What ccd stored when a recording started (the wire looks it up in the database);
+        # used for files found in the spool whose end ccd never heard of.
+        self.started_of: Callable[[str], Awaitable[Live | None]] = _unknown
 
     def subscribe(self, dispatcher: Dispatcher) -> None:
+        dispatcher.subscribe(ari.Resync, self.on_resync)
         dispatcher.subscribe(ari.RecordingFinished, self.on_finished)
         dispatcher.subscribe(ari.RecordingFailed, self.on_failed)
         dispatcher.subscribe(ari.PlaybackFinished, self.on_playback_finished)
@@ -119,6 +128,40 @@ class RecordingService:
                              name=layout.spool_name(call.call_id)))
 
     # -- what Asterisk reports ------------------------------------------------------------
+    def on_resync(self, e: ari.Resync) -> None:
+        """After every (re)connect: recordings that ended while ccd could not hear it (Asterisk
+        restarted mid-call, or the websocket was down) are still in Asterisk's spool; file
+        them. One whose call bridge still exists is still running: its RecordingFinished comes."""
+        running = {b.id for b in e.bridges}
+        self.serial.submit("spool-sweep", lambda: self._sweep(running), "sweep the recording spool")
+
+    async def _sweep(self, running_bridges: set[str]) -> None:
+        found = await asyncio.to_thread(layout.spool_files, self.spool)
+        orphans = [(call_id, fmt) for call_id, fmt in found if call_bridge_id(call_id) not in running_bridges]
+        for call_id, fmt in orphans:
+            # Started in this run (Asterisk restarted under us): what we kept is all we need.
+            live = self.live.pop(call_id, None) or await self._recovered(call_id, fmt)
+            self._file_recovered(live)
+        if orphans:
+            log.warning("filing recordings that ended while ccd was not listening", count=len(orphans))
+
+    def _file_recovered(self, live: Live) -> None:
+        self.serial.submit(live.call_id, lambda: self._store(live, recovered=True), "store recovered recording")
+
+    async def _recovered(self, call_id: str, fmt: str) -> Live:
+        try:
+            known = await asyncio.wait_for(self.started_of(call_id), LOOKUP_TIMEOUT_S)
+        except Exception as exc:  # the database being down must not keep the file in the spool
+            log.warning("recording start not found; filing with what the file says", call_id=call_id,
+                        error=repr(exc))
+            known = None
+        if known is not None:  # the format is the file's
+            return Live(call_id, known.queue, known.agent_id, known.caller, fmt, known.started)
+        path = layout.spool_file(self.spool, call_id, fmt)
+        stat = await asyncio.to_thread(path.stat)
+        duration = await asyncio.to_thread(layout.duration_s, path, fmt) or 0.0
+        return Live(call_id, None, None, None, fmt, stat.st_mtime - duration)
+
     def on_playback_finished(self, e: ari.PlaybackFinished) -> None:
         fut = self.announcing.get(e.playback.id)
         if fut is not None and not fut.done():
@@ -146,8 +189,10 @@ class RecordingService:
             live = Live(call_id, None, None, None, fmt, self.clock() - duration)
         return live
 
-    async def _store(self, live: Live) -> None:
+    async def _store(self, live: Live, recovered: bool = False) -> None:
         src = layout.spool_file(self.spool, live.call_id, live.fmt)
+        if recovered and not await asyncio.to_thread(src.exists):
+            return  # filed meanwhile on its RecordingFinished
         rel = layout.relative_path(live.call_id, ev.utc(live.started), self.cfg.tz, live.fmt)
         dest = self.root / rel
         try:
@@ -156,6 +201,8 @@ class RecordingService:
                 raise OSError(problem)
             # Same filesystem: a rename; otherwise copy then delete (shutil.move does both).
             await asyncio.to_thread(shutil.move, src, dest)
+            if recovered and live.fmt == "wav":
+                await asyncio.to_thread(layout.repair_wav_header, dest)
             digest, size = await asyncio.to_thread(sha256_and_size, dest)
             duration = await asyncio.to_thread(layout.duration_s, dest, live.fmt)
         except OSError as exc:
@@ -165,7 +212,7 @@ class RecordingService:
             ev.RECORDING_FINISHED, self.clock(), call_id=live.call_id, agent_id=live.agent_id, queue=live.queue,
             file=str(rel), format=live.fmt, duration_s=round(duration, 3) if duration is not None else None,
             size=size, sha256=digest, caller=live.caller, started_epoch=live.started,
-            started=datetime.fromtimestamp(live.started, self.cfg.tz).isoformat()))
+            started=datetime.fromtimestamp(live.started, self.cfg.tz).isoformat(), recovered=recovered))
         log.info("recording stored", call_id=live.call_id, file=str(dest), size=size, duration_s=duration)
 
     def _failed(self, live: Live, stage: str, reason: str) -> None:

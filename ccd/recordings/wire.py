@@ -27,7 +27,7 @@ from ccd.queues.legs import CallLegs
 from ccd.recordings import queries
 from ccd.recordings.retention import DiskCollector, deletion_events, expired, oldest_cutoff
 from ccd.recordings.routes import RecordingRoutes
-from ccd.recordings.service import RecordingService
+from ccd.recordings.service import Live, RecordingService
 
 log = structlog.get_logger("ccd.recordings")
 
@@ -61,6 +61,7 @@ class RecordingFeature:
                  registry: CollectorRegistry, clock: Callable[[], float] = time.time) -> None:
         self.cfg, self.writer, self.sinks, self.dsn, self.clock = cfg, writer, sinks, dsn, clock
         self.service = RecordingService(cfg, rest, self.record, clock)
+        self.service.started_of = self._started_of
         self.days = {q.name: q.recording.retention_days for q in cfg.queues}
         self._pool: asyncpg.Pool | None = None
         self._deleted: set[str] = set()  # deleted in this run, maybe not yet committed
@@ -97,6 +98,12 @@ class RecordingFeature:
             except (OSError, asyncpg.PostgresError) as exc:
                 raise Unavailable(f"database unavailable: {exc}") from exc
         return self._pool
+
+    async def _started_of(self, call_id: str) -> Live | None:
+        known = await queries.started(await self.pool(), call_id)
+        if known is None:
+            return None
+        return Live(call_id, known.queue, known.agent_id, known.caller, "", known.started_at.timestamp())
 
     # -- retention ------------------------------------------------------------------------
     async def retention_pass(self, now: float | None = None) -> list[str]:

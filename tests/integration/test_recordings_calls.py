@@ -8,6 +8,7 @@ import asyncio
 import time
 import uuid
 import wave
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -170,3 +171,37 @@ async def test_broken_directory_is_logged_and_counted_and_the_call_connects(
     assert any(x["event"].startswith("call recording failed") and x["log_level"] == "error" for x in logs)
     assert failures(ccd) == 1.0
     assert not ccd.of("recording.started") and not ccd.of("recording.finished")
+
+
+@pytest.mark.parametrize("ccd_restarts_too", [False, True])
+async def test_recording_cut_by_an_asterisk_crash_is_filed_after_the_restart(
+    asterisk_factory: Callable[..., AsteriskInstance], ccd_factory: Factory, tmp_path: Path,
+    ccd_restarts_too: bool,
+) -> None:
+    ast = asterisk_factory()
+    config: dict[str, Any] = {"agents": [agent("r1")], "queues": [recorded_queue("wav")],
+                              **settings(ast, tmp_path / "rec")}
+    ccd = await ccd_factory(ast, **config)
+    await ccd.login("r1")
+    call_in(ast, hangup_after=60)
+    answered = await ccd.wait_event("call.answered", agent_id="r1")
+    await ccd.wait_event("recording.started", call_id=answered.call_id)
+    await asyncio.sleep(2.5)  # some audio, and the start committed to the database
+    spooled = ast.spool_dir / "recording" / f"ccd-{answered.call_id}.wav"
+    await asyncio.to_thread(ast.kill9)  # Asterisk dies mid-call: no RecordingFinished, ever
+    assert spooled.is_file()
+    if ccd_restarts_too:  # then what ccd knew of the call comes from the database
+        await ccd.daemon.stop()
+        await asyncio.to_thread(ast.start)
+        ccd = await ccd_factory(ast, reset=False, **config)
+    else:
+        await asyncio.to_thread(ast.start)
+    done = await ccd.wait_event("recording.finished", timeout=30, call_id=answered.call_id)
+    p = done.payload
+    assert p["recovered"] is True and not spooled.exists()
+    # What ccd knew at the start is kept; the file's header is repaired.
+    assert done.agent_id == "r1" and done.queue == "support" and p["caller"]
+    with wave.open(str(tmp_path / "rec" / p["file"])) as w:
+        seconds = w.getnframes() / w.getframerate()
+    assert 2.0 <= seconds <= 10 and abs(p["duration_s"] - seconds) < 0.05
+    assert not ccd.of("recording.failed")

@@ -106,3 +106,32 @@ def test_check_config_wants_the_announcement_prompt_only_when_announcing(tmp_pat
     (sounds / "ccd/ru").mkdir(parents=True)
     (sounds / "ccd/ru/call-recorded.gsm").write_bytes(b"x")
     assert check_config(cfg)[1] == []
+
+
+def test_spool_files_finds_only_ccd_recordings(tmp_path: Path) -> None:
+    for name in ("ccd-1700000000.12.wav", "ccd-1700000001.3.WAV", "ccd-x.gsm", "other-1.wav", "ccd-1.mp3"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "ccd-dir.wav").mkdir()
+    assert layout.spool_files(tmp_path) == [
+        ("1700000000.12", "wav"), ("1700000001.3", "wav49"), ("x", "gsm")]
+    assert layout.spool_files(tmp_path / "missing") == []
+
+
+def test_repair_wav_header_of_a_file_asterisk_never_closed(tmp_path: Path) -> None:
+    import wave
+
+    path = tmp_path / "cut.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\x01\x00" * 8000)
+    raw = bytearray(path.read_bytes())
+    raw[4:8] = raw[40:44] = b"\x00\x00\x00\x00"  # what a crash leaves: sizes never written
+    path.write_bytes(bytes(raw))
+    assert layout.repair_wav_header(path) is True
+    with wave.open(str(path)) as w:
+        assert w.getnframes() == 8000
+    assert layout.repair_wav_header(path) is False  # already right: untouched
+    (tmp_path / "not.wav").write_bytes(b"garbage")
+    assert layout.repair_wav_header(tmp_path / "not.wav") is False
