@@ -60,13 +60,18 @@ def test_naive_start_is_refused() -> None:
         layout.relative_path("1.2", datetime(2026, 1, 1), ZoneInfo("UTC"), "wav")
 
 
-def test_durations_from_files(tmp_path: Path) -> None:
-    wav = tmp_path / "a.wav"
-    with wave.open(str(wav), "wb") as w:
+def write_wav(path: Path, seconds: float, sample: bytes = b"\0\0") -> None:
+    """8 kHz mono 16-bit PCM, as Asterisk's format_wav writes it."""
+    with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(8000)
-        w.writeframes(b"\0\0" * 8000 * 3)
+        w.writeframes(sample * int(8000 * seconds))
+
+
+def test_durations_from_files(tmp_path: Path) -> None:
+    wav = tmp_path / "a.wav"
+    write_wav(wav, 3)
     assert layout.duration_s(wav, "wav") == pytest.approx(3.0)
     gsm = tmp_path / "a.gsm"
     gsm.write_bytes(b"\0" * 1650 * 2)
@@ -118,14 +123,8 @@ def test_spool_files_finds_only_ccd_recordings(tmp_path: Path) -> None:
 
 
 def test_repair_wav_header_of_a_file_asterisk_never_closed(tmp_path: Path) -> None:
-    import wave
-
     path = tmp_path / "cut.wav"
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\x01\x00" * 8000)
+    write_wav(path, 1, b"\x01\x00")
     raw = bytearray(path.read_bytes())
     raw[4:8] = raw[40:44] = b"\x00\x00\x00\x00"  # what a crash leaves: sizes never written
     path.write_bytes(bytes(raw))
