@@ -232,7 +232,7 @@ class Daemon:
         await self._bounded("ari-stream", self.stream.close(), 1.0)
         await self._bounded("ami", self.ami.close(), 1.0)
         await self._bounded("supervision", self.supervision.close(), 2.5)
-        await self._bounded("drain", self._drain_commands(), 1.5)
+        await self._bounded("drain", self._drain_commands(), 2.5)
         await self._bounded("tasks", self._cancel_tasks(), 1.0)
         await self._bounded("executor", self.executor.close(), 1.0)
         await self._bounded("acd", self.acd.serial.close(), 1.0)

@@ -151,7 +151,9 @@ class AcdService:
                 sticky_rating=hit.rating if hit else None,
             ))
             # Parked after the submit so the routing decision is not queued behind the park
-            # request; the park is still started before any Connect can be performed.
+            # request; the park is still started before any Connect can be performed. (The
+            # sticky lookup before it is bounded at 0.25 s, so music starts promptly even
+            # while the database is down.)
             self.executor.park_caller(call)
             if call.ended:  # hung up during the lookup: record it as the abandon it was
                 self.submit(CallAbandoned(chan.id))
