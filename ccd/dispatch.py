@@ -20,6 +20,8 @@ from typing import Any, Protocol, TypeVar
 
 import structlog
 
+from ccd.tasks import cancel_and_wait
+
 E = TypeVar("E")
 Consumer = Callable[[Any], Awaitable[object] | object]
 
@@ -131,11 +133,7 @@ class Dispatcher:
     async def close(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+            await cancel_and_wait(task)
 
     # -- events that never became typed ----------------------------------------------------
     def skip(self, source: str, reason: str, type_name: str, detail: str = "") -> None:

@@ -4,13 +4,15 @@ connects, serves a session and reconnects with backoff until ``close()``."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
+from typing import Any
 
 from ccd.health import State
+from ccd.tasks import cancel_and_wait
 
 
 class ReconnectingLink:
     task_name = "ccd-link"
+    _log: Any  # the subclass's bound structlog logger
     _up: asyncio.Event
     _wake: asyncio.Event
     _task: asyncio.Task[None] | None
@@ -28,9 +30,8 @@ class ReconnectingLink:
     async def close(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            if not await cancel_and_wait(task):
+                self._log.error("link_task_ignores_cancellation", task=task.get_name())
             self._report("down", "closed")
 
     async def wait_connected(self, timeout: float | None = None) -> None:

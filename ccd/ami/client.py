@@ -14,7 +14,6 @@ The client owns two tasks per session (reader, keepalive) inside its one ``run``
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -33,6 +32,7 @@ from ccd.ami.protocol import Fields, FrameParser, PendingActions, encode_action
 from ccd.dispatch import Dispatcher, Logger
 from ccd.health import Backoff, State, StateChange, sleep_or_wake
 from ccd.link import ReconnectingLink
+from ccd.tasks import cancel_and_wait
 
 T = TypeVar("T")
 DEFAULT_EVENTS = "system,call,agent"  # FullyBooted/Shutdown; device/hint state; queue events
@@ -158,9 +158,10 @@ class AmiClient(ReconnectingLink):
 
     async def _session(self) -> None:
         self._report("connecting")
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(self.host, self.port), self.connect_timeout
-        )
+        # asyncio.timeout rather than wait_for throughout: 3.11's wait_for can lose a
+        # cancellation that arrives as the inner call completes (close() would hang).
+        async with asyncio.timeout(self.connect_timeout):
+            reader, writer = await asyncio.open_connection(self.host, self.port)
         self._writer = writer
         self._parser.reset()
         read_task = asyncio.create_task(self._read_loop(reader), name="ccd-ami-read")
@@ -170,9 +171,7 @@ class AmiClient(ReconnectingLink):
             if not self._booted.is_set():
                 self._log.info("ami_waiting_fully_booted")
             try:
-                await self._unless_lost(
-                    asyncio.wait_for(self._booted.wait(), self.boot_timeout), read_task
-                )
+                await self._unless_lost(self._booted_within(self.boot_timeout), read_task)
             except TimeoutError:
                 raise AmiError(
                     f"no FullyBooted within {self.boot_timeout:g}s after login "
@@ -214,8 +213,13 @@ class AmiClient(ReconnectingLink):
             raise AmiAuthError(self.user, self.host, self.port, exc.reason) from None
         self._logged_in = True
 
+    async def _booted_within(self, timeout: float) -> None:
+        async with asyncio.timeout(timeout):
+            await self._booted.wait()
+
     async def _read_loop(self, reader: asyncio.StreamReader) -> None:
-        banner = await asyncio.wait_for(reader.readline(), self.connect_timeout)
+        async with asyncio.timeout(self.connect_timeout):
+            banner = await reader.readline()
         text = banner.decode("utf-8", "replace").strip()
         if not text.startswith("Asterisk Call Manager/"):
             raise AmiError(f"not an AMI server at {self.host}:{self.port}: {text[:60]!r}")
@@ -259,9 +263,5 @@ class AmiClient(ReconnectingLink):
 async def _finish(*tasks: asyncio.Future[Any] | None) -> None:
     """Cancel and await the session's tasks; their errors were reported by the session."""
     for task in tasks:
-        if task is None:
-            continue
-        if not task.done():
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+        if task is not None:
+            await cancel_and_wait(task)

@@ -125,17 +125,17 @@ class AriEventStream(ReconnectingLink):
                 raise AriAuthError(self.rest.user, self.rest.url, exc.status) from None
             raise AriUnavailable(f"websocket refused: HTTP {exc.status}", exc.status) from None
         try:
-            snapshot = await asyncio.wait_for(
-                resync(
+            # asyncio.timeout, not wait_for: 3.11's wait_for can lose a cancellation that
+            # arrives as the inner call completes, and close() would then wait forever.
+            async with asyncio.timeout(self.resync_timeout):
+                snapshot = await resync(
                     self.rest,
                     variables=self.resync_variables,
                     concurrency=self.resync_concurrency,
                     bridge_prefix=self.bridge_prefix,
                     asterisk_version=info.version,
                     reconnect=self._sessions > 0,
-                ),
-                self.resync_timeout,
-            )
+                )
             self._sessions += 1
             self._dispatcher.publish((snapshot,))
             self._up.set()
