@@ -13,6 +13,8 @@ from typing import Any
 
 import structlog
 
+from ccd.tasks import cancel_and_wait
+
 log = structlog.get_logger("ccd.serial")
 
 
@@ -55,7 +57,4 @@ class KeyedSerial:
             await asyncio.wait(set(self._all), timeout=timeout)
 
     async def close(self) -> None:
-        for task in list(self._all):
-            task.cancel()
-        if self._all:
-            await asyncio.gather(*self._all, return_exceptions=True)
+        await asyncio.gather(*(cancel_and_wait(task) for task in list(self._all)))

@@ -22,6 +22,7 @@ from ccd.queues.announce import Announcement, AnnounceSettings, HoldTime, due
 from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
 from ccd.queues.snapshot import EngineSnapshot
 from ccd.rating_ivr.prompts import sound_uri
+from ccd.tasks import cancel_and_wait
 
 log = structlog.get_logger("ccd.announce")
 
@@ -150,7 +151,4 @@ class QueueAnnouncer:
         log.debug("announcement stopped", call_id=call_id, ms=round((time.monotonic() - started) * 1000, 1))
 
     async def close(self) -> None:
-        tasks = [p.request for p in self.playing.values()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*(cancel_and_wait(p.request) for p in list(self.playing.values())))

@@ -31,6 +31,7 @@ from ccd.queues.legs import (
 )
 from ccd.queues.ports import AriPort, AsteriskConflict, AsteriskFailed, ChannelGone
 from ccd.serial import KeyedSerial
+from ccd.tasks import cancel_and_wait
 
 log = structlog.get_logger("ccd.acd")
 
@@ -275,9 +276,7 @@ class AcdExecutor:
             call.bridge_id = None
 
     async def close(self) -> None:
-        for task in list(self.parking):
-            task.cancel()
-        await asyncio.gather(*self.parking, return_exceptions=True)
+        await asyncio.gather(*(cancel_and_wait(task) for task in list(self.parking)))
         await self.serial.close()
 
     # -- helpers --------------------------------------------------------------------------
