@@ -46,10 +46,13 @@ class RoutingCore:
         self._seq = 0
         self._timers = tm.TimerHeap()
         self._now = 0.0
+        self._ts_of, self._ts = 0.0, ev.utc(0.0)
         self._out: list[Command] = []
 
     def _rec(self, type_: str, **fields: Any) -> None:
-        self._out.append(Record(ev.event(type_, self._now, **fields)))
+        if self._ts_of != self._now:  # one datetime per step: a step records several events
+            self._ts_of, self._ts = self._now, ev.utc(self._now)
+        self._out.append(Record(ev.event_at(type_, self._ts, **fields)))
 
     def _set_state(self, a: Agent, state: AgentState, reason: str | None = None) -> None:
         previous = a.state
