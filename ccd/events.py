@@ -138,9 +138,7 @@ def event(
     **payload: Any,
 ) -> DomainEvent:
     """Build an event stamped with the core's clock ``now`` (POSIX seconds)."""
-    return DomainEvent(
-        type=type_, ts=utc(now), call_id=call_id, agent_id=agent_id, queue=queue, payload=payload
-    )
+    return event_at(type_, utc(now), call_id=call_id, agent_id=agent_id, queue=queue, **payload)
 
 
 def event_at(
