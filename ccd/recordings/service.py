@@ -31,6 +31,7 @@ from ccd.dispatch import Dispatcher
 from ccd.queues.legs import CallLegs, call_bridge_id
 from ccd.rating_ivr.prompts import CALL_RECORDED, sound_uri
 from ccd.recordings import layout
+from ccd.recordings.queries import Started
 from ccd.recordings.retention import writable_dir
 from ccd.serial import KeyedSerial
 
@@ -51,7 +52,7 @@ class Live:
     started: float  # POSIX seconds
 
 
-async def _unknown(call_id: str) -> Live | None:
+async def _unknown(call_id: str) -> Started | None:
     return None
 
 
@@ -76,7 +77,7 @@ class RecordingService:
         self.serial = KeyedSerial()
         # What ccd stored when a recording started (the wire looks it up in the database);
         # used for files found in the spool whose end ccd never heard of.
-        self.started_of: Callable[[str], Awaitable[Live | None]] = _unknown
+        self.started_of: Callable[[str], Awaitable[Started | None]] = _unknown
 
     def subscribe(self, dispatcher: Dispatcher) -> None:
         dispatcher.subscribe(ari.Resync, self.on_resync)
@@ -150,13 +151,14 @@ class RecordingService:
 
     async def _recovered(self, call_id: str, fmt: str) -> Live:
         try:
-            known = await asyncio.wait_for(self.started_of(call_id), LOOKUP_TIMEOUT_S)
+            async with asyncio.timeout(LOOKUP_TIMEOUT_S):
+                known = await self.started_of(call_id)
         except Exception as exc:  # the database being down must not keep the file in the spool
             log.warning("recording start not found; filing with what the file says", call_id=call_id,
                         error=repr(exc))
             known = None
         if known is not None:  # the format is the file's
-            return Live(call_id, known.queue, known.agent_id, known.caller, fmt, known.started)
+            return Live(call_id, known.queue, known.agent_id, known.caller, fmt, known.started_at.timestamp())
         path = layout.spool_file(self.spool, call_id, fmt)
         stat = await asyncio.to_thread(path.stat)
         duration = await asyncio.to_thread(layout.duration_s, path, fmt) or 0.0

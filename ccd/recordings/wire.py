@@ -27,7 +27,7 @@ from ccd.queues.legs import CallLegs
 from ccd.recordings import queries
 from ccd.recordings.retention import DiskCollector, deletion_events, expired, oldest_cutoff
 from ccd.recordings.routes import RecordingRoutes
-from ccd.recordings.service import Live, RecordingService
+from ccd.recordings.service import RecordingService
 
 log = structlog.get_logger("ccd.recordings")
 
@@ -99,11 +99,8 @@ class RecordingFeature:
                 raise Unavailable(f"database unavailable: {exc}") from exc
         return self._pool
 
-    async def _started_of(self, call_id: str) -> Live | None:
-        known = await queries.started(await self.pool(), call_id)
-        if known is None:
-            return None
-        return Live(call_id, known.queue, known.agent_id, known.caller, "", known.started_at.timestamp())
+    async def _started_of(self, call_id: str) -> queries.Started | None:
+        return await queries.started(await self.pool(), call_id)
 
     # -- retention ------------------------------------------------------------------------
     async def retention_pass(self, now: float | None = None) -> list[str]:
