@@ -8,14 +8,13 @@ penalty 0, each later tier one more, and a queue rule raises QUEUE_MAX_PENALTY e
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from ccd.ami.rights import read_classes, write_classes
 from ccd.config import AgentConfig, CcdConfig, QueueConfig
 
-# AMI classes ccd needs: call/agent events for the fallback queues and device state,
-# originate for the simulator and operational actions, reporting for QueueStatus etc.
-AMI_READ = "system,call,agent,user,dtmf,reporting"
-AMI_WRITE = "system,call,agent,originate,reporting"
+SECRET_FILES = ("manager_ccd.conf", "ari_ccd.conf")  # created 0640: they hold secrets
 
 # The native strategy closest to each ccd tie-break.
 STRATEGY = {"longest_idle": "leastrecent", "fewest_calls": "fewestcalls", "round_robin": "rrmemory"}
@@ -37,22 +36,33 @@ def penalty(agent: AgentConfig, queue: QueueConfig) -> int:
     return len(tiers_of(queue))
 
 
+class MissingSecret(ValueError):
+    """A snippet needs a secret the config does not give: nothing is rendered."""
+
+
+def render_rights() -> str:
+    """The AMI user's classes: exactly those of the actions ccd sends and the events it
+    consumes (ccd.ami.rights). ``system`` write is for DBPut (agent state in AstDB)."""
+    return f"read = {','.join(read_classes())}\nwrite = {','.join(write_classes())}\n"
+
+
 def render_manager(cfg: CcdConfig) -> str:
     secret = cfg.ami.resolved_secret()
-    shown = secret.get_secret_value() if secret else "CHANGE-ME"
+    if secret is None or not secret.get_secret_value():
+        raise MissingSecret("no AMI secret: set [ami] secret, secret_file or CCD_AMI_SECRET")
     return f"""; ccd AMI user: include from manager.conf ([general] enabled = yes)
 [{cfg.ami.username}]
-secret = {shown}
+secret = {secret.get_secret_value()}
 deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
-read = {AMI_READ}
-write = {AMI_WRITE}
-"""
+{render_rights()}"""
 
 
 def render_ari(cfg: CcdConfig) -> str:
     pw = cfg.ari.resolved_password()
-    shown = pw.get_secret_value() if pw else "CHANGE-ME"
+    if pw is None or not pw.get_secret_value():
+        raise MissingSecret("no ARI password: set [ari] password, password_file or CCD_ARI_PASSWORD")
+    shown = pw.get_secret_value()
     return f"""; ccd ARI user: #include from ari.conf, whose own [general] must have enabled = yes
 ; (Asterisk reads only the first [general] of a file, so this snippet carries none).
 [{cfg.ari.username}]
@@ -117,8 +127,19 @@ def write_all(cfg: CcdConfig, outdir: Path) -> list[Path]:
     written = []
     for name, text in files.items():
         path = outdir / name
-        path.write_text(text)
-        if name in ("manager_ccd.conf", "ari_ccd.conf"):
-            path.chmod(0o640)
+        _write(path, text, 0o640 if name in SECRET_FILES else 0o644)
         written.append(path)
     return written
+
+
+def _write(path: Path, text: str, mode: int) -> None:
+    """Write ``text`` (ending in a newline) to a file that never exists with a wider mode:
+    a new file is created with ``mode`` (masked by the umask, never widened); an existing
+    one is truncated and keeps its own mode unless that is wider, then it is narrowed
+    before anything is written."""
+    text = text if text.endswith("\n") else text + "\n"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        if os.fstat(fd).st_mode & 0o777 & ~mode:
+            os.fchmod(fd, mode)
+        out.write(text)

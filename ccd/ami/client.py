@@ -29,13 +29,14 @@ from ccd.ami.errors import (
 )
 from ccd.ami.events import AmiEvent, FullyBooted
 from ccd.ami.protocol import Fields, FrameParser, PendingActions, encode_action
+from ccd.ami.rights import read_classes
 from ccd.dispatch import Dispatcher, Logger
 from ccd.health import Backoff, State, StateChange, sleep_or_wake
 from ccd.link import ReconnectingLink
 from ccd.tasks import cancel_and_wait
 
 T = TypeVar("T")
-DEFAULT_EVENTS = "system,call,agent"  # FullyBooted/Shutdown; device/hint state; queue events
+DEFAULT_EVENTS = ",".join(read_classes())  # the classes of the events ccd consumes (ccd.ami.rights)
 
 
 class AmiClient(ReconnectingLink):

@@ -84,6 +84,14 @@ class AsteriskInstance:
         return self.creds.ari_password
 
     @property
+    def sim_ami_user(self) -> str:  # broad rights, for tests' own actions and observers
+        return self.creds.sim_user
+
+    @property
+    def sim_ami_secret(self) -> str:
+        return self.creds.sim_secret
+
+    @property
     def spool_dir(self) -> Path:
         return self.base / "spool"
 

@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ccd.asterisk_config import render_rights
+
 REPO = Path(__file__).resolve().parents[2]  # the source tree: dialplan/ is included from it
 SYSTEM_DATA = Path("/usr/share/asterisk")
 SYSTEM_MODULES = Path("/usr/lib/asterisk/modules")
@@ -46,6 +48,10 @@ class Credentials:
     ami_secret: str = "ccd-ami-test-secret"
     ari_user: str = "ccd"
     ari_password: str = "ccd-ari-test-secret"
+    # A second AMI user for the tests' and simulator's own actions (Originate, QueueAdd,
+    # PlayDTMF...): ccd's user has only the rights ccd renders for production.
+    sim_user: str = "sim"
+    sim_secret: str = "ccd-sim-ami-test-secret"
 
 
 def _data_dir(base: Path, extra_sounds: dict[str, Path]) -> Path:
@@ -111,6 +117,10 @@ bindaddr = 127.0.0.1
 port = {ports.ami}
 [{creds.ami_user}]
 secret = {creds.ami_secret}
+deny = 0.0.0.0/0.0.0.0
+permit = 127.0.0.1/255.255.255.255
+{render_rights()}[{creds.sim_user}]
+secret = {creds.sim_secret}
 deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
 read = system,call,agent,user,dtmf,reporting,dialplan

@@ -36,8 +36,8 @@ async def ami(
     seen: list[AmiEvent] = []
     dispatcher.subscribe(AmiEvent, seen.append)
     dispatcher.start()
-    client = AmiClient(ast.ami_host, ast.ami_port, ast.ami_user, ast.ami_secret,
-                       dispatcher=dispatcher, log=log)
+    client = AmiClient(ast.ami_host, ast.ami_port, ast.sim_ami_user, ast.sim_ami_secret,
+                       dispatcher=dispatcher, log=log, events="system,call,agent")
     await client.start()
     await client.wait_connected(15)
     yield client, seen, dispatcher

@@ -34,7 +34,7 @@ async def test_core_reload_keeps_connections_and_does_not_duplicate_events(
                          lambda e: states.append(e.state) if e.device == device else None)
     dispatcher.subscribe(StasisStart, starts.append)
     dispatcher.subscribe(Resync, resyncs.append)
-    ami = AmiClient(ast.ami_host, ast.ami_port, ast.ami_user, ast.ami_secret,
+    ami = AmiClient(ast.ami_host, ast.ami_port, ast.sim_ami_user, ast.sim_ami_secret,
                     dispatcher=dispatcher, log=log, on_state=health.update, ping_interval=0.5)
     rest = AriClient(ast.ari_url, ast.ari_user, ast.ari_password, ast.ari_app, log=log)
     stream = AriEventStream(rest, dispatcher=dispatcher, log=log, on_state=health.update)
