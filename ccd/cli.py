@@ -40,10 +40,15 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def _cmd_asterisk_config(args: argparse.Namespace) -> int:
-    from ccd.asterisk_config import write_all
+    from ccd.asterisk_config import MissingSecret, write_all
 
     cfg = load_config(args.config)
-    for path in write_all(cfg, Path(args.output)):
+    try:
+        written = write_all(cfg, Path(args.output))
+    except (MissingSecret, OSError) as exc:
+        print(f"ccd asterisk-config: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
         print(path)
     return 0
 

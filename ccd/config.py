@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 Seniority = Literal["senior", "regular", "trainee"]
 Policy = Literal["seniority_first", "trainee_first"]
@@ -23,6 +32,22 @@ Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 # Queue names become dialplan extensions in ccd-queue (pattern _[A-Za-z0-9]!) and queues.conf
 # sections, so they are restricted to what both accept.
 QueueName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_]{0,63}$")]
+
+
+
+
+def _beside_config(path: Path, info: ValidationInfo) -> Path:
+    """A relative path means relative to the config file (``config_load`` passes its
+    directory as ``base_dir``), not to whatever directory ccd was started from."""
+    base = (info.context or {}).get("base_dir")
+    return path if path.is_absolute() or base is None else Path(base) / path
+
+
+ConfigPath = Annotated[Path, AfterValidator(_beside_config)]
+
+
+def _port_ok(port: str) -> bool:
+    return port.isdigit() and 1 <= int(port) <= 65535
 
 
 class Strict(BaseModel):
@@ -43,7 +68,7 @@ class AmiConfig(Strict):
     port: int = Field(5038, ge=1, le=65535)
     username: str = "ccd"
     secret: SecretStr | None = None
-    secret_file: Path | None = None
+    secret_file: ConfigPath | None = None
     ping_interval: float = Field(10.0, gt=0)
     action_timeout: float = Field(5.0, gt=0)
     reconnect_max: float = Field(30.0, gt=0)
@@ -56,7 +81,7 @@ class AriConfig(Strict):
     url: str = Field("http://127.0.0.1:8088", pattern=r"^https?://")
     username: str = "ccd"
     password: SecretStr | None = None
-    password_file: Path | None = None
+    password_file: ConfigPath | None = None
     app: str = Field("ccd", pattern=r"^[A-Za-z0-9_-]+$")
     request_timeout: float = Field(5.0, gt=0)
     reconnect_max: float = Field(30.0, gt=0)
@@ -64,11 +89,20 @@ class AriConfig(Strict):
     def resolved_password(self) -> SecretStr | None:
         return read_secret(self.password, self.password_file, "CCD_ARI_PASSWORD")
 
+    @field_validator("url")
+    @classmethod
+    def _url_port(cls, value: str) -> str:
+        netloc = value.split("://", 1)[1].split("/", 1)[0]
+        host, sep, port = netloc.rpartition(":")
+        if not netloc or (sep and (not host or not _port_ok(port))):
+            raise ValueError("not a URL with a host and a port between 1 and 65535 (http://127.0.0.1:8088)")
+        return value
+
 
 class DatabaseConfig(Strict):
     dsn: SecretStr | None = None
-    dsn_file: Path | None = None
-    spool_dir: Path = Path("/var/lib/ccd/spool")
+    dsn_file: ConfigPath | None = None
+    spool_dir: ConfigPath = Path("/var/lib/ccd/spool")
     spool_max_mb: int = Field(512, ge=1)
     batch_max: int = Field(5000, ge=1)
     flush_interval: float = Field(0.05, gt=0)
@@ -82,7 +116,7 @@ class TokenConfig(Strict):
     name: str
     role: Role
     token: SecretStr | None = None
-    token_file: Path | None = None
+    token_file: ConfigPath | None = None
     supervisor: Ident | None = None  # a supervisor-role token acts for this supervisor's teams
 
     @model_validator(mode="after")
@@ -104,6 +138,13 @@ class HttpConfig(Strict):
     open_metrics: bool = True
     open_health: bool = True
     tokens: list[TokenConfig] = []
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_port(cls, value: str) -> str:
+        if not _port_ok(value.rsplit(":", 1)[1]):
+            raise ValueError(f"port {value.rsplit(':', 1)[1]} is not between 1 and 65535")
+        return value
 
 
 class TeamConfig(Strict):
@@ -135,7 +176,7 @@ class RatingConfig(Strict):
     timeout: float = Field(6.0, gt=0)
     retries: int = Field(2, ge=0, le=5)
     announce_at_start: bool = False
-    prompts_dir: Path | None = None  # the admin's own recordings; default: ccd's shipped prompts
+    prompts_dir: ConfigPath | None = None  # the admin's own recordings; default: ccd's shipped prompts
 
 
 class RecordingConfig(Strict):
@@ -200,11 +241,11 @@ class CcdConfig(Strict):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Asterisk's sounds directory, where ccd's prompts live under ccd/<language>/ (installed
     # by scripts/build-prompts --install); check-config verifies every prompt a queue plays.
-    sounds_dir: Path = Path("/usr/share/asterisk/sounds")
+    sounds_dir: ConfigPath = Path("/usr/share/asterisk/sounds")
     # Call recordings are filed here as YYYY/MM/DD/<call_id>.<ext> (ccd.recordings); ccd moves
     # each finished file out of Asterisk's spool recording dir (same host as Asterisk).
-    recordings_dir: Path = Path("/var/lib/ccd/recordings")
-    asterisk_recording_dir: Path = Path("/var/spool/asterisk/recording")
+    recordings_dir: ConfigPath = Path("/var/lib/ccd/recordings")
+    asterisk_recording_dir: ConfigPath = Path("/var/spool/asterisk/recording")
     ami: AmiConfig = AmiConfig()
     ari: AriConfig = AriConfig()
     database: DatabaseConfig = DatabaseConfig()

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ccd.config import CcdConfig
+from ccd.config_checks import identity_checks, secret_checks
 
 
 @dataclass(frozen=True, order=True)
@@ -188,7 +189,9 @@ def _prompt_checks(cfg: CcdConfig) -> list[tuple[tuple[str | int, ...], str]]:
     return out
 
 
-def check_config(path: Path) -> tuple[CcdConfig | None, list[Problem]]:
+def check_config(path: Path, *, secrets: bool = True) -> tuple[CcdConfig | None, list[Problem]]:
+    """Every problem of the file at ``path``; ``secrets``: also read and judge the secrets
+    (AMI, ARI, database DSN, API tokens) as the daemon would at start."""
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -200,20 +203,22 @@ def check_config(path: Path) -> tuple[CcdConfig | None, list[Problem]]:
         m = re.search(r"line (\d+)", str(exc))
         return None, [Problem(int(m.group(1)) if m else 0, "(file)", f"not valid TOML: {exc}", name)]
     where = TomlLocator(text)
-    found: list[tuple[tuple[str | int, ...], str]] = list(_cross_checks(raw))
+    found: list[tuple[tuple[str | int, ...], str]] = _cross_checks(raw) + identity_checks(raw)
     cfg: CcdConfig | None = None
     try:
-        cfg = CcdConfig.model_validate(raw)
+        cfg = CcdConfig.model_validate(raw, context={"base_dir": path.absolute().parent})
     except ValidationError as exc:
         found += [(tuple(e["loc"]), _message(e)) for e in exc.errors()]
     if cfg is not None:
         found += _prompt_checks(cfg)
+        if secrets:
+            found += secret_checks(cfg)
     problems = sorted({Problem(where.line_of(loc), dotted(loc), msg, name) for loc, msg in found})
     return (cfg if not problems else None), problems
 
 
-def load_config(path: str | Path) -> CcdConfig:
-    cfg, problems = check_config(Path(path))
+def load_config(path: str | Path, *, secrets: bool = True) -> CcdConfig:
+    cfg, problems = check_config(Path(path), secrets=secrets)
     if problems or cfg is None:
         raise ConfigError(problems)
     return cfg

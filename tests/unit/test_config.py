@@ -34,6 +34,14 @@ teams = ["support"]
 """
 
 
+@pytest.fixture(autouse=True)
+def _secrets_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """BASE gives no secrets; the daemon's environment would (test_config_refused.py checks
+    what happens without)."""
+    monkeypatch.setenv("CCD_AMI_SECRET", "ami-from-env")
+    monkeypatch.setenv("CCD_ARI_PASSWORD", "ari-from-env")
+
+
 def problems(tmp_path: Path, text: str) -> list[str]:
     path = tmp_path / "ccd.toml"
     path.write_text(text)
@@ -47,8 +55,8 @@ def test_valid_base_config_has_no_problems(tmp_path: Path) -> None:
 
 
 def test_shipped_configs_are_valid() -> None:
-    for name in ("ccd.example.toml", "demo.toml"):
-        cfg = load_config(REPO / "config" / name)
+    for name in ("ccd.example.toml", "demo.toml"):  # the example's secret files are the admin's
+        cfg = load_config(REPO / "config" / name, secrets=name == "demo.toml")
         assert cfg.queues
 
 
@@ -124,6 +132,7 @@ def test_load_config_raises_with_all_problems(tmp_path: Path) -> None:
 
 
 def test_secrets_never_in_repr_and_env_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CCD_AMI_SECRET")
     secret_file = tmp_path / "ami.secret"
     secret_file.write_text("from-file\n")
     cfg = CcdConfig.model_validate({"ami": {"secret": "inline-s3cret", "secret_file": str(secret_file)}})

@@ -103,14 +103,14 @@ def test_check_config_wants_the_announcement_prompt_only_when_announcing(tmp_pat
             "[queues.recording]\nenabled = true\nannounce = {}\n")
     cfg = tmp_path / "c.toml"
     cfg.write_text(base.format(sounds, "false"))
-    assert check_config(cfg)[1] == []
+    assert check_config(cfg, secrets=False)[1] == []
     cfg.write_text(base.format(sounds, "true"))
-    problems = check_config(cfg)[1]
+    problems = check_config(cfg, secrets=False)[1]
     assert [(p.path, p.message) for p in problems] == [
         ("queues[0].recording.announce", f"missing prompt file {sounds}/ccd/ru/call-recorded.wav")]
     (sounds / "ccd/ru").mkdir(parents=True)
     (sounds / "ccd/ru/call-recorded.gsm").write_bytes(b"x")
-    assert check_config(cfg)[1] == []
+    assert check_config(cfg, secrets=False)[1] == []
 
 
 def test_spool_files_finds_only_ccd_recordings(tmp_path: Path) -> None:
