@@ -9,10 +9,13 @@ import argparse
 import asyncio
 import random
 import shutil
+import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -125,9 +128,12 @@ class View:
 async def run_demo(cfg: CcdConfig, base: Path, duration: float | None, per_minute: float, view: bool) -> int:
     await ensure_database(cfg.database.resolved_dsn())
     ast = sandbox(cfg, base)
-    ast.start()
-    daemon = Daemon(cfg)
+    daemon: Daemon | None = None
+    # Boot in a thread, so a SIGTERM meanwhile is handled; the cleanup waits for the boot.
+    booting = asyncio.ensure_future(asyncio.to_thread(ast.start))
     try:
+        await asyncio.shield(booting)
+        daemon = Daemon(cfg)
         await daemon.start()
         await daemon.acd.resynced_event.wait()
         for agent in cfg.agents:
@@ -149,15 +155,42 @@ async def run_demo(cfg: CcdConfig, base: Path, duration: float | None, per_minut
         print(screen.render(traffic))
         return 0
     finally:
-        await daemon.stop()
-        ast.close()
+        if daemon is not None:
+            await daemon.stop()
+        await asyncio.wait([booting])
+        await asyncio.to_thread(ast.close)
+
+
+async def until_terminated(run: Coroutine[Any, Any, int]) -> int:
+    """Run ``run``; SIGTERM or SIGHUP cancels it, so its cleanup (the daemon, the sandbox's
+    Asterisk) runs as on Ctrl-C, instead of the process dying and leaving Asterisk up."""
+    task = asyncio.ensure_future(run)
+    loop = asyncio.get_running_loop()
+    signalled: list[int] = []
+
+    def stop(sig: int) -> None:
+        signalled.append(sig)
+        task.cancel()
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, stop, sig)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if not signalled:
+            raise
+        return 0
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     setup_logging("json" if args.view else "console", "warning" if args.view else "info")
+    base = Path("var/demo/asterisk").resolve()
     try:
-        return asyncio.run(run_demo(cfg, Path("var/demo/asterisk").resolve(), args.duration, args.rate, args.view))
+        return asyncio.run(until_terminated(run_demo(cfg, base, args.duration, args.rate, args.view)))
     except KeyboardInterrupt:
         return 0
 
