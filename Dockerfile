@@ -8,7 +8,9 @@
 #
 # The image runs `ccd run -c /etc/ccd/ccd.toml` as the unprivileged user ccd (uid 10001).
 # Any other subcommand works too:  docker run --rm ... ccd migrate -c /etc/ccd/ccd.toml
-# The HEALTHCHECK expects [http] listen to include 127.0.0.1:8080 (e.g. "0.0.0.0:8080").
+# The HEALTHCHECK asks 127.0.0.1:8080: with --network host keep [http] listen =
+# "127.0.0.1:8080" and put a TLS reverse proxy in front for remote use (README, "TLS"); never
+# listen on 0.0.0.0 or a public address without one (tokens and recordings go in clear text).
 
 ARG PYTHON_IMAGE=python:3.11-slim
 

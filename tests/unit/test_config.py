@@ -180,3 +180,24 @@ def test_missing_rating_prompts_are_reported(tmp_path: Path) -> None:
         (tmp_path / "ccd" / "en").mkdir(parents=True, exist_ok=True)
         (tmp_path / "ccd" / "en" / f"{name}.wav").write_bytes(b"RIFF")
     assert problems(tmp_path, text) == []
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home, elsewhere = tmp_path / "etc", tmp_path / "cwd"
+    home.mkdir()
+    elsewhere.mkdir()
+    (home / "tokens").mkdir()
+    (home / "tokens" / "admin").write_text("t0ken\n")
+    path = home / "ccd.toml"
+    path.write_text('recordings_dir = "rec"\nasterisk_recording_dir = "/var/spool/asterisk/recording"\n'
+                    '[database]\nspool_dir = "state/spool"\n'
+                    '[http]\n[[http.tokens]]\nname = "admin"\nrole = "admin"\ntoken_file = "tokens/admin"\n'
+                    + BASE)
+    monkeypatch.chdir(elsewhere)
+    cfg = load_config(path)
+    assert cfg.recordings_dir == home / "rec"
+    assert cfg.database.spool_dir == home / "state" / "spool"
+    assert cfg.http.tokens[0].token_file == home / "tokens" / "admin"
+    assert cfg.http.tokens[0].resolved_token().get_secret_value() == "t0ken"
+    assert cfg.asterisk_recording_dir == Path("/var/spool/asterisk/recording")
+    assert CcdConfig.model_validate({"recordings_dir": "rec"}).recordings_dir == Path("rec")  # no file, no base
