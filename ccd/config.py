@@ -2,7 +2,9 @@
 
 Secrets (AMI secret, ARI password, database DSN, API tokens) may be given inline, as a
 ``*_file`` path, or through environment variables; they are ``SecretStr`` so they never
-appear in logs or reprs. Loading and error reporting live in ``ccd.config_load``.
+appear in logs or reprs. Relative paths are relative to the config file's directory.
+Loading and error reporting live in ``ccd.config_load``, checks beyond the schema in
+``ccd.config_checks``.
 """
 
 from __future__ import annotations
