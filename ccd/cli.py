@@ -42,7 +42,7 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
 def _cmd_asterisk_config(args: argparse.Namespace) -> int:
     from ccd.asterisk_config import MissingSecret, write_all
 
-    cfg = load_config(args.config)
+    cfg = load_config(args.config, secrets=True)
     try:
         written = write_all(cfg, Path(args.output))
     except (MissingSecret, OSError) as exc:
@@ -57,7 +57,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from ccd.daemon import run_daemon
     from ccd.log import setup_logging
 
-    cfg = load_config(args.config)
+    cfg = load_config(args.config, secrets=True)
     setup_logging(cfg.log_format, cfg.log_level)
     return asyncio.run(run_daemon(cfg))
 

@@ -217,7 +217,10 @@ def check_config(path: Path, *, secrets: bool = True) -> tuple[CcdConfig | None,
     return (cfg if not problems else None), problems
 
 
-def load_config(path: str | Path, *, secrets: bool = True) -> CcdConfig:
+def load_config(path: str | Path, *, secrets: bool = False) -> CcdConfig:
+    """The config, or ConfigError. ``secrets=True`` for what talks to Asterisk (``ccd run``,
+    ``asterisk-config``, ``demo``): every secret then must be there and sound, as check-config
+    demands; reports and exports need only the database."""
     cfg, problems = check_config(Path(path), secrets=secrets)
     if problems or cfg is None:
         raise ConfigError(problems)

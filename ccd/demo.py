@@ -186,7 +186,7 @@ async def until_terminated(run: Coroutine[Any, Any, int]) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    cfg = load_config(args.config)
+    cfg = load_config(args.config, secrets=True)
     setup_logging("json" if args.view else "console", "warning" if args.view else "info")
     base = Path("var/demo/asterisk").resolve()
     try:

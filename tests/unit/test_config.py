@@ -60,6 +60,16 @@ def test_shipped_configs_are_valid() -> None:
         assert cfg.queues
 
 
+def test_only_the_daemon_needs_the_asterisk_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reports and exports (load_config) need no AMI/ARI secret; run and check-config do."""
+    monkeypatch.delenv("CCD_AMI_SECRET")
+    path = tmp_path / "report.toml"
+    path.write_text(BASE)
+    assert load_config(path).queues
+    with pytest.raises(ConfigError, match=r"ami\.secret: no AMI secret"):
+        load_config(path, secrets=True)
+
+
 @pytest.mark.parametrize(
     ("addition", "expected"),
     [
