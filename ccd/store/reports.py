@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from ccd.store.buckets import buckets, parse_by
+from ccd.store.buckets import buckets, check_bounds, parse_by
 from ccd.store.report_sql import KPI_SQL
 
 DEFAULT_SL_SECONDS: Final = 20.0
@@ -60,6 +60,7 @@ async def kpi_report(
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be timezone-aware")
+    check_bounds(start, end, by)
     zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
     mode, unit = parse_by(by)
     bounds, labels = buckets(start, end, unit, zone)
