@@ -26,6 +26,7 @@ from ccd.errors import Forbidden, NotFound, RangeNotSatisfiable, Unavailable
 from ccd.recordings import access, layout, queries
 
 AUDIT_TIMEOUT_S = 5.0
+API_MAX_ROWS = 1000  # each listed recording is audited: a search stays a small amount of work
 Sink = Callable[[ev.DomainEvent], None]
 Durable = Callable[[ev.DomainEvent], Awaitable[None]]
 Pool = Callable[[], Awaitable[asyncpg.Pool]]
@@ -61,7 +62,7 @@ class SearchQuery(Period):
     rating_min: int | None = Field(None, ge=1, le=9)
     rating_max: int | None = Field(None, ge=1, le=9)
     include_deleted: bool = False
-    limit: int = Field(1000, ge=1, le=queries.MAX_ROWS)
+    limit: int = Field(500, ge=1, le=API_MAX_ROWS)
 
 
 class RecordingRoutes:
@@ -88,9 +89,8 @@ class RecordingRoutes:
         rows = await queries.search(await self.pool(), queries.Search(
             self._local(q.start), self._local(q.end), q.queue, q.agent, caller or q.caller, q.rating_min,
             q.rating_max, access.agents_in_scope(who, self.api.agent_teams), q.include_deleted, q.limit))
-        self.record(ev.event(ev.RECORDING_ACCESSED, self.clock(), agent_id=q.agent, queue=q.queue,
-                             user=who.name, role=who.role, outcome="listed", via="api", calls=len(rows),
-                             remote=request.remote))
+        for r in rows:  # who saw which call's metadata (caller numbers are personal data)
+            self._audit(who, r, "listed", request)
         return json_response([queries.as_json(r) for r in rows])
 
     async def _reachable(self, request: web.Request) -> tuple[Principal, dict[str, object]]:
