@@ -14,7 +14,7 @@ from typing import Any, Literal, cast
 
 import asyncpg
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ccd.api.app import Api, json_response
 from ccd.api.params import Period, Text, query
@@ -64,9 +64,16 @@ class StaffingQuery(BaseModel):
     queue: Text
     target_sl: float = Field(0.8, gt=0, lt=1)
     answer_within: float = Field(20.0, ge=0, le=3600)
-    interval: Literal[15, 30, 60] = Field(30, description="minutes: 15, 30 or 60")
+    interval: int = Field(30, description="minutes: 15, 30 or 60", json_schema_extra={"enum": [15, 30, 60]})
     weeks: int = Field(4, ge=1, le=52)
     shrinkage: float = Field(0.0, ge=0, lt=1)
+
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, value: int) -> int:
+        if value not in (15, 30, 60):
+            raise ValueError("interval must be 15, 30 or 60 (minutes)")
+        return value
 
 
 class ReportRoutes:

@@ -165,3 +165,19 @@ async def test_errors_are_json_lines_in_the_log_and_never_leak(make_client: Make
     errors = {line["event"]: line for line in lines if line["event"].startswith("api.")}
     assert errors["api.error"]["status"] == 400 and errors["api.error"]["error"] == "bad_request"
     assert "secret-detail in a bug" in errors["api.internal_error"]["exception"]
+
+
+@pytest.mark.parametrize(("args", "reason"), [
+    (["--from", "2026-02-01", "--to", "2026-01-01"], "to must be after from"),
+    (["--from", "0001-01-01", "--to", "2026-01-01"], "year 1"),
+    (["--from", "2016-01-01", "--to", "2026-01-01", "--by", "15m"], "buckets"),
+    (["--from", "1990-01-01", "--to", "2026-01-01", "--by", "year"], "days"),
+])
+def test_cli_report_refuses_the_same_requests_with_a_reason(
+    args: list[str], reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ccd.cli import main
+
+    code = main(["report", "--dsn", "postgresql://nobody@127.0.0.1:1/none", *args])  # never connects
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("ccd report: ") and reason in err and "Traceback" not in err
