@@ -139,8 +139,9 @@ def operations() -> dict[tuple[str, str], Json]:
                                                  errors=(404, 503)),
         ("GET", "/api/recordings/{call_id}/audio"): op(
             "A call recording's audio (Range requests answer 206); every fetch is audited", "supervisor",
-            params=call, errors=(404, 416, 503), content={f"audio/{t}": {"schema": {"type": "string", "format": "binary"}}
-                                                     for t in ("wav", "ogg", "x-gsm")}),
+            params=call, errors=(404, 416, 503),
+            content={f"audio/{t}": {"schema": {"type": "string", "format": "binary"}}
+                     for t in ("wav", "ogg", "x-gsm")}),
     }
     ready = ops[("GET", "/readyz")]["responses"]
     ready["503"]["content"] = ready["200"]["content"]  # the same parts, with the one that is down

@@ -107,7 +107,7 @@ async def test_bad_input_and_slow_queries_get_a_reason_never_a_500(
         assert (await c.get("/api/reports", params={**period, "by": "day"}, headers=VIEWER)).status == 200
         assert (await c.get("/api/ratings", params={**period, "by": "queue"}, headers=VIEWER)).status == 200
         ratings = await (await c.get("/api/ratings", params={**period, "by": "queue"}, headers=VIEWER)).json()
-        assert not ratings.get("ranking")  # no agent ranking for a viewer
+        assert "ranking" not in ratings  # no agent ranking for a viewer
         for params in ({"by": "agent"}, {"by": "team"}):
             assert (await c.get("/api/reports", params={**period, **params}, headers=VIEWER)).status == 403
         assert (await c.get("/api/reports", params={**period, "by": "agent"}, headers=SUP)).status == 200
