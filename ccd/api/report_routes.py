@@ -9,6 +9,8 @@ agent-level rows of their own teams only; viewers see no agent- or team-level ro
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Literal, cast
 
@@ -30,6 +32,7 @@ BY_PATTERN = r"^(queue|agent|team|(interval[:=]?)?(15m|30m|1h|day|week|month|qua
 DIMS_PATTERN = rf"^({'|'.join(DIMENSIONS)})(,({'|'.join(DIMENSIONS)}))*$"
 MAX_RATING_ROWS = 100_000  # survey results one ratings request may load into memory
 REPORT_TIMEOUT_S = 20.0  # PostgreSQL cancels a report query after this: 504
+QUEUE_WAIT_S = 60.0  # a report waits this long for its turn, then 503
 # Viewers (wallboards, dashboards) see queue- and interval-level figures; how one agent
 # performs is for the supervisors of the agent's teams and for admins.
 VIEWER_SCOPE = ("a viewer token sees queue and interval figures only; per-agent and per-team figures "
@@ -85,15 +88,29 @@ class ReportRoutes:
     async def pool(self) -> asyncpg.Pool:
         if self._pool is None:
             try:
-                # At most two report queries at once, each cancelled by PostgreSQL itself after
-                # REPORT_TIMEOUT_S: reports queue behind each other, never behind routing.
+                # One report query at a time (PostgreSQL shares the host's cores with Asterisk
+                # and ccd), cancelled by PostgreSQL itself after REPORT_TIMEOUT_S: reports wait
+                # for each other, routing never waits for a report.
                 self._pool = await asyncpg.create_pool(
-                    self.dsn, min_size=0, max_size=2, timeout=5, command_timeout=REPORT_TIMEOUT_S + 5,
+                    self.dsn, min_size=0, max_size=1, timeout=5, command_timeout=REPORT_TIMEOUT_S + 5,
                     server_settings={"statement_timeout": str(int(REPORT_TIMEOUT_S * 1000)),
                                      "application_name": "ccd-reports"})
             except (OSError, asyncpg.PostgresError) as exc:
                 raise Unavailable(f"database unavailable: {exc}") from exc
         return self._pool
+
+    @asynccontextmanager
+    async def conn(self) -> AsyncIterator[asyncpg.Connection]:
+        """The report connection, or 503 when reports have queued for it too long."""
+        pool = await self.pool()
+        try:
+            conn = await pool.acquire(timeout=QUEUE_WAIT_S)
+        except TimeoutError as exc:
+            raise Unavailable("reports are busy (one runs at a time): try again later") from exc
+        try:
+            yield conn
+        finally:
+            await pool.release(conn)
 
     def _local(self, value: datetime) -> datetime:
         return value if value.tzinfo else value.replace(tzinfo=self.cfg.tz)
@@ -109,10 +126,11 @@ class ReportRoutes:
             check_bounds(start, end, q.by)  # again in the configured zone
         except ValueError as exc:
             raise BadRequest(str(exc)) from exc
-        rows = await kpi_report(
-            await self.pool(), start=start, end=end, by=q.by, tz=self.cfg.timezone,
-            teams=self.cfg.agent_teams(), sl_seconds={x.name: x.service_level_seconds for x in self.cfg.queues},
-            short_abandon_s={x.name: x.short_abandon_seconds for x in self.cfg.queues})
+        async with self.conn() as conn:
+            rows = await kpi_report(
+                conn, start=start, end=end, by=q.by, tz=self.cfg.timezone,
+                teams=self.cfg.agent_teams(), sl_seconds={x.name: x.service_level_seconds for x in self.cfg.queues},
+                short_abandon_s={x.name: x.short_abandon_seconds for x in self.cfg.queues})
         if who.teams is not None and key in ("agent", "team"):
             rows = [r for r in rows if who.covers(self.api.agent_teams.get(str(r.get("agent")), []))
                     or (key == "team" and r.get("team") in who.teams)]
@@ -125,8 +143,9 @@ class ReportRoutes:
         per_agent = any(d in ("agent", "team") for d in by) or q.agent is not None or q.team is not None
         if who.role == "viewer" and per_agent:
             raise Forbidden(VIEWER_SCOPE)
-        rows = await load_rows(await self.pool(), self._local(q.start), self._local(q.end),
-                               self.cfg.agent_teams(), queue=q.queue, agent=q.agent, limit=MAX_RATING_ROWS + 1)
+        async with self.conn() as conn:
+            rows = await load_rows(conn, self._local(q.start), self._local(q.end), self.cfg.agent_teams(),
+                                   queue=q.queue, agent=q.agent, limit=MAX_RATING_ROWS + 1)
         if len(rows) > MAX_RATING_ROWS:
             raise BadRequest(f"more than {MAX_RATING_ROWS} survey results in this period: ask for a shorter one")
         if who.teams is not None:
@@ -144,9 +163,10 @@ class ReportRoutes:
             raise BadRequest(f"queue: unknown queue {q.queue!r}")
         target = Target(service_level=q.target_sl, answer_within_s=q.answer_within, shrinkage=q.shrinkage)
         try:
-            rows: list[dict[str, Any]] = await forecast_rows(
-                await self.pool(), q.queue, self.cfg.timezone, interval_min=q.interval, weeks=q.weeks,
-                target=target)
+            async with self.conn() as conn:
+                rows: list[dict[str, Any]] = await forecast_rows(
+                    conn, q.queue, self.cfg.timezone, interval_min=q.interval, weeks=q.weeks,
+                    target=target)
         except ValueError as exc:  # e.g. no answered calls yet to take the handle time from
             raise BadRequest(f"cannot forecast {q.queue!r}: {exc}") from exc
         return json_response(rows)
