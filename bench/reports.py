@@ -149,6 +149,8 @@ async def report_client(http: aiohttp.ClientSession, base: str, params: dict[str
             statuses[r.status] += 1
         if r.status == 200:
             took.append(time.perf_counter() - t0)
+        else:
+            await asyncio.sleep(1.0)  # told no (400/503/504): a client tries again a bit later
 
 
 class CallerWatch:
