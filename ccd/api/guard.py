@@ -61,6 +61,8 @@ def classify(exc: BaseException) -> CcdError | None:
         return Unavailable(f"database unavailable: {type(exc).__name__}")
     if isinstance(exc, RecursionError):
         return BadRequest("input nests too deeply")
+    if isinstance(exc, UnicodeError):  # e.g. a lone surrogate from a bad percent-escape
+        return BadRequest("a value is not valid UTF-8 text")
     return None
 
 

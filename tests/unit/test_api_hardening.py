@@ -181,3 +181,19 @@ def test_cli_report_refuses_the_same_requests_with_a_reason(
     code = main(["report", "--dsn", "postgresql://nobody@127.0.0.1:1/none", *args])  # never connects
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("ccd report: ") and reason in err and "Traceback" not in err
+
+
+def test_failures_below_the_handlers_map_to_a_status_with_a_reason() -> None:
+    import asyncpg
+
+    from ccd.api.guard import classify
+
+    cases: list[tuple[BaseException, int | None]] = [
+        (TimeoutError(), 504), (asyncpg.QueryCanceledError("canceling statement"), 504),
+        (asyncpg.DataError("bad value"), 400), (asyncpg.CharacterNotInRepertoireError("nul"), 400),
+        (UnicodeEncodeError("utf-8", "\udc80", 0, 1, "surrogates not allowed"), 400),
+        (RecursionError(), 400), (ConnectionRefusedError(), 503), (asyncpg.CannotConnectNowError("x"), 503),
+        (RuntimeError("a bug"), None)]
+    for exc, status in cases:
+        err = classify(exc)
+        assert (err.status if err else None) == status, exc
