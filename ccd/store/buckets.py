@@ -109,6 +109,13 @@ def aligned_starts(start: datetime, end: datetime, unit: str, tz: ZoneInfo) -> l
         step = SUB_DAY[unit]
         for i in range((last - first).days + 1):
             day = first + timedelta(days=i)
+            midnight = datetime.combine(day, time(), tzinfo=tz)
+            if midnight.utcoffset() == datetime.combine(day + timedelta(days=1), time(), tzinfo=tz).utcoffset() \
+                    and _exists(midnight.replace(tzinfo=None), tz, 0) is not None:
+                # no DST change that day (the common case): plain arithmetic, ~50x faster
+                base = midnight.astimezone(UTC)
+                found.update(base + timedelta(minutes=m) for m in range(0, 24 * 60, step))
+                continue
             for minute in range(0, 24 * 60, step):
                 wall = datetime.combine(day, time(minute // 60, minute % 60))
                 for fold in (0, 1):  # a repeated wall time starts two buckets
