@@ -96,7 +96,7 @@ class ReportRoutes:
                     server_settings={"statement_timeout": str(int(REPORT_TIMEOUT_S * 1000)),
                                      "application_name": "ccd-reports"})
             except (OSError, asyncpg.PostgresError) as exc:
-                raise Unavailable(f"database unavailable: {exc}") from exc
+                raise Unavailable(f"database unavailable ({type(exc).__name__})") from exc
         return self._pool
 
     @asynccontextmanager

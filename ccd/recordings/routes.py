@@ -124,7 +124,7 @@ class RecordingRoutes:
         try:  # no audit, no audio
             await self._audit_durable(who, row, request)
         except Exception as exc:
-            raise Unavailable(f"the access could not be audited: {exc!r}") from exc  # fail closed
+            raise Unavailable(f"the access could not be audited ({type(exc).__name__})") from exc  # fail closed
         fmt = layout.format_of(path)
         return web.FileResponse(path, headers={
             "Content-Type": fmt.content_type if fmt else "application/octet-stream",
