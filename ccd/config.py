@@ -137,8 +137,11 @@ class TokenConfig(Strict):
 
 class HttpConfig(Strict):
     listen: str = Field("127.0.0.1:8080", pattern=r"^[^:]*:\d{1,5}$")
-    open_metrics: bool = True
-    open_health: bool = True
+    # /metrics (per-agent state) and /readyz (which link is down) without a token: by default
+    # only while ccd listens on loopback; on any other address they need a token unless set true.
+    open_metrics: bool | None = None
+    open_ready: bool | None = None
+    open_health: bool = True  # /healthz (liveness, says nothing) for container health checks
     tokens: list[TokenConfig] = []
 
     @field_validator("listen")
@@ -148,6 +151,18 @@ class HttpConfig(Strict):
         if not (_port_ok(port) or int(port) == 0):  # 0: any free port (tests)
             raise ValueError(f"port {port} is not between 1 and 65535")
         return value
+
+    def on_loopback(self) -> bool:
+        host = self.listen.rpartition(":")[0].strip("[]")
+        return host in ("localhost", "::1") or host.startswith("127.")
+
+    def metrics_is_open(self) -> bool:
+        return self.on_loopback() if self.open_metrics is None else self.open_metrics
+
+    def ready_is_open(self) -> bool:
+        if not self.open_health:  # the older switch closed /readyz too
+            return False
+        return self.on_loopback() if self.open_ready is None else self.open_ready
 
 
 class TeamConfig(Strict):

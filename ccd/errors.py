@@ -40,3 +40,18 @@ class Conflict(CcdError):
 class Unavailable(CcdError):
     error_id = "unavailable"
     status = 503
+
+
+class TooLarge(CcdError):
+    error_id = "too_large"
+    status = 413
+
+
+class RangeNotSatisfiable(CcdError):
+    error_id = "range_not_satisfiable"
+    status = 416
+
+
+class Timeout(CcdError):
+    error_id = "timeout"
+    status = 504

@@ -8,7 +8,6 @@ the daemon's core loop through the ``Backend`` protocol. Errors map to status co
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
@@ -16,15 +15,16 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ccd.api import openapi
+from ccd.api import guard, openapi
 from ccd.api.auth import Principal, TokenAuth
+from ccd.api.guard import MAX_JSON_DEPTH, json_depth
+from ccd.api.params import reasons
 from ccd.config import CcdConfig
 from ccd.errors import BadRequest, CcdError, Forbidden, NotFound, Unauthorized
 from ccd.queues.inputs import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentUnpaused, Input
 from ccd.queues.snapshot import EngineSnapshot
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-log = logging.getLogger("ccd.api")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -65,18 +65,21 @@ def error_response(err: CcdError) -> web.Response:
 async def parse_body(request: web.Request, model: type[M]) -> M:
     data = await request.read()
     try:
-        raw = json.loads(data.decode("utf-8")) if data.strip() else {}
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRequest("body is not UTF-8 text") from exc
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise BadRequest(f"body nests deeper than {MAX_JSON_DEPTH} levels")
+    if "\x00" in text or "\\u0000" in text:
+        raise BadRequest("body: NUL characters are not allowed")
+    try:
+        raw = json.loads(text) if text.strip() else {}
     except json.JSONDecodeError as exc:
         raise BadRequest(f"body is not valid JSON: {exc.msg}") from exc
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        reasons = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
-        )
-        raise BadRequest(reasons) from exc
+        raise BadRequest(reasons(exc)) from exc
 
 
 class Api:
@@ -84,24 +87,6 @@ class Api:
         self.backend = backend
         self.auth = TokenAuth(backend.cfg)
         self.agent_teams = {a.id: a.teams for a in backend.cfg.agents}
-
-    # -- middleware -----------------------------------------------------------------------
-    @web.middleware
-    async def errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except CcdError as err:
-            return error_response(err)
-        except web.HTTPException as exc:  # aiohttp's own 404/405/413: JSON like every other error
-            if exc.status < 400:
-                raise
-            resp = json_response({"error": exc.reason.lower().replace(" ", "_"), "message": exc.reason},
-                                 exc.status)
-            resp.headers.update({k: v for k, v in exc.headers.items() if k.lower() == "allow"})
-            return resp
-        except Exception:
-            log.exception("unhandled error in %s %s", request.method, request.path)
-            return json_response({"error": "internal", "message": "internal error (logged)"}, 500)
 
     def principal(self, request: web.Request, role: str = "viewer") -> Principal:
         who = self.auth.identify(request)
@@ -121,13 +106,13 @@ class Api:
         return json_response({"status": "alive"})
 
     async def readyz(self, request: web.Request) -> web.Response:
-        self.open_or_auth(request, self.backend.cfg.http.open_health)
+        self.open_or_auth(request, self.backend.cfg.http.ready_is_open())
         parts = self.backend.readiness()
         ready = all(parts.values())
         return json_response({"ready": ready, **parts}, 200 if ready else 503)
 
     async def metrics(self, request: web.Request) -> web.Response:
-        self.open_or_auth(request, self.backend.cfg.http.open_metrics)
+        self.open_or_auth(request, self.backend.cfg.http.metrics_is_open())
         body = generate_latest(self.backend.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -185,7 +170,8 @@ class Api:
         return json_response({"agent_id": agent_id, "action": action, "accepted": True}, 202)
 
     def build(self) -> web.Application:
-        app = web.Application(middlewares=[self.errors], client_max_size=64 * 1024)
+        app = web.Application(middlewares=[guard.middleware(error_response)], client_max_size=64 * 1024)
+        app.on_response_prepare.append(guard.safe_headers)
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/readyz", self.readyz)
         app.router.add_get("/metrics", self.metrics)

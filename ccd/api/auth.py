@@ -44,7 +44,10 @@ class TokenAuth:
         scheme, _, presented = header.partition(" ")
         if scheme.lower() != "bearer" or not presented:
             return None
-        given = presented.strip().encode()
+        try:
+            given = presented.strip().encode("utf-8")
+        except UnicodeEncodeError:  # not UTF-8 on the wire (aiohttp keeps such bytes as surrogates)
+            return None
         found: Principal | None = None
         # Compare against every token so timing does not reveal which prefix matched.
         for secret, principal in self._tokens:

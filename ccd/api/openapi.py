@@ -23,7 +23,10 @@ IDENT = {"type": "string", "pattern": r"^[A-Za-z0-9_.-]{1,64}$"}
 ERROR = {"$ref": "#/components/schemas/Error"}
 STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 400: "Invalid request (the message says what is wrong)",
                401: "Missing or invalid bearer token", 403: "Role or team scope does not allow this",
-               404: "No such resource", 409: "Conflicts with the current state", 503: "Not ready or unavailable"}
+               404: "No such resource", 409: "Conflicts with the current state",
+               413: "Body larger than 64 KiB", 416: "Range not satisfiable (one range only; bytes=-0 asks for nothing)",
+               500: "Internal error (logged on the server; error: internal)", 503: "Not ready or unavailable",
+               504: "Took longer than its time limit (e.g. a report query cancelled by the database)"}
 OPEN: list[Json] = [{}, {"bearerAuth": []}]  # open by default ([http] open_health / open_metrics), token otherwise
 
 AGENT_VIEW = {"type": "object", "required": ["agent_id", "state"], "properties": {
@@ -69,7 +72,8 @@ def op(summary: str, role: str | None, ok: int = 200, ok_schema: Json | None = N
        content: Json | None = None) -> Json:
     responses: Json = {str(ok): {"description": STATUS_TEXT[ok],
                                  "content": content or {"application/json": {"schema": ok_schema or ANY_JSON}}}}
-    for status in (*((400, 401, 403) if role else ()), *errors):
+    db = (504,) if role and 503 in errors else ()  # what reads the database can run out of time
+    for status in (*((400, 401, 403) if role else ()), *errors, *db, *((413,) if body else ()), 500):
         responses[str(status)] = {"description": STATUS_TEXT[status],
                                   "content": {"application/json": {"schema": ERROR}}}
     out: Json = {"summary": summary, "responses": responses}
@@ -110,7 +114,8 @@ def operations() -> dict[tuple[str, str], Json]:
                                    ok_schema={"type": "object", "additionalProperties": QUEUE_VIEW}),
         ("GET", "/api/agents"): op("Live agent state (a supervisor sees the agents of their teams)", "viewer",
                                    ok_schema={"type": "array", "items": AGENT_VIEW}),
-        ("GET", "/api/reports"): op("KPI report (as `ccd report`)", "viewer", params=query_params(
+        ("GET", "/api/reports"): op("KPI report (as `ccd report`); a viewer token gets queue and interval rows only",
+                                    "viewer", params=query_params(
             _lazy(reports, "ReportQuery")), content=REPORT_CONTENT, errors=(503,)),
         ("GET", "/api/ratings"): op("Rating statistics (as `ccd ratings`)", "viewer", params=query_params(
             _lazy(reports, "RatingsQuery")), content=REPORT_CONTENT, errors=(503,)),
@@ -134,9 +139,12 @@ def operations() -> dict[tuple[str, str], Json]:
                                                  errors=(404, 503)),
         ("GET", "/api/recordings/{call_id}/audio"): op(
             "A call recording's audio (Range requests answer 206); every fetch is audited", "supervisor",
-            params=call, errors=(404, 503), content={f"audio/{t}": {"schema": {"type": "string", "format": "binary"}}
-                                                     for t in ("wav", "ogg", "x-gsm")}),
+            params=call, errors=(404, 416, 503),
+            content={f"audio/{t}": {"schema": {"type": "string", "format": "binary"}}
+                     for t in ("wav", "ogg", "x-gsm")}),
     }
+    ready = ops[("GET", "/readyz")]["responses"]
+    ready["503"]["content"] = ready["200"]["content"]  # the same parts, with the one that is down
     for action, summary, model in (("login", "Log the agent in", EmptyBody),
                                    ("logout", "Log the agent out (after the current call)", EmptyBody),
                                    ("pause", "Pause the agent with a reason", PauseBody),

@@ -25,14 +25,16 @@ SELECT call_id, agent_id, queue, outcome, score, ts FROM ratings
 WHERE ts >= $1 AND ts < $2 AND outcome IS NOT NULL
   AND ($3::text IS NULL OR queue = $3) AND ($4::text IS NULL OR agent_id = $4)
 ORDER BY ts
+LIMIT $5
 """
 
 Format = Literal["table", "csv", "json"]
 
 
 async def load_rows(db: Any, start: datetime, end: datetime, teams: Mapping[str, Sequence[str]], *,
-                    queue: str | None = None, agent: str | None = None) -> list[RatingRow]:
-    rows = await db.fetch(_ROWS, start, end, queue, agent)
+                    queue: str | None = None, agent: str | None = None,
+                    limit: int | None = None) -> list[RatingRow]:
+    rows = await db.fetch(_ROWS, start, end, queue, agent, limit)
     return [
         RatingRow(r["call_id"] or "", r["agent_id"], r["queue"], tuple(teams.get(r["agent_id"] or "", ())),
                   r["outcome"], r["score"] if r["outcome"] == "rated" else None, r["ts"])

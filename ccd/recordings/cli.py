@@ -40,7 +40,7 @@ def _search(args: argparse.Namespace, cfg: CcdConfig) -> queries.Search:
 
 
 def render(rows: list[dict[str, Any]], fmt: str) -> str:
-    data = [queries.as_json(r) for r in rows]
+    data = [queries.as_json(r, internal=True) for r in rows]
     if fmt == "json":
         return json.dumps(data, indent=1, default=str) + "\n"
     out = io.StringIO()
@@ -77,7 +77,7 @@ async def export(conn: Any, cfg: CcdConfig, rows: list[dict[str, Any]], dest: Pa
         await asyncio.to_thread(shutil.copyfile, src, target)
         copied.append(target)
     names = {p.name for p in copied}
-    manifest = [queries.as_json(r) for r in rows if Path(str(r.get("file") or "")).name in names]
+    manifest = [queries.as_json(r, internal=True) for r in rows if Path(str(r.get("file") or "")).name in names]
     text = json.dumps(manifest, indent=1, default=str) + "\n"
     await asyncio.to_thread((dest / "manifest.json").write_text, text)
     return copied

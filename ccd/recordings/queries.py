@@ -78,9 +78,14 @@ async def accesses(conn: Conn, call_id: str) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def as_json(row: dict[str, Any]) -> dict[str, Any]:
-    """A row for the API / CLI: ISO times, no internal paths."""
-    out = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
+INTERNAL = ("file", "failure")  # a path under the spool; an error text that may quote one
+
+
+def as_json(row: dict[str, Any], internal: bool = False) -> dict[str, Any]:
+    """A row for the API: ISO times, no internal paths or failure texts (``internal``: the
+    host admin's CLI, which shows them)."""
+    out = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()
+           if internal or k not in INTERNAL}
     out["available"] = row.get("status") == "stored"
     return out
 

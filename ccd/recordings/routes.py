@@ -1,11 +1,13 @@
 """Recordings over HTTP: search, metadata, and the audio itself with Range support (a browser
 seeks with range requests; aiohttp's FileResponse answers 206). Every fetch of the audio is
-audited as a durable ``recording.accessed`` event *before* a byte is sent; a denied attempt is
-audited too."""
+audited as a durable ``recording.accessed`` event *before* a byte is sent (with the range
+normalised, never the raw header); a denied attempt, a metadata read and a search are audited
+too (not durably: no audio leaves). Answers never show internal paths or failure texts."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -13,17 +15,18 @@ from pathlib import Path
 
 import asyncpg
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ccd import events as ev
 from ccd.api.app import Api, json_response
 from ccd.api.auth import Principal
-from ccd.api.report_routes import query
+from ccd.api.params import Period, Text, query
 from ccd.config import normalise_number
-from ccd.errors import Forbidden, NotFound, Unavailable
+from ccd.errors import Forbidden, NotFound, RangeNotSatisfiable, Unavailable
 from ccd.recordings import access, layout, queries
 
 AUDIT_TIMEOUT_S = 5.0
+API_MAX_ROWS = 1000  # each listed recording is audited: a search stays a small amount of work
 Sink = Callable[[ev.DomainEvent], None]
 Durable = Callable[[ev.DomainEvent], Awaitable[None]]
 Pool = Callable[[], Awaitable[asyncpg.Pool]]
@@ -33,17 +36,33 @@ def _opt(value: object) -> str | None:
     return str(value) if value else None
 
 
-class SearchQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    start: datetime = Field(alias="from")
-    end: datetime = Field(alias="to")
-    queue: str | None = None
-    agent: str | None = None
-    caller: str | None = None
+_RANGE = re.compile(r"bytes=(\d{0,15})-(\d{0,15})")
+
+
+def byte_range(header: str) -> str | None:
+    """One satisfiable-looking byte range, normalised (at most 37 characters), or None.
+
+    ``bytes=-0`` asks for nothing (RFC 9110: unsatisfiable); several ranges are not served.
+    """
+    m = _RANGE.fullmatch(header.strip().replace(" ", ""))
+    if m is None or not (m[1] or m[2]):
+        return None
+    first, last = (int(m[1]) if m[1] else None), (int(m[2]) if m[2] else None)
+    if first is None:
+        return f"bytes=-{last}" if last else None
+    if last is not None and last < first:
+        return None
+    return f"bytes={first}-{'' if last is None else last}"
+
+
+class SearchQuery(Period):
+    queue: Text | None = None
+    agent: Text | None = None
+    caller: Text | None = None
     rating_min: int | None = Field(None, ge=1, le=9)
     rating_max: int | None = Field(None, ge=1, le=9)
     include_deleted: bool = False
-    limit: int = Field(1000, ge=1, le=queries.MAX_ROWS)
+    limit: int = Field(500, ge=1, le=API_MAX_ROWS)
 
 
 class RecordingRoutes:
@@ -70,6 +89,8 @@ class RecordingRoutes:
         rows = await queries.search(await self.pool(), queries.Search(
             self._local(q.start), self._local(q.end), q.queue, q.agent, caller or q.caller, q.rating_min,
             q.rating_max, access.agents_in_scope(who, self.api.agent_teams), q.include_deleted, q.limit))
+        for r in rows:  # who saw which call's metadata (caller numbers are personal data)
+            self._audit(who, r, "listed", request)
         return json_response([queries.as_json(r) for r in rows])
 
     async def _reachable(self, request: web.Request) -> tuple[Principal, dict[str, object]]:
@@ -84,11 +105,14 @@ class RecordingRoutes:
         return who, row
 
     async def meta(self, request: web.Request) -> web.Response:
-        _, row = await self._reachable(request)
+        who, row = await self._reachable(request)
+        self._audit(who, row, "metadata", request)
         return json_response(queries.as_json(row))
 
     async def audio(self, request: web.Request) -> web.StreamResponse:
         who, row = await self._reachable(request)
+        if request.headers.get("Range") is not None and byte_range(request.headers["Range"]) is None:
+            raise RangeNotSatisfiable("Range must be one byte range: bytes=FIRST-[LAST] or bytes=-N with N > 0")
         if row.get("status") != "stored" or not row.get("file"):
             raise NotFound(f"recording of call {row['call_id']!r} is {row.get('status')}")
         try:
@@ -100,7 +124,7 @@ class RecordingRoutes:
         try:  # no audit, no audio
             await self._audit_durable(who, row, request)
         except Exception as exc:
-            raise Unavailable(f"the access could not be audited: {exc!r}") from exc  # fail closed
+            raise Unavailable(f"the access could not be audited ({type(exc).__name__})") from exc  # fail closed
         fmt = layout.format_of(path)
         return web.FileResponse(path, headers={
             "Content-Type": fmt.content_type if fmt else "application/octet-stream",
@@ -111,7 +135,7 @@ class RecordingRoutes:
         return ev.event(ev.RECORDING_ACCESSED, self.clock(), call_id=str(row["call_id"]),
                         agent_id=_opt(row.get("agent_id")), queue=_opt(row.get("queue")),
                         user=who.name, role=who.role, outcome=outcome, via="api",
-                        range=request.headers.get("Range"), remote=request.remote)
+                        range=byte_range(request.headers.get("Range") or ""), remote=request.remote)
 
     def _audit(self, who: Principal, row: dict[str, object], outcome: str, request: web.Request) -> None:
         self.record(self._event(who, row, outcome, request))

@@ -96,7 +96,7 @@ class RecordingFeature:
                 self._pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=2, timeout=5,
                                                        command_timeout=30)
             except (OSError, asyncpg.PostgresError) as exc:
-                raise Unavailable(f"database unavailable: {exc}") from exc
+                raise Unavailable(f"database unavailable ({type(exc).__name__})") from exc
         return self._pool
 
     async def _started_of(self, call_id: str) -> queries.Started | None:

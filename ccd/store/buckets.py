@@ -7,6 +7,7 @@ timestamptz array, where ``width_bucket`` assigns every fact to its bucket.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -15,6 +16,19 @@ GROUPS: Final = ("queue", "agent", "team")
 SUB_DAY: Final = {"15m": 15, "30m": 30, "1h": 60}
 CALENDAR: Final = ("day", "week", "month", "quarter", "year")
 UNITS: Final = (*SUB_DAY, *CALENDAR)
+
+# What one report may ask for. A report runs while calls are routed: the buckets are built in
+# Python and each becomes a row, so their number bounds the work and the answer's size
+# (3000 = a month of 15-minute buckets, four months hourly, eight years daily).
+MAX_BUCKETS: Final = 3000
+MAX_SPAN: Final = timedelta(days=3660)  # ten years: the SQL scans every fact in the span
+YEARS: Final = (1970, 2999)  # outside, zone arithmetic overflows (year 1, 9999) for no use
+# The shortest a bucket of each unit can be (a DST day has 23 hours), for an upper estimate.
+_MIN_WIDTH: Final = {
+    "15m": timedelta(minutes=15), "30m": timedelta(minutes=30), "1h": timedelta(hours=1),
+    "day": timedelta(hours=23), "week": timedelta(days=7, hours=-1), "month": timedelta(days=28, hours=-1),
+    "quarter": timedelta(days=89, hours=-1), "year": timedelta(days=365, hours=-1),
+}
 
 
 def parse_by(by: str) -> tuple[str, str | None]:
@@ -28,6 +42,38 @@ def parse_by(by: str) -> tuple[str, str | None]:
         raise ValueError(f"unknown grouping {by!r}: use {'|'.join(GROUPS)} or "
                          f"interval:{'|'.join(UNITS)}")
     return "interval", unit
+
+
+def check_period(start: datetime, end: datetime) -> None:
+    """Refuse a period no report should run over (ValueError with the reason)."""
+    for name, value in (("from", start), ("to", end)):
+        if not YEARS[0] <= value.year <= YEARS[1]:
+            raise ValueError(f"{name}: year {value.year} is outside {YEARS[0]}..{YEARS[1]}")
+    if _utc(end) <= _utc(start):
+        raise ValueError("to must be after from")
+    if _utc(end) - _utc(start) > MAX_SPAN:
+        raise ValueError(f"from..to spans more than {MAX_SPAN.days} days: ask for a shorter period")
+
+
+def bucket_count_bound(start: datetime, end: datetime, unit: str | None) -> int:
+    """An upper bound on the buckets of [start, end) by ``unit``, without building them."""
+    if unit is None:
+        return 1
+    return math.ceil((_utc(end) - _utc(start)) / _MIN_WIDTH[unit]) + 1
+
+
+def check_bounds(start: datetime, end: datetime, by: str) -> None:
+    """The limits one report request must respect, checked before any work is done."""
+    check_period(start, end)
+    unit = parse_by(by)[1]
+    if (n := bucket_count_bound(start, end, unit)) > MAX_BUCKETS:
+        raise ValueError(f"by={unit} over this period gives up to {n} buckets, more than {MAX_BUCKETS}: "
+                         "ask for a shorter period or a coarser interval")
+
+
+def _utc(value: datetime) -> datetime:
+    # naive values are compared as if UTC: only their order and rough span matter here
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _exists(wall: datetime, tz: ZoneInfo, fold: int) -> datetime | None:
@@ -63,6 +109,13 @@ def aligned_starts(start: datetime, end: datetime, unit: str, tz: ZoneInfo) -> l
         step = SUB_DAY[unit]
         for i in range((last - first).days + 1):
             day = first + timedelta(days=i)
+            midnight = datetime.combine(day, time(), tzinfo=tz)
+            if midnight.utcoffset() == datetime.combine(day + timedelta(days=1), time(), tzinfo=tz).utcoffset() \
+                    and _exists(midnight.replace(tzinfo=None), tz, 0) is not None:
+                # no DST change that day (the common case): plain arithmetic, ~50x faster
+                base = midnight.astimezone(UTC)
+                found.update(base + timedelta(minutes=m) for m in range(0, 24 * 60, step))
+                continue
             for minute in range(0, 24 * 60, step):
                 wall = datetime.combine(day, time(minute // 60, minute % 60))
                 for fold in (0, 1):  # a repeated wall time starts two buckets

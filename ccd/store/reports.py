@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -10,7 +11,7 @@ from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from ccd.store.buckets import buckets, parse_by
+from ccd.store.buckets import buckets, check_bounds, parse_by
 from ccd.store.report_sql import KPI_SQL
 
 DEFAULT_SL_SECONDS: Final = 20.0
@@ -60,9 +61,11 @@ async def kpi_report(
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be timezone-aware")
+    check_bounds(start, end, by)
     zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
     mode, unit = parse_by(by)
-    bounds, labels = buckets(start, end, unit, zone)
+    # up to MAX_BUCKETS zone conversions: in a thread, so the event loop keeps its turns
+    bounds, labels = await asyncio.to_thread(buckets, start, end, unit, zone)
     sl_def, sl_q, sl_v = _split(sl_seconds, DEFAULT_SL_SECONDS)
     sa_def, sa_q, sa_v = _split(short_abandon_s, DEFAULT_SHORT_ABANDON_S)
     # one threshold row per queue named in either mapping
@@ -75,6 +78,10 @@ async def kpi_report(
         [sl_map.get(q, sl_def) for q in queues], [sa_map.get(q, sa_def) for q in queues],
         sl_def, sa_def, float(repeat_window_s),
     )
+    return await asyncio.to_thread(_rows, rows, mode, labels)
+
+
+def _rows(rows: Sequence[Mapping[str, Any]], mode: str, labels: list[datetime]) -> list[dict[str, Any]]:
     return [_row(r, mode, labels) for r in rows]
 
 

@@ -5,6 +5,7 @@ call on the real Asterisk, plus an old recording seeded through the daemon's eve
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -112,22 +113,36 @@ async def test_search_playback_scoping_and_audit(
         assert headers["Content-Range"] == f"bytes 100-1099/{len(data)}"
         status, body, _ = await get(audio, "sup", headers={"Range": f"bytes=-{len(data) // 2}"})
         assert status == 206 and body == data[-(len(data) // 2):]
-        assert (await get(f"/api/recordings/{call_id}", "sup"))[0] == 200
+        # bytes=-0 asks for nothing; several ranges are not served: 416, no audit, no audio
+        for bad in ("bytes=-0", "bytes=0-1,5-9", "bytes=9-2", "bytes=" + "1" * 40 + "-"):
+            status, body, _ = await get(audio, "sup", headers={"Range": bad})
+            assert status == 416 and b"range_not_satisfiable" in body, bad
+        status, body, _ = await get(f"/api/recordings/{call_id}", "sup")
+        meta = json.loads(body)
+        assert status == 200 and meta["call_id"] == call_id and meta["available"] is True
+        assert "file" not in meta and "failure" not in meta  # no internal paths or error texts
+        status, body, _ = await get("/api/recordings", "admin", params=day)
+        assert all("file" not in r and "failure" not in r for r in json.loads(body))
         assert (await get("/api/recordings/nope/audio", "admin"))[0] == 404
     deadline = time.monotonic() + 10
     while True:  # granted fetches are durable before the audio; the denied one follows shortly
         rows = await audits(pg_dsn, call_id)
-        if len(rows) >= 4 or time.monotonic() > deadline:
+        if len(rows) >= 9 or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.1)
-    # One row per audio fetch; the viewer is refused by role before any recording is looked up.
-    assert sorted((r["user"], r["role"], r["outcome"], r["range"]) for r in rows) == [
+    # One row per audio fetch and metadata read; the viewer is refused by role before any
+    # recording is looked up; the range is stored normalised.
+    assert sorted((r["user"], r["role"], r["outcome"], r["range"]) for r in rows if r["outcome"] != "listed") == [
         ("adm", "admin", "granted", None),
         ("other", "supervisor", "denied", None),
         ("sup", "supervisor", "granted", f"bytes=-{len(data) // 2}"),
         ("sup", "supervisor", "granted", "bytes=100-1099"),
+        ("sup", "supervisor", "metadata", None),
     ]
     assert all(r["via"] == "api" and r["agent_id"] == "k1" for r in rows)
+    # every search is audited too, per recording it showed
+    assert sorted(r["user"] for r in await audits(pg_dsn, call_id) if r["outcome"] == "listed") == [
+        "adm", "adm", "adm", "sup"]
 
 
 async def test_retention_and_cli_export(

@@ -17,6 +17,7 @@ from tests.integration.test_rating_export import seed
 
 pytestmark = pytest.mark.postgres
 ADMIN, SUP = {"Authorization": "Bearer admin-tok"}, {"Authorization": "Bearer sup-tok"}
+VIEWER = {"Authorization": "Bearer view-tok"}
 
 
 class Backend:
@@ -42,7 +43,8 @@ async def client(pg_dsn: str) -> tuple[TestClient[Any, Any], ReportRoutes]:
         "supervisors": [{"id": "s1", "endpoint": "PJSIP/s1", "teams": ["blue"]}],
         "queues": [{"name": "support", "teams": ["blue", "red"]}, {"name": "sales", "teams": ["blue", "red"]}],
         "http": {"tokens": [{"name": "adm", "role": "admin", "token": "admin-tok"},
-                            {"name": "sup", "role": "supervisor", "supervisor": "s1", "token": "sup-tok"}]},
+                            {"name": "sup", "role": "supervisor", "supervisor": "s1", "token": "sup-tok"},
+                            {"name": "view", "role": "viewer", "token": "view-tok"}]},
     })
     api = Api(Backend(cfg))  # type: ignore[arg-type]
     app = api.build()
@@ -80,6 +82,48 @@ async def test_report_ratings_and_staffing_endpoints(pg_dsn: str, tmp_path: Path
         assert staffing.status == 200 and isinstance(await staffing.json(), list)
         unknown = await c.get("/api/staffing", params={"queue": "nope"}, headers=ADMIN)
         assert unknown.status == 400
+    finally:
+        await c.close()
+        await routes.close()
+
+
+async def test_bad_input_and_slow_queries_get_a_reason_never_a_500(
+    pg_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await seed(pg_dsn, tmp_path)
+    c, routes = await client(pg_dsn)
+    try:
+        period = {"from": "2026-11-01", "to": "2026-12-01"}
+        for path, params in (("/api/reports", {"from": "2026-12-01", "to": "2026-11-01"}),
+                             ("/api/reports", {"from": "0001-01-01", "to": "2026-12-01"}),
+                             ("/api/ratings", {"from": "2026-11-01", "to": "9999-12-31"}),
+                             ("/api/ratings", {**period, "queue": "sup\x00port"}),
+                             ("/api/ratings", {**period, "agent": "A\x00"}),
+                             ("/api/reports", {"from": "2000-01-01", "to": "2026-12-01", "by": "1h"})):
+            resp = await c.get(path, params=params, headers=ADMIN)
+            assert resp.status == 400 and (await resp.json())["error"] == "bad_request", (path, params)
+        # A viewer sees queue and interval figures, not how one agent or team performs.
+        assert (await c.get("/api/reports", params={**period, "by": "queue"}, headers=VIEWER)).status == 200
+        assert (await c.get("/api/reports", params={**period, "by": "day"}, headers=VIEWER)).status == 200
+        assert (await c.get("/api/ratings", params={**period, "by": "queue"}, headers=VIEWER)).status == 200
+        ratings = await (await c.get("/api/ratings", params={**period, "by": "queue"}, headers=VIEWER)).json()
+        assert "ranking" not in ratings  # no agent ranking for a viewer
+        for params in ({"by": "agent"}, {"by": "team"}):
+            assert (await c.get("/api/reports", params={**period, **params}, headers=VIEWER)).status == 403
+        assert (await c.get("/api/reports", params={**period, "by": "agent"}, headers=SUP)).status == 200
+        # A query PostgreSQL cancels at the statement timeout: 504 with the reason.
+        monkeypatch.setattr("ccd.api.report_routes.REPORT_TIMEOUT_S", 0.2)
+        await routes.close()
+        routes._pool = None
+
+        async def slow(pool: Any, **kw: Any) -> list[dict[str, Any]]:
+            await pool.fetch("SELECT pg_sleep(5)")
+            return []
+
+        monkeypatch.setattr("ccd.api.report_routes.kpi_report", slow)
+        resp = await c.get("/api/reports", params=period, headers=ADMIN)
+        body = await resp.json()
+        assert resp.status == 504 and body["error"] == "timeout" and "time limit" in body["message"]
     finally:
         await c.close()
         await routes.close()
