@@ -204,7 +204,7 @@ class CallFlow(AgentFlow):
         a.call = None
         a.idle_since = self._now
         if a.state == ag.ON_CALL:
-            self._after_call(a, call.queue)
+            self._after_call(a, call.queue, call.id)
 
     def _call_restored(self, inp: CallRestoredConnected) -> None:
         q = self._queues.get(inp.queue)
@@ -225,6 +225,7 @@ class CallFlow(AgentFlow):
             a.after_call = ("pause", a.reason)
         a.unindex()
         a.wrapup_until = None
+        a.wrapup_call = None
         if a.state != ag.ON_CALL:
             self._set_state(a, ag.ON_CALL)
         if taken is not None:
