@@ -41,7 +41,7 @@ from ccd.queues.engine import AcdEngine
 from ccd.queues.executor import AcdExecutor
 from ccd.queues.from_config import agent_specs, announce_settings, queue_specs, survey_settings
 from ccd.queues.inputs import AgentDeviceChanged, Input
-from ccd.queues.legs import VAR_AGENT
+from ccd.queues.legs import RESTORE_VARIABLES
 from ccd.queues.snapshot import EngineSnapshot
 from ccd.queues.sticky import StickyResolver
 from ccd.queues.sticky_db import StickyDb
@@ -68,7 +68,7 @@ class Daemon:
         self.rest = AriClient(cfg.ari.url, cfg.ari.username, ari_pw.get_secret_value() if ari_pw else "",
                               cfg.ari.app, log=structlog.get_logger("ccd.ari"), timeout=cfg.ari.request_timeout)
         self.stream = AriEventStream(self.rest, dispatcher=self.dispatcher, log=structlog.get_logger("ccd.ari"),
-                                     on_state=self.health.update, resync_variables=(VAR_AGENT,),
+                                     on_state=self.health.update, resync_variables=RESTORE_VARIABLES,
                                      bridge_prefix="ccd-")
         secret = cfg.ami.resolved_secret()
         self.ami = AmiClient(cfg.ami.host, cfg.ami.port, cfg.ami.username,

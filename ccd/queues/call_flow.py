@@ -81,7 +81,7 @@ class CallFlow(AgentFlow):
         call.answered_at = self._now
         a.misses = 0
         a.handled += 1
-        self._out.append(Connect(call.id, a.id))
+        self._out.append(Connect(call.id, a.id, self._now))
         self._rec(
             ev.CALL_ANSWERED,
             call_id=call.id,
