@@ -205,6 +205,11 @@ class CcdConfig(Strict):
     # each finished file out of Asterisk's spool recording dir (same host as Asterisk).
     recordings_dir: Path = Path("/var/lib/ccd/recordings")
     asterisk_recording_dir: Path = Path("/var/spool/asterisk/recording")
+    # Asterisk's queue_log file: calls answered by the Queue() fallback while ccd was away are
+    # read from it and stored as ccd's own call events (marked as fallback calls), once each.
+    # Empty = don't import. Only calls that entered within the last fallback_import_days count.
+    asterisk_queue_log: Path | None = Path("/var/log/asterisk/queue_log")
+    fallback_import_days: float = Field(7.0, gt=0)
     ami: AmiConfig = AmiConfig()
     ari: AriConfig = AriConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -214,6 +219,11 @@ class CcdConfig(Strict):
     agents: list[AgentConfig] = []
     supervisors: list[SupervisorConfig] = []
     queues: list[QueueConfig] = []
+
+    @field_validator("asterisk_queue_log", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("timezone")
     @classmethod

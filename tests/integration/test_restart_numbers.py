@@ -17,10 +17,12 @@ from ccd.config import CcdConfig
 from ccd.sandbox.ami_probe import AmiProbe
 from tests.harness.asterisk import AsteriskInstance
 from tests.harness.ccd import agent
-from tests.integration.test_daemon_process import CcdProcess, ccd_process  # noqa: F401 (fixture)
+from tests.integration import test_daemon_process as _process
+from tests.integration.test_daemon_process import CcdProcess
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.postgres]
 Make = Callable[..., tuple[CcdProcess, CcdConfig]]
+ccd_process = _process.ccd_process  # the fixture: ccd as a real process
 
 
 async def rows_when(conn: asyncpg.Connection, sql: str, n: int, *args: Any, timeout: float = 30.0) -> list[Any]:
