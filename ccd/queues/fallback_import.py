@@ -36,7 +36,7 @@ class FallbackImport:
         self.interval = interval
         self.reader = QueueLogReader(
             [q.name for q in cfg.queues],
-            agent_resolver([a.id for a in cfg.agents], {a.endpoint: a.id for a in cfg.agents}),
+            agent_resolver((a.id, a.name, a.endpoint) for a in cfg.agents),
             lambda raw: normalise_number(raw, cfg))
         self.position: tuple[int, int] | None = None  # (inode, offset) read so far
         self.wake = asyncio.Event()

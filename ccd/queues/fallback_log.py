@@ -9,7 +9,7 @@ call's uniqueid and the event's role, so importing the same call twice stores it
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -106,39 +106,42 @@ class QueueLogReader:
 
 
 def call_events(call: FallbackCall) -> list[ev.DomainEvent]:
-    """ccd's events for one finished fallback call, with ids that make a re-import a no-op."""
+    """ccd's events for one finished fallback call, with ids that make a re-import a no-op
+    (numbered so that events of the same whole second sort in the order they happened)."""
     def make(role: str, type_: str, at: float, agent_id: str | None = None, **payload: object) -> ev.DomainEvent:
         return ev.DomainEvent(type=type_, ts=ev.utc(at), call_id=call.call_id, agent_id=agent_id,
                               queue=call.queue, payload={**payload, "via": SOURCE},
                               event_id=f"{SOURCE}:{call.call_id}:{role}")
 
     end = call.ended if call.ended is not None else call.entered
-    out = [make("queued", ev.CALL_QUEUED, call.entered, caller=call.caller, priority=0, sticky_agent=None)]
+    out = [make("1-queued", ev.CALL_QUEUED, call.entered, caller=call.caller, priority=0, sticky_agent=None)]
     if call.outcome == "answered" and call.answered is not None:
         wait = call.wait_s if call.wait_s is not None else call.answered - call.entered
-        out.append(make("answered", ev.CALL_ANSWERED, call.answered, agent_id=call.agent, wait_s=wait,
+        out.append(make("2-answered", ev.CALL_ANSWERED, call.answered, agent_id=call.agent, wait_s=wait,
                         sticky=False))
         talk = call.talk_s if call.talk_s is not None else end - call.answered
-        out.append(make("ended", ev.CALL_ENDED, end, agent_id=call.agent, talk_s=talk, ended_by=call.ended_by))
+        out.append(make("3-ended", ev.CALL_ENDED, end, agent_id=call.agent, talk_s=talk, ended_by=call.ended_by))
     elif call.outcome == "abandoned":
         wait = call.wait_s if call.wait_s is not None else end - call.entered
-        out.append(make("abandoned", ev.CALL_ABANDONED, end, wait_s=wait, position=None))
+        out.append(make("2-abandoned", ev.CALL_ABANDONED, end, wait_s=wait, position=None))
     else:
         wait = call.wait_s if call.wait_s is not None else end - call.entered
         target = call.extra.get("reason", "") if call.outcome == "overflow" else None
-        out.append(make("overflow", ev.CALL_OVERFLOW, end, wait_s=wait, target=target,
+        out.append(make("2-overflow", ev.CALL_OVERFLOW, end, wait_s=wait, target=target,
                         reason=call.extra.get("reason", "max_wait")))
-    out.append(make("fallback", ev.CALL_FALLBACK, end, agent_id=call.agent, outcome=call.outcome))
+    out.append(make("4-fallback", ev.CALL_FALLBACK, end, agent_id=call.agent, outcome=call.outcome))
     return out
 
 
-def agent_resolver(agent_ids: Iterable[str], endpoints: Mapping[str, str]) -> Callable[[str], str | None]:
-    """The log names a member by its member name (ccd renders the agent id) or interface."""
-    ids = set(agent_ids)
-
-    def resolve(name: str) -> str | None:
-        if name in ids:
-            return name
-        return endpoints.get(name)
-
-    return resolve
+def agent_resolver(agents: Iterable[tuple[str, str, str]]) -> Callable[[str], str | None]:
+    """(id, name, endpoint) of each agent -> a resolver of the log's agent field: the member
+    name (``ccd asterisk-config`` renders the agent's name, else its id) or the interface."""
+    known = list(agents)
+    names: dict[str, str | None] = {}
+    for agent_id, name, _ in known:
+        if name:
+            names[name] = None if name in names else agent_id  # an ambiguous name names nobody
+    by_field = {**{n: a for n, a in names.items() if a is not None},
+                **{endpoint: agent_id for agent_id, _, endpoint in known},
+                **{agent_id: agent_id for agent_id, _, _ in known}}
+    return by_field.get

@@ -13,7 +13,7 @@ LOG = """\
 1796070955|1796070953.5|support|A|RINGCANCELED|481
 1796070955|1796070953.5|support|NONE|ABANDON|1|2|2
 1796070956|1796070956.9|support|NONE|ENTERQUEUE||5554003|1
-1796070957|1796070956.9|support|Local/ag-A@sim|CONNECT|1|1796070956.10|0
+1796070957|1796070956.9|support|Ann|CONNECT|1|1796070956.10|0
 1796070959|1796070956.9|support|Local/ag-A@sim|COMPLETEAGENT|1|2|1
 1796070960|1796070960.1|other|NONE|ENTERQUEUE||5559999|1
 1796070961|1796070953.1|support|B|COMPLETECALLER|1|7|1
@@ -23,7 +23,7 @@ LOG = """\
 
 
 def reader() -> QueueLogReader:
-    return QueueLogReader(["support"], agent_resolver(["A", "B"], {"Local/ag-A@sim": "A"}),
+    return QueueLogReader(["support"], agent_resolver([("A", "Ann", "Local/ag-A@sim"), ("B", "", "Local/b@sim")]),
                           lambda raw: raw if raw.isdigit() else None)
 
 
@@ -33,7 +33,7 @@ def test_finished_calls_with_agent_wait_talk_and_outcome() -> None:
     a = calls["1796070953.1"]
     assert (a.caller, a.agent, a.wait_s, a.talk_s, a.ended_by, a.outcome) == ("5554001", "B", 1, 7, "caller", "answered")
     b = calls["1796070956.9"]
-    assert (b.agent, b.talk_s, b.ended_by) == ("A", 2, "agent")  # the interface names agent A
+    assert (b.agent, b.talk_s, b.ended_by) == ("A", 2, "agent")  # the member name names agent A
     assert (calls["1796070953.5"].outcome, calls["1796070953.5"].wait_s) == ("abandoned", 2)
     t = calls["1796070962.1"]
     assert (t.caller, t.outcome, t.wait_s) == (None, "timeout", 30)
@@ -67,3 +67,8 @@ def test_calls_that_entered_before_the_window_or_garbage_are_skipped() -> None:
     r = reader()
     got = r.feed(["garbage", "x|y", "abc|1.1|support|NONE|ENTERQUEUE||1|1", *LOG.splitlines()], since=1796070957)
     assert [c.call_id for c in got] == ["1796070962.1"]
+
+
+def test_agent_field_by_id_name_or_interface_and_ambiguous_names_name_nobody() -> None:
+    resolve = agent_resolver([("A", "Sam", "PJSIP/1"), ("B", "Sam", "PJSIP/2"), ("C", "Cy", "PJSIP/3")])
+    assert [resolve(x) for x in ("A", "Cy", "PJSIP/2", "Sam", "nobody")] == ["A", "C", "B", None, None]
