@@ -120,6 +120,9 @@ class AgentConfig(Strict):
     seniority: Seniority = "regular"
     teams: list[Ident] = []
     mentor: Ident | None = None
+    # Logged in when ccd starts, unless a state saved by an earlier run says otherwise
+    # (agents otherwise start logged out and log in with *71 or the API).
+    login_on_start: bool = False
 
 
 class SupervisorConfig(Strict):
@@ -162,6 +165,10 @@ class QueueConfig(Strict):
     ring_timeout: float = Field(15.0, gt=0)
     max_missed: int = Field(3, ge=1)
     wrapup: float = Field(10.0, ge=0)
+    # After a ring-no-answer the call goes to another agent at once; if nobody else may take
+    # it yet (e.g. the next tier is not open), it rings the same agent again at once unless
+    # this rest (seconds) keeps that agent out of offers first (docs/routing in the README).
+    rona_rest: float = Field(0.0, ge=0)
     max_wait: float | None = Field(None, gt=0)
     overflow_target: str | None = Field(None, pattern=r"^[^,]+,[^,]+,[^,]+$")
     vip_numbers: list[str] = []

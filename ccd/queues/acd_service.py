@@ -235,7 +235,8 @@ class AcdService:
         self.resynced = False
         self.resynced_event.clear()
         if not self.restored_agents and await self.wait_ami(5.0):
-            for inp in await self.agent_store.restore(sorted(self.agent_ids)):
+            login = frozenset(a.id for a in self.cfg.agents if a.login_on_start)
+            for inp in await self.agent_store.restore(sorted(self.agent_ids), login):
                 self.submit(inp)
             self.restored_agents = True
         await self.executor.ensure_holding_bridges()

@@ -55,7 +55,7 @@ class AgentFlow(RoutingCore):
         """Agent stops taking calls now (pause / logout / auto-pause)."""
         taken = self._take_back(a)
         a.unindex()
-        if a.state == ag.WRAP_UP:  # the wrap-up ends here: it is part of that call's handling
+        if a.state == ag.WRAP_UP and a.wrapup_call is not None:  # part of that call's handling
             self._record_wrapup_end(a)
         a.wrapup_until = None
         a.wrapup_call = None
@@ -117,7 +117,8 @@ class AgentFlow(RoutingCore):
             self._route_agent(a)
 
     def _wrapup_ended(self, a: Agent) -> None:
-        self._record_wrapup_end(a)
+        if a.wrapup_call is not None:  # not after the rest that follows a ring-no-answer
+            self._record_wrapup_end(a)
         a.wrapup_until = None
         a.wrapup_call = None
         self._become_available(a)

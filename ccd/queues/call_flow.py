@@ -123,6 +123,10 @@ class CallFlow(AgentFlow):
         self._enqueue(call)
         if 0 < q.spec.max_missed <= a.misses:
             self._leave(a, ag.PAUSED, ag.MISSED_REASON)
+        elif q.spec.rona_rest > 0:  # a rest before this phone rings again (no wrap-up of a call)
+            a.wrapup_until = self._now + q.spec.rona_rest
+            self._set_state(a, ag.WRAP_UP, ag.MISSED_REASON)
+            self._timers.push(a.wrapup_until, tm.WRAPUP, a, a.wrapup_until)
         else:
             self._become_available(a)
 
