@@ -89,8 +89,9 @@ class QueueLogReader:
             call.agent = self.agent_of(agent) or agent
             call.answered, call.wait_s = ts, _num(data, 0)
         elif kind in _ANSWERED_ENDS and call.answered is not None:
-            # COMPLETE*: holdtime|calltime|origposition; TRANSFER: exten|context|holdtime|calltime
-            talk = _num(data, 3 if kind == "TRANSFER" else 1)
+            # COMPLETE*: holdtime|calltime|origposition; the transfers carry two fields first
+            # (exten|context, or BRIDGE|bridge for an attended one), then holdtime|calltime
+            talk = _num(data, 1 if kind.startswith("COMPLETE") else 3)
             call.ended, call.talk_s, call.ended_by = ts, talk, _ANSWERED_ENDS[kind]
             call.outcome = "answered"
         elif kind in _UNANSWERED_ENDS and call.answered is None:

@@ -72,3 +72,13 @@ def test_calls_that_entered_before_the_window_or_garbage_are_skipped() -> None:
 def test_agent_field_by_id_name_or_interface_and_ambiguous_names_name_nobody() -> None:
     resolve = agent_resolver([("A", "Sam", "PJSIP/1"), ("B", "Sam", "PJSIP/2"), ("C", "Cy", "PJSIP/3")])
     assert [resolve(x) for x in ("A", "Cy", "PJSIP/2", "Sam", "nobody")] == ["A", "C", "B", None, None]
+
+
+def test_transfers_end_an_answered_call_with_their_call_time() -> None:
+    lines = ["100|9.1|support|NONE|ENTERQUEUE||5550001|1", "104|9.1|support|A|CONNECT|4|9.2|1",
+             "130|9.1|support|A|ATTENDEDTRANSFER|BRIDGE|abc|4|26|1",
+             "200|9.3|support|NONE|ENTERQUEUE||5550002|1", "202|9.3|support|A|CONNECT|2|9.4|1",
+             "211|9.3|support|A|BLINDTRANSFER|100|default|2|9|1"]
+    calls = reader().feed(lines)
+    assert [(c.outcome, c.wait_s, c.talk_s, c.ended_by) for c in calls] == [
+        ("answered", 4, 26, "system"), ("answered", 2, 9, "system")]
