@@ -179,6 +179,9 @@ class AgentConfig(Strict):
     seniority: Seniority = "regular"
     teams: list[Ident] = []
     mentor: Ident | None = None
+    # Logged in when ccd starts, unless a state saved by an earlier run says otherwise
+    # (agents otherwise start logged out and log in with *71 or the API).
+    login_on_start: bool = False
 
 
 class SupervisorConfig(Strict):
@@ -221,6 +224,10 @@ class QueueConfig(Strict):
     ring_timeout: float = Field(15.0, gt=0)
     max_missed: int = Field(3, ge=1)
     wrapup: float = Field(10.0, ge=0)
+    # After a ring-no-answer the call goes to another agent at once; if nobody else may take
+    # it yet (e.g. the next tier is not open), it rings the same agent again at once unless
+    # this rest (seconds) keeps that agent out of offers first (docs/routing in the README).
+    rona_rest: float = Field(0.0, ge=0)
     max_wait: float | None = Field(None, gt=0)
     overflow_target: str | None = Field(None, pattern=r"^[^,]+,[^,]+,[^,]+$")
     vip_numbers: list[str] = []
@@ -264,6 +271,11 @@ class CcdConfig(Strict):
     # each finished file out of Asterisk's spool recording dir (same host as Asterisk).
     recordings_dir: ConfigPath = Path("/var/lib/ccd/recordings")
     asterisk_recording_dir: ConfigPath = Path("/var/spool/asterisk/recording")
+    # Asterisk's queue_log file: calls answered by the Queue() fallback while ccd was away are
+    # read from it and stored as ccd's own call events (marked as fallback calls), once each.
+    # Empty = don't import. Only calls that entered within the last fallback_import_days count.
+    asterisk_queue_log: ConfigPath | None = Path("/var/log/asterisk/queue_log")
+    fallback_import_days: float = Field(7.0, gt=0)
     ami: AmiConfig = AmiConfig()
     ari: AriConfig = AriConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -273,6 +285,11 @@ class CcdConfig(Strict):
     agents: list[AgentConfig] = []
     supervisors: list[SupervisorConfig] = []
     queues: list[QueueConfig] = []
+
+    @field_validator("asterisk_queue_log", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("timezone")
     @classmethod

@@ -173,19 +173,21 @@ def _prompt_checks(cfg: CcdConfig) -> list[tuple[tuple[str | int, ...], str]]:
     from ccd.rating_ivr.prompts import CALL_RECORDED, missing_prompts
 
     out: list[tuple[tuple[str | int, ...], str]] = []
+    # The prompts are built by a script of the checkout (README deployment step 3): say so.
+    fix = f"build and install ccd's prompts: scripts/build-prompts --install {cfg.sounds_dir}"
     settings = survey_settings(cfg)
     announcing = announce_settings(cfg)
     for i, q in enumerate(cfg.queues):
         if q.name in settings:
             s = settings[q.name]
             for path in missing_prompts(cfg.sounds_dir, s.language, s.prompt_names()):
-                out.append((("queues", i, "rating"), f"missing prompt file {path}"))
+                out.append((("queues", i, "rating"), f"missing prompt file {path} ({fix})"))
         if q.name in announcing:  # the queue announcements (ccd.queues.announce)
             for path in missing_prompts(cfg.sounds_dir, q.language, prompt_names(announcing[q.name])):
-                out.append((("queues", i, "announce_frequency"), f"missing prompt file {path}"))
+                out.append((("queues", i, "announce_frequency"), f"missing prompt file {path} ({fix})"))
         if q.recording.enabled and q.recording.announce:  # the recording announcement (ccd.recordings)
             for path in missing_prompts(cfg.sounds_dir, q.language, [CALL_RECORDED]):
-                out.append((("queues", i, "recording", "announce"), f"missing prompt file {path}"))
+                out.append((("queues", i, "recording", "announce"), f"missing prompt file {path} ({fix})"))
     return out
 
 

@@ -26,7 +26,7 @@ from ccd.ami.client import AmiClient
 from ccd.api.app import Api
 from ccd.api.report_routes import ReportRoutes
 from ccd.ari.client import AriClient
-from ccd.ari.events import PlaybackFinished
+from ccd.ari.events import PlaybackFinished, Resync
 from ccd.ari.stream import AriEventStream
 from ccd.config import CcdConfig
 from ccd.core_loop import CoreLoop
@@ -39,9 +39,10 @@ from ccd.queues.announcer import QueueAnnouncer
 from ccd.queues.ari_port import ClientAriPort
 from ccd.queues.engine import AcdEngine
 from ccd.queues.executor import AcdExecutor
+from ccd.queues.fallback_import import FallbackImport
 from ccd.queues.from_config import agent_specs, announce_settings, queue_specs, survey_settings
 from ccd.queues.inputs import AgentDeviceChanged, Input
-from ccd.queues.legs import VAR_AGENT
+from ccd.queues.legs import RESTORE_VARIABLES
 from ccd.queues.snapshot import EngineSnapshot
 from ccd.queues.sticky import StickyResolver
 from ccd.queues.sticky_db import StickyDb
@@ -68,7 +69,7 @@ class Daemon:
         self.rest = AriClient(cfg.ari.url, cfg.ari.username, ari_pw.get_secret_value() if ari_pw else "",
                               cfg.ari.app, log=structlog.get_logger("ccd.ari"), timeout=cfg.ari.request_timeout)
         self.stream = AriEventStream(self.rest, dispatcher=self.dispatcher, log=structlog.get_logger("ccd.ari"),
-                                     on_state=self.health.update, resync_variables=(VAR_AGENT,),
+                                     on_state=self.health.update, resync_variables=RESTORE_VARIABLES,
                                      bridge_prefix="ccd-")
         secret = cfg.ami.resolved_secret()
         self.ami = AmiClient(cfg.ami.host, cfg.ami.port, cfg.ami.username,
@@ -95,6 +96,10 @@ class Daemon:
                               AgentStateStore(self.ami), self._wait_ami)
         self.core.sinks.extend([self.writer.submit, self.metrics.observe, self._learn, self.acd.persist_agent_state])
         self.acd.subscribe(self.dispatcher)
+        # Calls the Queue() fallback handled while ccd was away go to the store only: /metrics
+        # counts what this process saw (docs/kpis.md).
+        self.fallback = FallbackImport(cfg, self.writer.submit)
+        self.dispatcher.subscribe(Resync, lambda e: self.fallback.wake.set())
         self.supervision = SupervisionService(cfg, self.rest, self.executor, self.snapshot, self.submit,
                                               self.core.sinks, self.writer)
         self.supervision.subscribe(self.dispatcher)
@@ -198,6 +203,8 @@ class Daemon:
             self._tasks.append(loop.create_task(coro, name=f"ccd-{name}"))
         if self.announcer.enabled:
             self._tasks.append(loop.create_task(self.announcer.run(), name="ccd-announcements"))
+        if self.fallback.enabled:
+            self._tasks.append(loop.create_task(self.fallback.run(), name="ccd-fallback-import"))
         await self.ami.start()
         await self.stream.start()
         host, port = self.cfg.http.listen.rsplit(":", 1)

@@ -28,7 +28,18 @@ from ccd.queues.inputs import (
     CallRestoredConnected,
     Input,
 )
-from ccd.queues.legs import CALL_BRIDGE_PREFIX, VAR_AGENT, AgentLeg, CallLegs, call_bridge_id, parse_app_args
+from ccd.queues.legs import (
+    CALL_BRIDGE_PREFIX,
+    VAR_AGENT,
+    VAR_ANSWERED_AT,
+    VAR_ENQUEUED_AT,
+    VAR_QUEUE_SEQ,
+    AgentLeg,
+    CallLegs,
+    as_float,
+    call_bridge_id,
+    parse_app_args,
+)
 from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
 from ccd.queues.sticky import StickyResolver
 from ccd.rating_ivr.runner import SurveyRunner
@@ -66,6 +77,7 @@ class AcdService:
         self.agents_by_endpoint = {a.endpoint: a.id for a in cfg.agents}
         self.agent_ids = {a.id for a in cfg.agents}
         self.serial = KeyedSerial()
+        self.arrivals = 0  # arrival counter: the tie-break kept on the channel (VAR_QUEUE_SEQ)
         # Hook awaited before a new caller is queued (e.g. "this call is recorded").
         self.before_queue: Callable[[CallLegs], Awaitable[None]] | None = None
         self.restored_agents = False
@@ -133,6 +145,11 @@ class AcdService:
         priority = int(args[2]) if args[2].lstrip("-").isdigit() else 0
         caller = normalise_number(chan.caller.number, self.cfg)
         call = self.executor.caller_entered(chan.id, queue, caller)
+        # The wait starts now; this time and the arrival order go on the channel, so a ccd
+        # restarted even by kill -9 restores the queue in this order with these waits.
+        enqueued_at = self.clock()
+        self.arrivals += 1
+        order = {VAR_ENQUEUED_AT: f"{enqueued_at:.6f}", VAR_QUEUE_SEQ: str(self.arrivals)}
 
         async def enter() -> None:
             if self.before_queue is not None:
@@ -141,12 +158,12 @@ class AcdService:
                 except Exception:
                     log.exception("pre-queue hook failed", call_id=call.call_id)
                 if call.ended:
-                    self.submit(CallArrived(chan.id, queue, caller, priority))
+                    self.submit(CallArrived(chan.id, queue, caller, priority, enqueued_at=enqueued_at))
                     self.submit(CallAbandoned(chan.id))
                     return
             hit = await self.sticky.resolve(caller, queue, self.clock())
             self.submit(CallArrived(
-                chan.id, queue, caller, priority,
+                chan.id, queue, caller, priority, enqueued_at=enqueued_at,
                 sticky_agent=hit.agent_id if hit else None,
                 sticky_rating=hit.rating if hit else None,
             ))
@@ -157,6 +174,12 @@ class AcdService:
             self.executor.park_caller(call)
             if call.ended:  # hung up during the lookup: record it as the abandon it was
                 self.submit(CallAbandoned(chan.id))
+                return
+            for name, value in order.items():
+                try:
+                    await self.ari.set_variable(chan.id, name, value)
+                except (ChannelGone, AsteriskFailed):
+                    break
 
         self.serial.submit(chan.id, enter, "enter")
 
@@ -212,7 +235,8 @@ class AcdService:
         self.resynced = False
         self.resynced_event.clear()
         if not self.restored_agents and await self.wait_ami(5.0):
-            for inp in await self.agent_store.restore(sorted(self.agent_ids)):
+            login = frozenset(a.id for a in self.cfg.agents if a.login_on_start)
+            for inp in await self.agent_store.restore(sorted(self.agent_ids), login):
                 self.submit(inp)
             self.restored_agents = True
         await self.executor.ensure_holding_bridges()
@@ -224,8 +248,8 @@ class AcdService:
         for chan in e.channels:
             args = parse_app_args(chan.dialplan.app_data, self.app) or []
             if args[:1] == ["queue"] and chan.id not in self.executor.calls and len(args) > 1:
-                callers.append((float(args[3]) if len(args) > 3 and args[3].isdigit() else self.clock(), chan, args))
-        for enqueued_at, chan, args in sorted(callers, key=lambda t: t[0]):
+                callers.append((*self._queue_order(chan, args), chan, args))
+        for enqueued_at, _, chan, args in sorted(callers, key=lambda t: t[:2]):
             await self._restore_caller(chan, args, enqueued_at, present, members)
         for chan in e.channels:  # ringing legs of calls we lost track of: hang up, re-offer
             args = parse_app_args(chan.dialplan.app_data, self.app) or []
@@ -242,6 +266,17 @@ class AcdService:
         log.info("ccd ready: state rebuilt from Asterisk", calls=len(self.executor.calls),
                  reconnect=e.reconnect)
 
+    def _queue_order(self, chan: Channel, args: list[str]) -> tuple[float, float]:
+        """(enqueue time, arrival number) of a caller found on resync: what ccd kept on the
+        channel, else the dialplan's sub-second time from the Stasis arguments (a kill -9
+        right after the caller entered), else now."""
+        kept = as_float(chan.channelvars.get(VAR_ENQUEUED_AT))
+        if kept is not None:
+            seq = as_float(chan.channelvars.get(VAR_QUEUE_SEQ))
+            return kept, seq if seq is not None else float("inf")
+        entered = as_float(args[3]) if len(args) > 3 else None
+        return (entered if entered is not None else self.clock()), float("inf")
+
     async def _restore_caller(self, chan: Channel, args: list[str], enqueued_at: float,
                               present: dict[str, Channel], members: dict[str, set[str]]) -> None:
         queue = args[1]
@@ -257,7 +292,8 @@ class AcdService:
             call.bridge_id, call.connected_agent = bridge, agent_id
             call.legs[up_leg.id] = AgentLeg(up_leg.id, agent_id, answered=True)
             self.executor.leg_owner[up_leg.id] = chan.id
-            self.submit(CallRestoredConnected(chan.id, queue, agent_id, caller, self.clock()))
+            answered_at = as_float(chan.channelvars.get(VAR_ANSWERED_AT)) or self.clock()
+            self.submit(CallRestoredConnected(chan.id, queue, agent_id, caller, answered_at))
             return
         for leg in legs:
             await self._hangup(leg.id)

@@ -55,7 +55,10 @@ class AgentFlow(RoutingCore):
         """Agent stops taking calls now (pause / logout / auto-pause)."""
         taken = self._take_back(a)
         a.unindex()
+        if a.state == ag.WRAP_UP and a.wrapup_call is not None:  # part of that call's handling
+            self._record_wrapup_end(a)
         a.wrapup_until = None
+        a.wrapup_call = None
         a.after_call = None
         emptied: list[Membership] = []
         if state == ag.PAUSED:
@@ -114,18 +117,28 @@ class AgentFlow(RoutingCore):
             self._route_agent(a)
 
     def _wrapup_ended(self, a: Agent) -> None:
-        started = a.since if a.since is not None else self._now
-        self._rec(ev.AGENT_WRAPUP_ENDED, agent_id=a.id, wrapup_s=self._now - started)
+        if a.wrapup_call is not None:  # not after the rest that follows a ring-no-answer
+            self._record_wrapup_end(a)
         a.wrapup_until = None
+        a.wrapup_call = None
         self._become_available(a)
 
-    def _after_call(self, a: Agent, q: QueueIndex) -> None:
+    def _record_wrapup_end(self, a: Agent) -> None:
+        """The wrap-up is recorded with its call, so the store adds it to that call's handle
+        time (AHT) and to the agent's busy time (occupancy)."""
+        started = a.since if a.since is not None else self._now
+        call_id, queue = a.wrapup_call if a.wrapup_call is not None else (None, None)
+        self._rec(ev.AGENT_WRAPUP_ENDED, agent_id=a.id, call_id=call_id, queue=queue,
+                  wrapup_s=self._now - started)
+
+    def _after_call(self, a: Agent, q: QueueIndex, call_id: str) -> None:
         pending, a.after_call = a.after_call, None
         if pending is not None:
             kind, reason = pending
             self._leave(a, ag.PAUSED if kind == "pause" else ag.LOGGED_OUT, reason or None)
         elif q.spec.wrapup > 0:
             a.wrapup_until = self._now + q.spec.wrapup
+            a.wrapup_call = (call_id, q.spec.name)
             self._set_state(a, ag.WRAP_UP)
             self._timers.push(a.wrapup_until, tm.WRAPUP, a, a.wrapup_until)
         else:

@@ -35,8 +35,8 @@ def stored_value(event: ev.DomainEvent) -> str | None:
     return None
 
 
-def restore_inputs(agent_id: str, value: str | None) -> list[Input]:
-    if value == "available":
+def restore_inputs(agent_id: str, value: str | None, login_on_start: bool = False) -> list[Input]:
+    if value == "available" or (value is None and login_on_start):
         return [AgentLoggedIn(agent_id)]
     if value and value.startswith("paused:"):
         return [AgentLoggedIn(agent_id), AgentPaused(agent_id, value.removeprefix("paused:") or "paused")]
@@ -61,11 +61,13 @@ class AgentStateStore:
                 return str(val)
         return None
 
-    async def restore(self, agent_ids: list[str]) -> list[Input]:
+    async def restore(self, agent_ids: list[str], login_on_start: frozenset[str] = frozenset()) -> list[Input]:
+        """Inputs that bring the agents back to their saved state; an agent with none saved
+        logs in if ``login_on_start`` names them, else stays logged out."""
         out: list[Input] = []
         for agent_id in agent_ids:
             try:
-                out += restore_inputs(agent_id, await self.load(agent_id))
+                out += restore_inputs(agent_id, await self.load(agent_id), agent_id in login_on_start)
             except AmiError as exc:
                 log.warning("agent state not restored", agent_id=agent_id, error=str(exc))
         return out

@@ -59,6 +59,7 @@ class Agent:
         "since",
         "spec",
         "state",
+        "wrapup_call",
         "wrapup_until",
     )
 
@@ -76,6 +77,7 @@ class Agent:
         self.handled = 0
         self.in_use = False  # device busy with a non-queue call
         self.wrapup_until: float | None = None
+        self.wrapup_call: tuple[str, str] | None = None  # (call id, queue) the wrap-up follows
         self.after_call: AfterCall | None = None
         self.memberships: list[Membership] = []
         self.member_of: set[int] = set()  # queue indexes

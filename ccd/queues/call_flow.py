@@ -81,7 +81,7 @@ class CallFlow(AgentFlow):
         call.answered_at = self._now
         a.misses = 0
         a.handled += 1
-        self._out.append(Connect(call.id, a.id))
+        self._out.append(Connect(call.id, a.id, self._now))
         self._rec(
             ev.CALL_ANSWERED,
             call_id=call.id,
@@ -123,6 +123,10 @@ class CallFlow(AgentFlow):
         self._enqueue(call)
         if 0 < q.spec.max_missed <= a.misses:
             self._leave(a, ag.PAUSED, ag.MISSED_REASON)
+        elif q.spec.rona_rest > 0:  # a rest before this phone rings again (no wrap-up of a call)
+            a.wrapup_until = self._now + q.spec.rona_rest
+            self._set_state(a, ag.WRAP_UP, ag.MISSED_REASON)
+            self._timers.push(a.wrapup_until, tm.WRAPUP, a, a.wrapup_until)
         else:
             self._become_available(a)
 
@@ -204,7 +208,7 @@ class CallFlow(AgentFlow):
         a.call = None
         a.idle_since = self._now
         if a.state == ag.ON_CALL:
-            self._after_call(a, call.queue)
+            self._after_call(a, call.queue, call.id)
 
     def _call_restored(self, inp: CallRestoredConnected) -> None:
         q = self._queues.get(inp.queue)
@@ -225,6 +229,7 @@ class CallFlow(AgentFlow):
             a.after_call = ("pause", a.reason)
         a.unindex()
         a.wrapup_until = None
+        a.wrapup_call = None
         if a.state != ag.ON_CALL:
             self._set_state(a, ag.ON_CALL)
         if taken is not None:

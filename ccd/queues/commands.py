@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ccd.events import DomainEvent
 
@@ -34,6 +34,8 @@ class Connect:
 
     call_id: str
     agent_id: str
+    # The engine's answer time, kept on the caller channel so a restart keeps the talk time.
+    answered_at: float = field(default=0.0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

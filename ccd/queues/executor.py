@@ -23,6 +23,7 @@ from ccd.queues.commands import CancelOffer, Command, Connect, Offer, Overflow
 from ccd.queues.inputs import CallAbandoned, CallEnded, Input, OfferAnswered, OfferFailed
 from ccd.queues.legs import (
     VAR_AGENT,
+    VAR_ANSWERED_AT,
     AgentLeg,
     CallLegs,
     agent_leg_id,
@@ -146,6 +147,7 @@ class AcdExecutor:
                 raise outcome
         try:
             await self.ari.set_variable(call.call_id, VAR_AGENT, cmd.agent_id)
+            await self.ari.set_variable(call.call_id, VAR_ANSWERED_AT, f"{cmd.answered_at:.6f}")
         except ChannelGone:
             return
         if self.on_connected is not None:

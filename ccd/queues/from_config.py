@@ -29,6 +29,7 @@ def queue_specs(cfg: CcdConfig) -> list[QueueSpec]:
             ring_timeout=q.ring_timeout,
             max_missed=q.max_missed,
             wrapup=q.wrapup,
+            rona_rest=q.rona_rest,
             max_wait=q.max_wait,
             overflow_target=q.overflow_target,
             vip_numbers=vips,

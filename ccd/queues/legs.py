@@ -12,8 +12,11 @@ CALL_BRIDGE_PREFIX = "ccd-call-"
 AGENT_LEG_PREFIX = "ccd-ag-"
 
 # Channel variables kept on the caller channel so a restarted ccd can rebuild the queue.
-VAR_ENQUEUED_AT = "CCD_ENQUEUED_AT"
+VAR_ENQUEUED_AT = "CCD_ENQUEUED_AT"  # epoch seconds with microseconds, ccd's enqueue time
+VAR_QUEUE_SEQ = "CCD_QUEUE_SEQ"  # arrival order, breaks ties between equal enqueue times
 VAR_AGENT = "CCD_AGENT_ID"
+VAR_ANSWERED_AT = "CCD_ANSWERED_AT"  # epoch seconds of the answer: talk time survives a restart
+RESTORE_VARIABLES = (VAR_AGENT, VAR_ANSWERED_AT, VAR_ENQUEUED_AT, VAR_QUEUE_SEQ)
 
 
 def hold_bridge_id(queue: str) -> str:
@@ -60,3 +63,12 @@ def parse_app_args(app_data: str, app: str) -> list[str] | None:
     if not parts or parts[0] != app:
         return None
     return parts[1:]
+
+
+def as_float(value: str | None) -> float | None:
+    """A number kept on a channel (variable or Stasis argument); None if absent or garbled."""
+    try:
+        number = float(value) if value else None
+    except ValueError:
+        return None
+    return number if number is not None and number > 0 and number == number else None

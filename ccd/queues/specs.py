@@ -37,6 +37,7 @@ class QueueSpec:
     ring_timeout: float = 15.0
     max_missed: int = 3  # consecutive misses before auto-pause; <= 0 disables auto-pause
     wrapup: float = 10.0
+    rona_rest: float = 0.0  # seconds an agent who let a call ring out gets no offer; 0 = none
     max_wait: float | None = None
     overflow_target: str | None = None
     vip_numbers: frozenset[str] = frozenset()

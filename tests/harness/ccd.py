@@ -85,6 +85,7 @@ def config_data(ast: AsteriskInstance, dsn: str, spool: Path, *, agents: list[di
                 "secret": ast.ami_secret, "ping_interval": 2.0},
         "ari": {"url": ast.ari_url, "username": ast.ari_user, "password": ast.ari_password},
         "database": {"dsn": dsn, "spool_dir": str(spool)},
+        "asterisk_queue_log": str(ast.base / "log" / "queue_log"),  # the fallback calls' record
         "http": {"listen": "127.0.0.1:0"},
         "teams": [{"name": t} for t in teams],
         "agents": agents,

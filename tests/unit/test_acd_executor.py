@@ -116,7 +116,7 @@ async def test_connect_adds_the_agent_at_once_and_the_caller_only_after_its_park
     ex.perform(offer())
     await asyncio.sleep(0.01)
     ex.channel_answered("ccd-ag-c1-1")
-    ex.perform(Connect("c1", "1001"))
+    ex.perform(Connect("c1", "1001", 1795550000.25))
     await asyncio.sleep(0.05)
     # The agent's add does not wait for the caller's park; the caller's does.
     assert [op for op in ari.ops if op[0] == "add"] == [("add", "ccd-ag-c1-1", "ccd-call-c1")]
@@ -125,7 +125,9 @@ async def test_connect_adds_the_agent_at_once_and_the_caller_only_after_its_park
     await asyncio.gather(*ex.parking)
     caller_adds = [op for op in ari.ops if op[0] == "add" and op[1] == "c1"]
     assert caller_adds == [("add", "c1", "ccd-hold-support"), ("add", "c1", "ccd-call-c1")]
-    assert ari.ops[-1] == ("setvar", "c1", "CCD_AGENT_ID", "1001")
+    # agent and answer time stay on the caller channel for a restart (talk time kept)
+    assert ari.ops[-2:] == [("setvar", "c1", "CCD_AGENT_ID", "1001"),
+                            ("setvar", "c1", "CCD_ANSWERED_AT", "1795550000.250000")]
 
 
 async def test_caller_moves_only_after_the_hook_let_it_while_the_agent_joins_at_once() -> None:
@@ -166,7 +168,7 @@ async def test_answer_feeds_engine_and_connect_moves_caller() -> None:
     ex.perform(Connect("c1", "1001"))
     await settle(ex)
     assert sorted(ari.ops[:2]) == [("add", "c1", "ccd-call-c1"), ("add", "ccd-ag-c1-1", "ccd-call-c1")]
-    assert ari.ops[2:] == [("setvar", "c1", "CCD_AGENT_ID", "1001")]
+    assert ari.ops[2:] == [("setvar", "c1", "CCD_AGENT_ID", "1001"), ("setvar", "c1", "CCD_ANSWERED_AT", "0.000000")]
 
 
 async def test_unanswered_leg_reports_reason_from_cause() -> None:

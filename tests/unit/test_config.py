@@ -185,7 +185,10 @@ def test_missing_rating_prompts_are_reported(tmp_path: Path) -> None:
     found = problems(tmp_path, text)
     assert len(found) == 4
     assert all("queues[0].rating: missing prompt file" in p for p in found)
-    assert any(p.endswith(f"{tmp_path}/ccd/en/rate-call.wav") for p in found)
+    assert any(f"{tmp_path}/ccd/en/rate-call.wav (" in p for p in found)
+    # the message says which step fixes it (the README's deployment step 3 builds them)
+    assert all(p.endswith(f"(build and install ccd's prompts: scripts/build-prompts --install {tmp_path})")
+               for p in found)
     for name in ("rate-call", "invalid", "thank-you", "goodbye-no-input"):
         (tmp_path / "ccd" / "en").mkdir(parents=True, exist_ok=True)
         (tmp_path / "ccd" / "en" / f"{name}.wav").write_bytes(b"RIFF")

@@ -96,7 +96,8 @@ def test_check_config_wants_the_announcement_prompts_of_what_is_announced(tmp_pa
     problems = check_config(cfg, secrets=False)[1]
     wanted = prompt_names(AnnounceSettings(30, position=True, hold_time=False))
     assert sorted((p.path, p.message) for p in problems) == sorted(
-        ("queues[0].announce_frequency", f"missing prompt file {sounds}/ccd/ru/{name}.wav") for name in wanted)
+        ("queues[0].announce_frequency", f"missing prompt file {sounds}/ccd/ru/{name}.wav (build and install ccd's prompts: "
+         f"scripts/build-prompts --install {sounds})") for name in wanted)
     assert not any("queue-wait" in p.message for p in problems)
     (sounds / "ccd/ru").mkdir(parents=True)
     for name in wanted:

@@ -107,7 +107,8 @@ def test_check_config_wants_the_announcement_prompt_only_when_announcing(tmp_pat
     cfg.write_text(base.format(sounds, "true"))
     problems = check_config(cfg, secrets=False)[1]
     assert [(p.path, p.message) for p in problems] == [
-        ("queues[0].recording.announce", f"missing prompt file {sounds}/ccd/ru/call-recorded.wav")]
+        ("queues[0].recording.announce", f"missing prompt file {sounds}/ccd/ru/call-recorded.wav (build and install ccd's prompts: "
+         f"scripts/build-prompts --install {sounds})")]
     (sounds / "ccd/ru").mkdir(parents=True)
     (sounds / "ccd/ru/call-recorded.gsm").write_bytes(b"x")
     assert check_config(cfg, secrets=False)[1] == []
