@@ -283,6 +283,9 @@ class CcdConfig(Strict):
     supervision: SupervisionConfig = SupervisionConfig()
     teams: list[TeamConfig] = []
     agents: list[AgentConfig] = []
+    # Phones (endpoints, e.g. PJSIP/lobby) from which agent feature codes may name any agent
+    # (*72<id>*<reason>); from other phones an explicit id must be the phone's own agent.
+    shared_phones: list[Annotated[str, Field(pattern=r"^[A-Za-z]+/.+")]] = []
     supervisors: list[SupervisorConfig] = []
     queues: list[QueueConfig] = []
 

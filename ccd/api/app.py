@@ -23,6 +23,7 @@ from ccd.config import CcdConfig
 from ccd.errors import BadRequest, CcdError, Forbidden, NotFound, Unauthorized
 from ccd.queues.inputs import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentUnpaused, Input
 from ccd.queues.snapshot import EngineSnapshot
+from ccd.queues.stasis_input import PAUSE_REASON_PATTERN
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
@@ -41,7 +42,7 @@ class Backend(Protocol):
 
 class PauseBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_ .-]+$")
+    reason: str = Field(min_length=1, max_length=64, pattern=PAUSE_REASON_PATTERN)
 
 
 class EmptyBody(BaseModel):
@@ -157,13 +158,13 @@ class Api:
         if action in ("login", "logout", "unpause"):
             await parse_body(request, EmptyBody)
         if action == "login":
-            inp = AgentLoggedIn(agent_id)
+            inp = AgentLoggedIn(agent_id, actor=f"token:{who.name}")
         elif action == "logout":
-            inp = AgentLoggedOut(agent_id)
+            inp = AgentLoggedOut(agent_id, actor=f"token:{who.name}")
         elif action == "pause":
-            inp = AgentPaused(agent_id, (await parse_body(request, PauseBody)).reason)
+            inp = AgentPaused(agent_id, (await parse_body(request, PauseBody)).reason, actor=f"token:{who.name}")
         elif action == "unpause":
-            inp = AgentUnpaused(agent_id)
+            inp = AgentUnpaused(agent_id, actor=f"token:{who.name}")
         else:
             raise NotFound(f"unknown action {action!r} (login, logout, pause, unpause)")
         self.backend.submit(inp)

@@ -152,6 +152,14 @@ class AriClient(AriHttp):
     async def stop_recording(self, name: str) -> None:
         await self.request("POST", f"/recordings/live/{_seg(name)}/stop")
 
+    async def recording_is_live(self, name: str) -> bool:
+        """Whether Asterisk is still writing the recording (False: finished, or never was)."""
+        try:
+            await self.request("GET", f"/recordings/live/{_seg(name)}")
+        except AriNotFound:
+            return False
+        return True
+
     async def snoop(
         self, channel_id: str, *, spy: str = "both", whisper: str = "none",
         app_args: Sequence[str] = (), snoop_id: str | None = None, app: str | None = None,

@@ -19,10 +19,6 @@ from ccd.dispatch import Dispatcher
 from ccd.queues import agent_persist
 from ccd.queues.executor import AcdExecutor
 from ccd.queues.inputs import (
-    AgentLoggedIn,
-    AgentLoggedOut,
-    AgentPaused,
-    AgentUnpaused,
     CallAbandoned,
     CallArrived,
     CallRestoredConnected,
@@ -41,13 +37,12 @@ from ccd.queues.legs import (
     parse_app_args,
 )
 from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
+from ccd.queues.stasis_input import Refused, endpoint_of, feature_action, parse_priority
 from ccd.queues.sticky import StickyResolver
 from ccd.rating_ivr.runner import SurveyRunner
 from ccd.serial import KeyedSerial
 
 log = structlog.get_logger("ccd.acd")
-
-FEATURES = {"login", "logout", "pause", "unpause"}
 
 
 class AcdService:
@@ -76,6 +71,7 @@ class AcdService:
         self.queues = {q.name: q for q in cfg.queues}
         self.agents_by_endpoint = {a.endpoint: a.id for a in cfg.agents}
         self.agent_ids = {a.id for a in cfg.agents}
+        self.shared_phones = frozenset(cfg.shared_phones)
         self.serial = KeyedSerial()
         self.arrivals = 0  # arrival counter: the tie-break kept on the channel (VAR_QUEUE_SEQ)
         # Hook awaited before a new caller is queued (e.g. "this call is recorded").
@@ -142,7 +138,10 @@ class AcdService:
             log.error("call for unknown queue: sending it to the native Queue() fallback", queue=queue)
             self.serial.submit(chan.id, lambda: self._fallback(chan.id, queue), "fallback")
             return
-        priority = int(args[2]) if args[2].lstrip("-").isdigit() else 0
+        priority = parse_priority(args[2])
+        if priority is None:
+            log.warning("malformed call priority ignored", priority=args[2][:40], channel=chan.name)
+            priority = 0
         caller = normalise_number(chan.caller.number, self.cfg)
         call = self.executor.caller_entered(chan.id, queue, caller)
         # The wait starts now; this time and the arrival order go on the channel, so a ccd
@@ -151,17 +150,33 @@ class AcdService:
         self.arrivals += 1
         order = {VAR_ENQUEUED_AT: f"{enqueued_at:.6f}", VAR_QUEUE_SEQ: str(self.arrivals)}
 
+        arrived = False  # the engine has the call: from then on it is ccd's to route
+
         async def enter() -> None:
+            try:
+                await entering()
+            except Exception:
+                if arrived:
+                    raise
+                # A call ccd cannot take goes to the native Queue(): it never stays in Stasis.
+                log.exception("call not taken: sending it to the native Queue() fallback", call_id=chan.id)
+                self.executor.calls.pop(chan.id, None)
+                await self._fallback(chan.id, queue)
+
+        async def entering() -> None:
+            nonlocal arrived
             if self.before_queue is not None:
                 try:
                     await self.before_queue(call)
                 except Exception:
                     log.exception("pre-queue hook failed", call_id=call.call_id)
                 if call.ended:
+                    arrived = True
                     self.submit(CallArrived(chan.id, queue, caller, priority, enqueued_at=enqueued_at))
                     self.submit(CallAbandoned(chan.id))
                     return
             hit = await self.sticky.resolve(caller, queue, self.clock())
+            arrived = True
             self.submit(CallArrived(
                 chan.id, queue, caller, priority, enqueued_at=enqueued_at,
                 sticky_agent=hit.agent_id if hit else None,
@@ -194,26 +209,17 @@ class AcdService:
         return self.surveys.offer(call.call_id, call.connected_agent, call.queue, call.caller_number)
 
     # -- feature codes --------------------------------------------------------------------
-    def agent_for_channel(self, channel_name: str, explicit: str) -> str | None:
-        if explicit:
-            return explicit if explicit in self.agent_ids else None
-        endpoint = channel_name.rsplit("-", 1)[0]
-        return self.agents_by_endpoint.get(endpoint)
-
     async def _feature(self, e: ari.StasisStart) -> None:
-        args = [*e.args, "", "", ""]
-        feature, explicit, reason = args[1], args[2], args[3]
-        agent_id = self.agent_for_channel(e.channel.name, explicit)
-        ok = feature in FEATURES and agent_id is not None
-        if ok and agent_id is not None:
-            inputs: dict[str, Input] = {
-                "login": AgentLoggedIn(agent_id), "logout": AgentLoggedOut(agent_id),
-                "pause": AgentPaused(agent_id, reason or "break"), "unpause": AgentUnpaused(agent_id),
-            }
-            inp = inputs[feature]
-            self.submit(inp)
+        args = [*e.args, "", "", "", ""]
+        feature, explicit, reason, phone = args[1], args[2], args[3], args[4]
+        action = feature_action(feature, explicit, reason, phone or endpoint_of(e.channel.name),
+                                self.agents_by_endpoint, self.agent_ids, self.shared_phones)
+        ok = not isinstance(action, Refused)
+        if isinstance(action, Refused):
+            log.warning("feature code refused", feature=feature[:20], agent=explicit[:64], why=action.reason,
+                        actor=action.actor, channel=e.channel.name)
         else:
-            log.warning("feature code refused", feature=feature, channel=e.channel.name)
+            self.submit(action)
         try:
             await self.ari.set_variable(e.channel.id, "CCD_RESULT", "ok" if ok else "denied")
             await self.ari.continue_in_dialplan(e.channel.id, "ccd-agent", "result", 1)
@@ -300,7 +306,7 @@ class AcdService:
         if bridge in members:
             call.bridge_id = bridge
         self.executor.park_caller(call)
-        priority = int(args[2]) if args[2].lstrip("-").isdigit() else 0
+        priority = parse_priority(args[2]) or 0
         hit = await self.sticky.resolve(caller, queue, self.clock())
         self.submit(CallArrived(chan.id, queue, caller, priority, enqueued_at=enqueued_at,
                                 sticky_agent=hit.agent_id if hit else None,

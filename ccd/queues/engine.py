@@ -31,7 +31,7 @@ from ccd.queues.inputs import (
     OfferAnswered,
     OfferFailed,
 )
-from ccd.queues.routing import RING_GRACE
+from ccd.queues.routing import RING_GRACE, SYSTEM_ACTOR
 from ccd.queues.snapshot import AgentView, CallView, EngineSnapshot, QueueView
 
 __all__ = ["RING_GRACE", "AcdEngine"]
@@ -49,6 +49,8 @@ class AcdEngine(CallFlow):
 
     def handle(self, inp: Input, now: float) -> list[Command]:
         self._begin(now)
+        if isinstance(inp, AgentLoggedIn | AgentLoggedOut | AgentPaused | AgentUnpaused) and inp.actor:
+            self._actor = inp.actor
         match inp:
             case CallArrived():
                 self._call_arrived(inp)
@@ -72,6 +74,7 @@ class AcdEngine(CallFlow):
                 self._agent_unpause(inp.agent_id)
             case AgentDeviceChanged():
                 self._agent_device(inp.agent_id, inp.in_use)
+        self._actor = SYSTEM_ACTOR  # timer work is ccd's own
         self._run_timers(now)
         return self._out
 
@@ -105,6 +108,7 @@ class AcdEngine(CallFlow):
 
     def _begin(self, now: float) -> None:
         self._out = []
+        self._actor = SYSTEM_ACTOR
         self._run_timers(now)
         self._now = now
 

@@ -67,6 +67,9 @@ class AcdExecutor:
         self.after_agent_hangup: AfterCall = lambda call, ended_by: False
         # Hook run (in the call's order) once caller and agent are bridged: call recording.
         self.on_connected: Callable[[CallLegs], Awaitable[None]] | None = None
+        # Hook awaited before the call's bridge is deleted: the recording is stopped and heard
+        # finished while its bridge (whose events ccd receives) still exists.
+        self.before_bridge_deleted: Callable[[CallLegs], Awaitable[None]] | None = None
         # Hook for a connected call the caller ended (the survey records "not_offered").
         self.after_caller_hangup: Callable[[CallLegs], None] = lambda call: None
         # Hook awaited before the caller is moved (to the agent or the overflow target): stops
@@ -271,6 +274,11 @@ class AcdExecutor:
         if not keep_caller:
             await self._hangup_quietly(call.call_id)
         if call.bridge_id is not None:
+            if self.before_bridge_deleted is not None:
+                try:
+                    await self.before_bridge_deleted(call)
+                except Exception:  # a feature failing never keeps the bridge
+                    log.exception("pre-teardown hook failed", call_id=call.call_id)
             try:
                 await self.ari.delete_bridge(call.bridge_id)
             except ChannelGone:

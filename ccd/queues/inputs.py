@@ -56,25 +56,33 @@ class CallRestoredConnected:
     answered_at: float
 
 
+# ``actor`` on agent actions: who asked (``token:<name>``, ``endpoint:<channel>``); every
+# agent.* event recorded while handling the input carries it (None: ccd itself, "ccd").
+
+
 @dataclass(frozen=True, slots=True)
 class AgentLoggedIn:
     agent_id: str
+    actor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AgentLoggedOut:
     agent_id: str
+    actor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AgentPaused:
     agent_id: str
     reason: str
+    actor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AgentUnpaused:
     agent_id: str
+    actor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

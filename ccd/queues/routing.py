@@ -22,6 +22,7 @@ from ccd.queues.policy import next_widen_step, tier_open
 from ccd.queues.specs import AgentSpec, QueueSpec
 
 RING_GRACE = 5.0  # seconds past ring_timeout before the engine gives up on the executor
+SYSTEM_ACTOR = "ccd"  # the actor of agent events no person asked for (RONA, wrap-up, ...)
 
 
 class RoutingCore:
@@ -48,10 +49,13 @@ class RoutingCore:
         self._now = 0.0
         self._ts_of, self._ts = 0.0, ev.utc(0.0)
         self._out: list[Command] = []
+        self._actor = SYSTEM_ACTOR  # who asked for the input being handled (agent events)
 
     def _rec(self, type_: str, **fields: Any) -> None:
         if self._ts_of != self._now:  # one datetime per step: a step records several events
             self._ts_of, self._ts = self._now, ev.utc(self._now)
+        if type_.startswith("agent."):
+            fields["actor"] = self._actor
         self._out.append(Record(ev.event_at(type_, self._ts, **fields)))
 
     def _set_state(self, a: Agent, state: AgentState, reason: str | None = None) -> None:

@@ -3,8 +3,12 @@ the call's mixing bridge once caller and agent are bridged, and file the finishe
 under ``recordings_dir`` with its metadata as a ``recording.finished`` event.
 
 It is the *bridge* that is recorded, so a transfer or a supervisor barge stays in the same
-recording; the recording ends when the executor deletes the bridge (Asterisk 16 sends
-RecordingFinished before BridgeDestroyed, checked). Every failure is logged and reported as
+recording. Before the executor deletes the bridge, ccd stops the recording and waits for
+RecordingFinished: a recording's events reach ccd through its bridge, and one still being
+finished when the bridge goes (a busy machine) is never announced. If the event is not
+heard in time anyway, ccd files the file once Asterisk no longer lists the recording as
+live. Each recording is filed exactly once: whoever takes it out of ``live`` files it, and a
+late event for a filed call is ignored. Every failure is logged and reported as
 ``recording.failed`` (counted by ``ccd_recording_failures_total``) and never touches the call.
 """
 
@@ -15,6 +19,7 @@ import contextlib
 import hashlib
 import shutil
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,10 +30,10 @@ import structlog
 from ccd import events as ev
 from ccd.ari import events as ari
 from ccd.ari.client import AriClient
-from ccd.ari.errors import AriError
+from ccd.ari.errors import AriError, AriNotFound
 from ccd.config import CcdConfig, QueueConfig
 from ccd.dispatch import Dispatcher
-from ccd.queues.legs import CallLegs, call_bridge_id
+from ccd.queues.legs import CallLegs
 from ccd.rating_ivr.prompts import CALL_RECORDED, sound_uri
 from ccd.recordings import layout
 from ccd.recordings.queries import Started
@@ -39,6 +44,8 @@ log = structlog.get_logger("ccd.recordings")
 
 ANNOUNCE_MAX_S = 30.0  # a playback that never reports its end does not hold the caller longer
 LOOKUP_TIMEOUT_S = 5.0
+FINISH_WAIT_S = 5.0  # for RecordingFinished after the stop, before ccd looks for itself
+FILED_MEMORY = 10_000  # call ids filed in this run, remembered to ignore late events
 Sink = Callable[[ev.DomainEvent], None]
 
 
@@ -73,6 +80,8 @@ class RecordingService:
         self.root = Path(cfg.recordings_dir)
         self.spool = Path(cfg.asterisk_recording_dir)
         self.live: dict[str, Live] = {}  # by call id
+        self.finishing: dict[str, asyncio.Future[None]] = {}  # stopped, RecordingFinished awaited
+        self.filed: OrderedDict[str, None] = OrderedDict()  # recently filed call ids
         self.announcing: dict[str, asyncio.Future[None]] = {}  # by playback id
         self.serial = KeyedSerial()
         # What ccd stored when a recording started (the wire looks it up in the database);
@@ -128,18 +137,55 @@ class RecordingService:
                              queue=live.queue, caller=live.caller, format=fmt,
                              name=layout.spool_name(call.call_id)))
 
+    async def before_bridge_deleted(self, call: CallLegs) -> None:
+        """``executor.before_bridge_deleted``: stop the recording and hear it finished while
+        its bridge still exists; file it from the spool if the event does not come."""
+        live = self.live.get(call.call_id)
+        if live is None:
+            return
+        name = layout.spool_name(call.call_id)
+        done = self.finishing.setdefault(call.call_id, asyncio.get_running_loop().create_future())
+        try:
+            try:
+                await self.rest.stop_recording(name)
+                async with asyncio.timeout(FINISH_WAIT_S):
+                    await asyncio.shield(done)
+                return
+            except AriNotFound:
+                pass  # not live: ended without ccd hearing it (Asterisk restarted under us)
+            except (AriError, TimeoutError) as exc:
+                log.warning("recording end not heard", call_id=call.call_id, error=repr(exc))
+            if await self._still_live(name) is not False or self.live.get(call.call_id) is not live:
+                return  # still being written (its event or a later sweep files it), or taken
+            del self.live[call.call_id]
+            self._file_recovered(live)
+        finally:
+            self.finishing.pop(call.call_id, None)
+
+    async def _still_live(self, name: str) -> bool | None:
+        """Asterisk's word on whether a recording is still being written; None if unknown."""
+        try:
+            return await self.rest.recording_is_live(name)
+        except AriError as exc:
+            log.warning("could not ask Asterisk about a recording", name=name, error=str(exc))
+            return None
+
     # -- what Asterisk reports ------------------------------------------------------------
     def on_resync(self, e: ari.Resync) -> None:
         """After every (re)connect: recordings that ended while ccd could not hear it (Asterisk
         restarted mid-call, or the websocket was down) are still in Asterisk's spool; file
-        them. One whose call bridge still exists is still running: its RecordingFinished comes."""
-        running = {b.id for b in e.bridges}
-        self.serial.submit("spool-sweep", lambda: self._sweep(running), "sweep the recording spool")
+        them. What Asterisk still lists as live is still being written: its end is heard."""
+        self.serial.submit("spool-sweep", self._sweep, "sweep the recording spool")
 
-    async def _sweep(self, running_bridges: set[str]) -> None:
+    async def _sweep(self) -> None:
         found = await asyncio.to_thread(layout.spool_files, self.spool)
-        orphans = [(call_id, fmt) for call_id, fmt in found if call_bridge_id(call_id) not in running_bridges]
-        for call_id, fmt in orphans:
+        orphans = []
+        for call_id, fmt in found:
+            # Asked now, not from the (re)connect's snapshot: a call bridged since then is
+            # recording too, and a file must never be moved while Asterisk writes it.
+            if call_id in self.finishing or await self._still_live(layout.spool_name(call_id)) is not False:
+                continue
+            orphans.append(call_id)
             # Started in this run (Asterisk restarted under us): what we kept is all we need.
             live = self.live.pop(call_id, None) or await self._recovered(call_id, fmt)
             self._file_recovered(live)
@@ -173,17 +219,23 @@ class RecordingService:
         live = self._live_for(e.recording)
         if live is not None:
             self.serial.submit(live.call_id, lambda: self._store(live), "store recording")
+            done = self.finishing.get(live.call_id)
+            if done is not None and not done.done():
+                done.set_result(None)
 
     def on_failed(self, e: ari.RecordingFailed) -> None:
         live = self._live_for(e.recording)
         if live is not None:
             self._failed(live, "record", f"Asterisk reported the recording failed: {e.recording.cause or '?'}")
+            done = self.finishing.get(live.call_id)
+            if done is not None and not done.done():
+                done.set_result(None)
 
     def _live_for(self, rec: object) -> Live | None:
         name = getattr(rec, "name", "")
         call_id = layout.call_id_of(name)
-        if call_id is None:
-            return None  # not ours
+        if call_id is None or call_id in self.filed:
+            return None  # not ours, or filed already (a late or repeated event)
         live = self.live.pop(call_id, None)
         if live is None:  # started by an earlier ccd run: file it with what Asterisk says
             fmt = next((f.name for f in layout.FORMATS.values() if f.ext == getattr(rec, "format", "")), "wav")
@@ -193,8 +245,8 @@ class RecordingService:
 
     async def _store(self, live: Live, recovered: bool = False) -> None:
         src = layout.spool_file(self.spool, live.call_id, live.fmt)
-        if recovered and not await asyncio.to_thread(src.exists):
-            return  # filed meanwhile on its RecordingFinished
+        if live.call_id in self.filed or (recovered and not await asyncio.to_thread(src.exists)):
+            return  # filed meanwhile (on its RecordingFinished, or by a sweep)
         rel = layout.relative_path(live.call_id, ev.utc(live.started), self.cfg.tz, live.fmt)
         dest = self.root / rel
         try:
@@ -210,6 +262,9 @@ class RecordingService:
         except OSError as exc:
             self._failed(live, "store", f"recording not filed from {src}: {exc}")
             return
+        self.filed[live.call_id] = None
+        while len(self.filed) > FILED_MEMORY:
+            self.filed.popitem(last=False)
         self.record(ev.event(
             ev.RECORDING_FINISHED, self.clock(), call_id=live.call_id, agent_id=live.agent_id, queue=live.queue,
             file=str(rel), format=live.fmt, duration_s=round(duration, 3) if duration is not None else None,

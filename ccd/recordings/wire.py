@@ -70,6 +70,7 @@ class RecordingFeature:
     def hook(self, acd: AcdService, executor: AcdExecutor, dispatcher: Dispatcher) -> None:
         acd.before_queue = chain(acd.before_queue, self.service.before_queue)
         executor.on_connected = chain(executor.on_connected, self.service.on_connected)
+        executor.before_bridge_deleted = chain(executor.before_bridge_deleted, self.service.before_bridge_deleted)
         self.service.subscribe(dispatcher)
 
     def add_routes(self, app: web.Application, api: Api) -> None:

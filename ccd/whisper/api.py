@@ -7,7 +7,9 @@ change its mode, stop it, list the live ones.
     DELETE /api/supervision/{session_id}
 
 Supervisor-role tokens act for their own supervisor and only on agents of their teams (403,
-audited as supervision.denied); an admin names the supervisor who will listen.
+audited as supervision.denied); an admin names the supervisor who will listen. A session
+belongs to its supervisor: another supervisor's token may not switch or stop it (403
+``supervision.not_owner``, audited); admins may. Every audited event names the token as actor.
 """
 
 from __future__ import annotations
@@ -27,6 +29,14 @@ from ccd.whisper.session import Session, SessionError
 ModeName = Literal["listen", "whisper", "barge"]
 
 
+class NotOwner(Forbidden):
+    error_id = "supervision.not_owner"
+
+
+def token_actor(who: Principal) -> str:
+    return f"token:{who.name}"
+
+
 class StartBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     agent_id: Ident
@@ -43,13 +53,17 @@ class SupervisionRoutes:
     def __init__(self, api: Api, service: SupervisionService) -> None:
         self.api, self.service = api, service
 
-    def _session(self, request: web.Request, who: Principal) -> Session:
+    def _session(self, request: web.Request, who: Principal, action: str, mode: ModeName | None = None) -> Session:
         sid = request.match_info["session_id"]
         s = self.service.sessions.get(sid)
         if s is None or s.state == "ended":
             raise NotFound(f"no live supervision session {sid!r}")
         if not who.covers(self.service.directory.teams_of_agent(s.agent)):
             raise Forbidden(f"agent {s.agent!r} is not in your teams")
+        if who.role != "admin" and s.supervisor != who.supervisor_id:
+            self.service.deny(s.supervisor, s.agent, "not_owner", "api", mode, token_actor(who), s.id)
+            raise NotOwner(f"session {sid!r} belongs to supervisor {s.supervisor!r}; only they or an admin may "
+                           f"{action} it")
         return s
 
     async def list(self, request: web.Request) -> web.Response:
@@ -72,10 +86,10 @@ class SupervisionRoutes:
         if body.agent_id not in directory.agents:
             raise NotFound(f"no agent {body.agent_id!r}")
         if not who.covers(directory.teams_of_agent(body.agent_id)):
-            self.service.deny(supervisor, body.agent_id, "not_in_teams", "api", body.mode)
+            self.service.deny(supervisor, body.agent_id, "not_in_teams", "api", body.mode, token_actor(who))
             raise Forbidden(f"agent {body.agent_id!r} is not in your teams")
         try:
-            s = self.service.start(supervisor, body.agent_id, body.mode)
+            s = self.service.start(supervisor, body.agent_id, body.mode, actor=token_actor(who))
         except Refused as exc:
             if exc.denied:
                 raise Forbidden(f"supervisor {supervisor!r} may not supervise {body.agent_id!r}: {exc.reason}") from exc
@@ -84,19 +98,19 @@ class SupervisionRoutes:
 
     async def mode(self, request: web.Request) -> web.Response:
         who = self.api.principal(request, "supervisor")
-        s = self._session(request, who)
         body = await parse_body(request, ModeBody)
+        s = self._session(request, who, "switch", body.mode)
         try:
-            self.service.change_mode(s.id, body.mode)
+            self.service.change_mode(s.id, body.mode, token_actor(who))
         except SessionError as exc:
             raise Conflict(str(exc)) from exc
         return json_response(s.view(self.service.clock()))
 
     async def stop(self, request: web.Request) -> web.Response:
         who = self.api.principal(request, "supervisor")
-        s = self._session(request, who)
+        s = self._session(request, who, "stop")
         try:
-            self.service.stop(s.id)
+            self.service.stop(s.id, token_actor(who))
         except SessionError as exc:
             raise Conflict(str(exc)) from exc
         return json_response(s.view(self.service.clock()))

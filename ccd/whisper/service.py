@@ -3,7 +3,9 @@
 Transitions are applied at once, in event order (dispatcher task, core sinks, API handlers);
 their commands run per session in order on a ``KeyedSerial``, so a mode switch never
 overtakes the attach it follows. Audit: the session's start is awaited as durable before the
-audio path is built; a denied attempt is recorded and never touches the agent's call.
+audio path is built, and a mode change before the switch; a denied attempt is recorded and
+never touches the agent's call. Every audited event names its actor (``session.SYSTEM`` when
+ccd itself acted); a session belongs to the supervisor it was started for.
 """
 
 from __future__ import annotations
@@ -30,13 +32,19 @@ from ccd.serial import KeyedSerial
 from ccd.whisper import session as ss
 from ccd.whisper.acl import Directory
 from ccd.whisper.media import SUP_BRIDGE_PREFIX, AudioPaths
-from ccd.whisper.session import CallRef, Mode, Session, SessionError, Via
+from ccd.whisper.session import SYSTEM, CallRef, Mode, Session, SessionError, Via
 
 log = structlog.get_logger("ccd.whisper")
 
 RING_TIMEOUT_S = 30
 SUP_CHANNEL_PREFIX = "ccd-sv-"
 CALL_OVER = {ev.CALL_ENDED, ev.CALL_ABANDONED, ev.CALL_OVERFLOW}
+
+
+def endpoint_actor(channel_name: str) -> str:
+    """The actor for something done from a phone: its endpoint (``PJSIP/2001-0000001a``
+    -> ``endpoint:PJSIP/2001``)."""
+    return "endpoint:" + channel_name.rsplit("-", 1)[0]
 
 
 def asterisk_time(stamp: str) -> float:
@@ -74,6 +82,7 @@ class SupervisionService:
         self.sessions: dict[str, Session] = {}
         self.channel_of: dict[str, str] = {}  # session id -> supervisor channel id
         self.session_of: dict[str, str] = {}  # supervisor channel id -> session id
+        self.channel_name: dict[str, str] = {}  # session id -> supervisor channel name (the actor)
         self.answered_at: dict[str, float] = {}  # session id -> when the supervisor answered (epoch)
         self.answer_to_audio_ms: deque[float] = deque(maxlen=10_000)  # for the benchmark
         sup = cfg.supervision
@@ -123,7 +132,9 @@ class SupervisionService:
             self.session_of.pop(e.channel.id, None)
             s = self.sessions.get(sid)
             if s is not None:
-                self._apply(s, s.end(self.clock(), "no_answer" if s.state == "ringing" else "supervisor_hangup"))
+                actor = SYSTEM if s.state == "ringing" else self._phone_of(s)
+                self._apply(s, s.end(self.clock(), "no_answer" if s.state == "ringing" else "supervisor_hangup",
+                                     actor))
             return
         for s in self.live():  # the agent leg went away: the call is over
             if s.call is not None and s.call.agent_channel == e.channel.id:
@@ -133,8 +144,9 @@ class SupervisionService:
         sid = self.session_of.get(e.channel.id)
         mode = self.dtmf_modes.get(e.digit)
         if sid is not None and mode is not None and sid in self.sessions:
+            self.channel_name.setdefault(sid, e.channel.name)
             try:
-                self.change_mode(sid, mode)
+                self.change_mode(sid, mode, self._phone_of(self.sessions[sid]))
             except SessionError:
                 pass  # a key pressed as the session ended
 
@@ -174,6 +186,7 @@ class SupervisionService:
     # -- starting sessions ----------------------------------------------------------------
     def _feature_code(self, channel: str, name: str, mode: str, agent: str, explicit: str, at: float) -> None:
         supervisor = self.directory.supervisor_for_channel(name, explicit)
+        actor = endpoint_actor(name)
         decision = self.directory.decide(supervisor, agent)
         reason = decision.reason if mode in ss.MODES else "bad_mode"
         if reason != "ok" or (supervisor is not None and self.busy(supervisor)):
@@ -181,34 +194,38 @@ class SupervisionService:
             if reason != "busy":
                 who = supervisor or f"unknown:{name.rsplit('-', 1)[0]}"
                 self._record(ss.denied_event(self.clock(), who, agent, reason, "feature_code",
-                                             self._mode_or_none(mode), self.locate(agent)))
+                                             self._mode_or_none(mode), self.locate(agent), actor))
             log.warning("supervision refused", supervisor=supervisor, agent=agent, reason=reason, channel=name)
             self.serial.submit(channel, lambda: self._tell(channel, "denied"), "reject")
             return
         assert supervisor is not None
-        s = self._new(supervisor, agent, "feature_code", self._mode_or_none(mode) or "listen", channel)
+        s = self._new(supervisor, agent, "feature_code", self._mode_or_none(mode) or "listen", channel, actor)
+        self.channel_name[s.id] = name
         self.answered_at[s.id] = at
         self._apply(s, s.answered(self.clock(), self.locate(agent), self.cfg.supervision.wait_for_call))
 
-    def start(self, supervisor: str, agent: str, mode: Mode, via: Via = "api") -> Session:
+    def start(self, supervisor: str, agent: str, mode: Mode, via: Via = "api", actor: str = SYSTEM) -> Session:
         """Ring the supervisor's phone; they join the agent's call on answer. Raises Refused."""
         decision = self.directory.decide(supervisor, agent)
         if not decision.allowed:
-            self.deny(supervisor, agent, decision.reason, via, mode)
+            self.deny(supervisor, agent, decision.reason, via, mode, actor)
             raise Refused(decision.reason, denied=True)
         if self.busy(supervisor):
             raise Refused("supervisor_busy", denied=False)
         if self.locate(agent) is None and not self.cfg.supervision.wait_for_call:
             raise Refused("not_on_call", denied=False)
-        return self._ring(supervisor, agent, mode, via)
+        return self._ring(supervisor, agent, mode, via, actor=actor)
 
-    def deny(self, supervisor: str, agent: str, reason: str, via: Via, mode: Mode | None) -> None:
-        self._record(ss.denied_event(self.clock(), supervisor, agent, reason, via, mode, self.locate(agent)))
+    def deny(self, supervisor: str, agent: str, reason: str, via: Via, mode: Mode | None,
+             actor: str = SYSTEM, session: str | None = None) -> None:
+        self._record(ss.denied_event(self.clock(), supervisor, agent, reason, via, mode, self.locate(agent),
+                                     actor, session))
 
-    def _ring(self, supervisor: str, agent: str, mode: Mode, via: Via, call_id: str | None = None) -> Session:
+    def _ring(self, supervisor: str, agent: str, mode: Mode, via: Via, call_id: str | None = None,
+              actor: str = SYSTEM) -> Session:
         endpoint = self.directory.endpoint_of(supervisor)
         assert endpoint is not None
-        s = self._new(supervisor, agent, via, mode, None)
+        s = self._new(supervisor, agent, via, mode, None, actor)
         s.target_call = call_id
         self.channel_of[s.id] = f"{SUP_CHANNEL_PREFIX}{s.id}"
         self.session_of[self.channel_of[s.id]] = s.id
@@ -237,16 +254,16 @@ class SupervisionService:
         self._apply(s, s.answered(self.clock(), self.locate(s.agent), self.cfg.supervision.wait_for_call))
 
     # -- control --------------------------------------------------------------------------
-    def change_mode(self, sid: str, mode: Mode) -> Session:
+    def change_mode(self, sid: str, mode: Mode, actor: str = SYSTEM) -> Session:
         s = self.sessions[sid]
-        self._apply(s, s.switch(self.clock(), mode))
+        self._apply(s, s.switch(self.clock(), mode, actor))
         return s
 
-    def stop(self, sid: str) -> Session:
+    def stop(self, sid: str, actor: str = SYSTEM) -> Session:
         s = self.sessions[sid]
         if s.state == "ended":
             raise SessionError("the session has ended")
-        self._apply(s, s.end(self.clock(), "stopped"))
+        self._apply(s, s.end(self.clock(), "stopped", actor))
         return s
 
     async def close(self, budget: float = 1.5) -> None:
@@ -257,8 +274,10 @@ class SupervisionService:
         await self.serial.close()
 
     # -- performing commands --------------------------------------------------------------
-    def _new(self, supervisor: str, agent: str, via: Via, mode: Mode, channel: str | None) -> Session:
-        s = Session(uuid.uuid4().hex[:16], supervisor, agent, via, mode, beep=self.directory.beep_for(agent))
+    def _new(self, supervisor: str, agent: str, via: Via, mode: Mode, channel: str | None,
+             actor: str = SYSTEM) -> Session:
+        s = Session(uuid.uuid4().hex[:16], supervisor, agent, via, mode, beep=self.directory.beep_for(agent),
+                    started_by=actor)
         self.sessions[s.id] = s
         if channel is not None:
             self.channel_of[s.id], self.session_of[channel] = channel, s.id
@@ -278,8 +297,9 @@ class SupervisionService:
                 if isinstance(cmd, ss.Teardown):
                     raise
                 log.warning("supervision step failed", session=s.id, step=type(cmd).__name__, error=str(exc))
-                await self._perform(s, chan, s.end(self.clock(), "no_answer" if isinstance(cmd, ss.Ring)
-                                                   else "failed"))
+                reason = "no_answer" if isinstance(cmd, ss.Ring) else \
+                    "switch_failed" if isinstance(cmd, ss.Switch) else "failed"
+                await self._perform(s, chan, s.end(self.clock(), reason))
                 return
         if any(isinstance(c, ss.Teardown | ss.Reject) for c in commands):
             self._forget(s)
@@ -315,9 +335,18 @@ class SupervisionService:
         chan = self.channel_of.pop(s.id, None)
         self.session_of.pop(chan or "", None)
         self.answered_at.pop(s.id, None)
+        self.channel_name.pop(s.id, None)
         self.sessions.pop(s.id, None)
         if self._agent_mentor(s):
             self.on_mentoring(s.supervisor, False)
+
+    def _phone_of(self, s: Session) -> str:
+        """The actor for what the supervisor's own phone did (a key, a hang-up)."""
+        name = self.channel_name.get(s.id)
+        if name is not None:
+            return endpoint_actor(name)
+        endpoint = self.directory.endpoint_of(s.supervisor)
+        return f"endpoint:{endpoint}" if endpoint else f"supervisor:{s.supervisor}"
 
     def _agent_mentor(self, s: Session) -> bool:
         return s.via == "training" and s.supervisor not in self.directory.supervisors \

@@ -6,7 +6,9 @@
 
 Every transition returns commands as data; the shell (``service``) performs them in order.
 The start of a session yields ``AuditDurable`` *before* ``Attach``: the audit row must be
-committed before any audio reaches the supervisor.
+committed before any audio reaches the supervisor; a mode change likewise before ``Switch``.
+Every audited event names its ``actor``: who caused it (``token:<name>`` for the API,
+``endpoint:<channel>`` for a phone, ``ccd`` for the daemon itself).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ Mode = Literal["listen", "whisper", "barge"]
 Via = Literal["feature_code", "api", "training"]
 State = Literal["requested", "ringing", "waiting", "active", "ended"]
 MODES: tuple[Mode, ...] = ("listen", "whisper", "barge")
+SYSTEM: str = "ccd"  # the actor of what no person asked for (a call ending, shutdown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,7 @@ class Session:
     started_at: float | None = None
     end_reason: str | None = None
     target_call: str | None = None  # a training ring is for this call only
+    started_by: str = SYSTEM  # the actor who asked for the session
 
     # -- transitions ----------------------------------------------------------------------
     def ring(self, endpoint: str) -> list[Command]:
@@ -130,7 +134,8 @@ class Session:
             return []
         return self._activate(now, call)
 
-    def switch(self, now: float, mode: Mode) -> list[Command]:
+    def switch(self, now: float, mode: Mode, actor: str = SYSTEM) -> list[Command]:
+        """Durably audited before the audio path changes (a failed switch stays on record)."""
         if self.state == "ended":
             raise SessionError("the session has ended")
         if self.state != "active" or self.call is None:
@@ -139,24 +144,24 @@ class Session:
         if mode == self.mode:
             return []
         previous, self.mode = self.mode, mode
-        return [Switch(previous, mode, self.call),
-                Audit(self._event(ev.SUPERVISION_MODE, now, mode=mode, previous=previous))]
+        return [AuditDurable(self._event(ev.SUPERVISION_MODE, now, mode=mode, previous=previous, actor=actor)),
+                Switch(previous, mode, self.call)]
 
-    def end(self, now: float, reason: str) -> list[Command]:
-        """End for ``reason``: supervisor_hangup, call_ended, stopped, failed, ..."""
+    def end(self, now: float, reason: str, actor: str = SYSTEM) -> list[Command]:
+        """End for ``reason``: supervisor_hangup, call_ended, stopped, failed, switch_failed, ..."""
         if self.state == "ended":
             return []
         was, self.state, self.end_reason = self.state, "ended", reason
         out: list[Command] = [Teardown(hangup_supervisor=reason not in ("supervisor_hangup", "no_answer"))]
         if was == "active" and self.started_at is not None:
-            out.append(Audit(self._event(ev.SUPERVISION_ENDED, now, mode=self.mode, reason=reason,
+            out.append(Audit(self._event(ev.SUPERVISION_ENDED, now, mode=self.mode, reason=reason, actor=actor,
                                          duration_s=round(max(0.0, now - self.started_at), 3))))
         return out
 
     # -- helpers --------------------------------------------------------------------------
     def _activate(self, now: float, call: CallRef) -> list[Command]:
         self.state, self.call, self.started_at = "active", call, now
-        started = self._event(ev.SUPERVISION_STARTED, now, mode=self.mode, via=self.via)
+        started = self._event(ev.SUPERVISION_STARTED, now, mode=self.mode, via=self.via, actor=self.started_by)
         out: list[Command] = [AuditDurable(started)]
         if self.beep:
             out.append(Beep(call.agent_channel))
@@ -176,14 +181,16 @@ class Session:
     def view(self, now: float) -> dict[str, object]:
         """What the API lists."""
         return {"session_id": self.id, "supervisor": self.supervisor, "agent_id": self.agent,
-                "via": self.via, "state": self.state, "mode": self.mode,
+                "via": self.via, "started_by": self.started_by, "state": self.state, "mode": self.mode,
                 "call_id": self.call.call_id if self.call else None,
                 "queue": self.call.queue if self.call else None,
                 "duration_s": round(now - self.started_at, 3) if self.started_at is not None else None}
 
 
 def denied_event(now: float, supervisor: str, agent: str, reason: str, via: Via,
-                 mode: Mode | None = None, call: CallRef | None = None) -> ev.DomainEvent:
+                 mode: Mode | None = None, call: CallRef | None = None, actor: str = SYSTEM,
+                 session: str | None = None) -> ev.DomainEvent:
+    extra = {"session": session} if session is not None else {}
     return ev.event(ev.SUPERVISION_DENIED, now, call_id=call.call_id if call else None, agent_id=agent,
                     queue=call.queue if call else None, supervisor=supervisor, reason=reason, via=via,
-                    mode=mode)
+                    mode=mode, actor=actor, **extra)

@@ -14,10 +14,12 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.postgres]
 
 
 async def test_feature_codes_log_in_pause_and_log_out(asterisk: AsteriskInstance, ccd_factory: Factory) -> None:
-    ccd = await ccd_factory(asterisk, agents=[agent("1001")], queues=[{"name": "support", "teams": ["t"]}])
+    shared = "Local/ag-lobby-0-0-0@sim-agent"  # a shared phone may name the agent
+    ccd = await ccd_factory(asterisk, agents=[agent("1001")], queues=[{"name": "support", "teams": ["t"]}],
+                            shared_phones=[shared])
 
     def dial(code: str) -> None:
-        asterisk.cli(f"channel originate Local/{code}@ccd-agent application Wait 5")
+        asterisk.cli(f"channel originate {shared} extension {code}@ccd-agent")
 
     dial("*711001")
     await ccd.wait_event("agent.login", agent_id="1001")

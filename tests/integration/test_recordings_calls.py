@@ -1,6 +1,8 @@
 """Call recording on the real Asterisk: the bridge recording holds both sides for the bridged
-time, the announcement comes before the agent when configured (and only then), and a broken
-recording directory never costs the call."""
+time, the announcement comes before the agent when configured (and only then), a broken
+recording directory never costs the call, and every recording is filed exactly once, also
+when its end is never announced or a resync comes while it is being written. The tests wait
+on facts (events, files, channels), never on fixed sleeps: they hold on a busy machine."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import numpy as np
 import pytest
 import structlog
@@ -19,7 +22,7 @@ from prometheus_client import generate_latest
 
 from ccd.ari import events as ari
 from ccd.sandbox.asterisk import AsteriskInstance
-from tests.harness.ccd import Factory, Running, agent
+from tests.harness.ccd import Factory, Running, agent, eventually
 from tests.integration.test_supervision_audio import AGENT_HZ, CALLER_HZ, tone_shares
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.postgres]
@@ -40,6 +43,20 @@ def call_in(ast: AsteriskInstance, hangup_after: float, rec: str = "") -> None:
     phone = f"cp-{hangup_after:g}-0-x-{CALLER_HZ}"
     target = f"rec-{rec}-{phone}@sim-rec" if rec else f"{phone}@sim-phone"
     ast.cli(f"channel originate Local/c-{number}-support@sim-trunk extension {target}")
+
+
+async def no_channels(ccd: Running) -> bool:
+    """Every channel is gone, so every MixMonitor file is closed."""
+    return not await ccd.daemon.rest.list_channels()
+
+
+async def started_stored(ccd: Running, call_id: str | None) -> bool:
+    conn = await asyncpg.connect(ccd.daemon.dsn)
+    try:
+        return bool(await conn.fetchval("SELECT count(*) FROM events WHERE type = 'recording.started' "
+                                        "AND call_id = $1", call_id))
+    finally:
+        await conn.close()
 
 
 def failures(ccd: Running) -> float:
@@ -122,7 +139,7 @@ async def test_caller_hears_the_announcement_before_the_agent(
     with wave.open(str(ANNOUNCE)) as w:
         prompt_s = w.getnframes() / w.getframerate()
     assert started < finished < agent_in and finished - started > prompt_s - 0.5
-    await asyncio.sleep(1.0)  # the caller's MixMonitor file is closed at hang-up
+    await eventually(lambda: no_channels(ccd), "the caller's MixMonitor file is closed", timeout=20)
     first = first_agent_frame(rx)
     print(f"prompt {prompt_s:.2f} s, playback {finished - started:.2f} s, agent heard at {first * 0.25:.2f} s")
     assert first * 0.25 > prompt_s - 0.5  # the agent is heard only after the whole prompt
@@ -134,10 +151,10 @@ async def test_caller_hears_the_announcement_before_the_agent(
 async def test_no_announcement_when_not_configured(
     asterisk: AsteriskInstance, ccd_factory: Factory, tmp_path: Path
 ) -> None:
-    _, call_id, seen, rx = await _announce_run(asterisk, ccd_factory, tmp_path, announce=False)
+    ccd, call_id, seen, rx = await _announce_run(asterisk, ccd_factory, tmp_path, announce=False)
     assert not [e for _, e in seen if isinstance(e, ari.PlaybackStarted | ari.PlaybackFinished)
                 and e.playback.target_uri == f"channel:{call_id}"]
-    await asyncio.sleep(1.0)
+    await eventually(lambda: no_channels(ccd), "the caller's MixMonitor file is closed", timeout=20)
     assert first_agent_frame(rx) * 0.25 < 2.5  # the agent comes at once, no 4.7 s prompt first
 
 
@@ -186,8 +203,10 @@ async def test_recording_cut_by_an_asterisk_crash_is_filed_after_the_restart(
     call_in(ast, hangup_after=60)
     answered = await ccd.wait_event("call.answered", agent_id="r1")
     await ccd.wait_event("recording.started", call_id=answered.call_id)
-    await asyncio.sleep(2.5)  # some audio, and the start committed to the database
     spooled = ast.spool_dir / "recording" / f"ccd-{answered.call_id}.wav"
+    # Some audio (2 s at 8 kHz, 16 bit), and the start committed to the database.
+    await eventually(lambda: spooled.is_file() and spooled.stat().st_size > 32_000, "2 s recorded", timeout=20)
+    await eventually(lambda: started_stored(ccd, answered.call_id), "the start is stored", timeout=10)
     await asyncio.to_thread(ast.kill9)  # Asterisk dies mid-call: no RecordingFinished, ever
     assert spooled.is_file()
     if ccd_restarts_too:  # then what ccd knew of the call comes from the database
@@ -205,3 +224,48 @@ async def test_recording_cut_by_an_asterisk_crash_is_filed_after_the_restart(
         seconds = w.getnframes() / w.getframerate()
     assert 2.0 <= seconds <= 10 and abs(p["duration_s"] - seconds) < 0.05
     assert not ccd.of("recording.failed")
+
+
+async def test_recording_whose_end_is_never_announced_is_filed_once(
+    asterisk: AsteriskInstance, ccd_factory: Factory, tmp_path: Path
+) -> None:
+    """A RecordingFinished that never reaches ccd (lost as a busy Asterisk finished the file
+    after its bridge was gone): ccd files the file once Asterisk no longer lists it as live."""
+    ccd = await ccd_factory(asterisk, agents=[agent("r4")], queues=[recorded_queue("wav")],
+                            **settings(asterisk, tmp_path / "rec"))
+    service, dispatcher = ccd.daemon.recordings.service, ccd.daemon.dispatcher
+    dispatcher._subs = [(t, c) for t, c in dispatcher._subs if c != service.on_finished]  # the loss
+    dispatcher._cache.clear()
+    await ccd.login("r4")
+    call_in(asterisk, hangup_after=4)
+    answered = await ccd.wait_event("call.answered", agent_id="r4")
+    await ccd.wait_event("call.ended", timeout=20, call_id=answered.call_id)
+    done = await ccd.wait_event("recording.finished", timeout=30, call_id=answered.call_id)
+    assert done.payload["recovered"] is True and done.agent_id == "r4" and done.payload["duration_s"] > 1
+    assert (tmp_path / "rec" / done.payload["file"]).is_file()
+    assert not (asterisk.spool_dir / "recording" / f"ccd-{answered.call_id}.wav").exists()
+    await eventually(lambda: no_channels(ccd), "the call is over", timeout=20)
+    assert len(ccd.of("recording.finished")) == 1 and not ccd.of("recording.failed")
+
+
+async def test_resync_while_recording_never_moves_a_file_being_written(
+    asterisk: AsteriskInstance, ccd_factory: Factory, tmp_path: Path
+) -> None:
+    """A resync's snapshot is old by the time the spool is swept: a call bridged since then
+    is recording, and its file must stay until Asterisk has finished it."""
+    ccd = await ccd_factory(asterisk, agents=[agent("r5")], queues=[recorded_queue("wav")],
+                            **settings(asterisk, tmp_path / "rec"))
+    await ccd.login("r5")
+    call_in(asterisk, hangup_after=6)
+    answered = await ccd.wait_event("call.answered", agent_id="r5")
+    await ccd.wait_event("recording.started", call_id=answered.call_id)
+    spooled = asterisk.spool_dir / "recording" / f"ccd-{answered.call_id}.wav"
+    await eventually(spooled.is_file, "the recording is being written", timeout=10)
+    service = ccd.daemon.recordings.service
+    service.on_resync(ari.Resync(channels=(), bridges=()))  # a snapshot taken before this call
+    await service.serial.drain(10)
+    assert spooled.is_file() and not ccd.of("recording.finished")
+    done = await ccd.wait_event("recording.finished", timeout=30, call_id=answered.call_id)
+    assert done.payload["recovered"] is False
+    await eventually(lambda: no_channels(ccd), "the call is over", timeout=20)
+    assert len(ccd.of("recording.finished")) == 1 and not ccd.of("recording.failed")

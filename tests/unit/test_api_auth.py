@@ -88,7 +88,9 @@ async def test_roles_and_team_scope(make_client: MakeClient) -> None:
     assert [a["agent_id"] for a in agents] == ["A"]  # the supervisor sees their teams only
     # An admin acts on everyone.
     assert (await client.post("/api/agents/B/pause", headers=AUTH["admin"], json={"reason": "lunch"})).status == 202
-    assert backend.submitted == [AgentLoggedIn("A"), AgentPaused("B", "lunch")]
+    # ... and each action names the token that asked (the agent events carry it as actor)
+    assert backend.submitted == [AgentLoggedIn("A", actor="token:sup"),
+                                 AgentPaused("B", "lunch", actor="token:admin")]
     admin_agents = await (await client.get("/api/agents", headers=AUTH["admin"])).json()
     assert {a["agent_id"] for a in admin_agents} == {"A", "B"}
 

@@ -23,7 +23,8 @@ def test_feature_code_start_is_durable_before_audio() -> None:
     assert [type(c) for c in cmds] == [ss.AuditDurable, ss.Beep, ss.Attach]
     started = cmds[0].event  # type: ignore[union-attr]
     assert started.type == ev.SUPERVISION_STARTED and started.call_id == "c1" and started.queue == "support"
-    assert dict(started.payload) == {"supervisor": "S1", "session": "s1", "mode": "whisper", "via": "feature_code"}
+    assert dict(started.payload) == {"supervisor": "S1", "session": "s1", "mode": "whisper", "via": "feature_code",
+                                     "actor": "ccd"}
     assert cmds[2] == ss.Attach("whisper", CALL)
     assert s.state == "active"
 
@@ -54,14 +55,25 @@ def test_not_on_call_rejects_or_waits() -> None:
     assert w.call_answered(4.0, CALL) == []  # already active: a later call changes nothing
 
 
-def test_switch_emits_command_and_audit() -> None:
+def test_switch_is_durably_audited_before_the_audio_changes() -> None:
     s = new()
     s.answered(10.0, CALL, wait_for_call=False)
-    cmds = s.switch(12.5, "whisper")
-    assert cmds[0] == ss.Switch("listen", "whisper", CALL)
-    changed = cmds[1].event  # type: ignore[union-attr]
+    cmds = s.switch(12.5, "whisper", actor="token:olga")
+    assert isinstance(cmds[0], ss.AuditDurable) and cmds[1] == ss.Switch("listen", "whisper", CALL)
+    changed = cmds[0].event
     assert changed.type == ev.SUPERVISION_MODE and changed.payload["previous"] == "listen"
+    assert changed.payload["actor"] == "token:olga" and changed.payload["supervisor"] == "S1"
     assert s.switch(13.0, "whisper") == []  # same mode: nothing to do
+
+
+def test_every_audited_event_names_its_actor() -> None:
+    s = Session("s1", "S1", "A1", "api", "listen", started_by="token:root")
+    s.ring("PJSIP/2001")
+    started = s.answered(1.0, CALL, wait_for_call=False)[0].event  # type: ignore[union-attr]
+    assert started.payload["actor"] == "token:root" and started.payload["supervisor"] == "S1"
+    ended = s.end(5.0, "stopped", actor="token:s3")[1].event  # type: ignore[union-attr]
+    assert ended.payload["actor"] == "token:s3"
+    assert ss.denied_event(1.0, "S1", "A1", "not_owner", "api", actor="token:s3").payload["actor"] == "token:s3"
 
 
 def test_end_reports_duration_and_hangs_up_unless_supervisor_left() -> None:
