@@ -89,7 +89,7 @@ class View:
         self.counts: Counter[tuple[str, str]] = Counter()
         self.ratings: list[int] = []
         self.started = time.time()
-        daemon.core.sinks.append(self.observe)
+        daemon.bus.subscribe_events("demo", self.observe)
 
     def observe(self, e: ev.DomainEvent) -> None:
         self.counts[(e.queue or "", e.type)] += 1
