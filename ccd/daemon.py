@@ -30,6 +30,7 @@ from ccd.ari.events import PlaybackFinished
 from ccd.ari.stream import AriEventStream
 from ccd.bus import Bus
 from ccd.config import CcdConfig
+from ccd.console.wire import ConsoleFeature
 from ccd.core_loop import CoreLoop
 from ccd.health import ConnectionHealth
 from ccd.metrics import Metrics, TimedDispatcher
@@ -119,6 +120,7 @@ class Daemon:
             self.executor.before_caller_moves = self.announcer.silence
             self.bus.subscribe_events("announcer", self.announcer.on_event)
             self.dispatcher.subscribe(PlaybackFinished, lambda e: self.announcer.playback_finished(e.playback.id))
+        self.console = ConsoleFeature(cfg, self.bus, self.snapshot, dsn)
         self.dispatcher.subscribe(ami_events.FullyBooted, lambda e: self.stream.wake())
         self.dispatcher.subscribe(ami_events.DeviceStateChange, self._device_state)
         self.agents_by_device = {a.endpoint: a.id for a in cfg.agents}
@@ -198,6 +200,7 @@ class Daemon:
             # The writer spools until the database is back; routing does not need it.
             log.warning("database not migrated at start-up; events will spool", error=repr(exc))
         await self.writer.start()
+        await self.console.load_today()
         loop = asyncio.get_running_loop()
         self._tasks.extend(self.bus.tasks())
         for name, coro in (("dispatch", self.dispatcher.run()), ("core", self.core.run()),
@@ -215,6 +218,7 @@ class Daemon:
         self.report_routes.add_to(app)
         add_supervision_routes(app, api, self.supervision)
         self.recordings.add_routes(app, api)
+        self.console.add_to(app, api)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host or "0.0.0.0", int(port)).start()
@@ -235,6 +239,7 @@ class Daemon:
             return  # stop() is idempotent: a signal during shutdown, or a harness stopping twice
         self._stopped = True
         started = time.monotonic()
+        self.console.close_streams()  # live browsers would hold the HTTP shutdown
         if self._runner is not None:
             await self._bounded("http", self._runner.cleanup(), 2.0)
         await self._bounded("ari-stream", self.stream.close(), 1.0)
@@ -255,6 +260,7 @@ class Daemon:
         await self._bounded("sticky", self.sticky_db.close(), 1.0)
         if self.report_routes is not None:
             await self._bounded("reports", self.report_routes.close(), 1.0)
+        await self._bounded("console", self.console.close(), 1.0)
         await self._bounded("ari-http", self.rest.close(), 1.0)
         log.info("ccd stopped", seconds=round(time.monotonic() - started, 3), overruns=sorted(self.shutdown_overruns))
 
