@@ -143,6 +143,7 @@ class FloorHub:
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
                                            "X-Accel-Buffering": "no"})
         await resp.prepare(request)
+        await resp.write(b"retry: 1000\n\n")  # reconnect within a second after a restart
         queue: asyncio.Queue[Delta | None] = asyncio.Queue()
         self.clients.add(queue)  # before the snapshot: nothing after it can be missed
         try:

@@ -41,6 +41,8 @@ async def start(asterisk: AsteriskInstance, ccd_factory: Factory, listen: dict[s
                 rec: str | None = None, reset: bool = True) -> tuple[Running, str]:
     listen = listen or http()
     ccd = await ccd_factory(asterisk, reset=reset, **console_cfg(rec or tag(), listen))
+    if not reset:
+        return ccd, f"http://{listen['listen']}"  # a restart: a new password would end the sessions
     store = SessionStore(ccd.daemon.dsn, 60)
     for name, pw in PASSWORDS.items():
         await store.set_password(name, pw)

@@ -105,12 +105,20 @@
     es.onopen = () => { S.connected = true; banner(); };
     es.onerror = () => {
       S.connected = false; banner();
-      if (es.readyState === EventSource.CLOSED) {  // refused (signed out, expired): ask who we are
-        setTimeout(() => api("GET", "/console/api/me").then(() => connect(), () => showLogin()), 1000);
-      } else {
-        // EventSource retries by itself with Last-Event-ID = the last epoch:seq applied.
-      }
+      // EventSource retries by itself (Last-Event-ID = the last epoch:seq applied) unless the
+      // server refused the stream: then find out whether we are still signed in.
+      if (es.readyState === EventSource.CLOSED) setTimeout(recover, 1000);
     };
+  }
+  async function recover() {
+    if (!S.me) return;
+    try {
+      const r = await fetch("/console/api/me", { credentials: "same-origin" });
+      if (r.status === 401) { showLogin(); return; }
+      if (!r.ok) throw new Error(r.statusText);
+      S.me = await r.json();
+      connect();
+    } catch (e) { setTimeout(recover, 1000); }  // ccd is down: keep the banner, keep trying
   }
   function seen(now) { S.lastMsg = Date.now(); S.connected = true; if (now) S.offset = now - Date.now() / 1000; banner(); }
   function banner() {
