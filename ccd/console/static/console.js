@@ -95,7 +95,7 @@
       Object.assign(S.queues, d.queues); Object.assign(S.agents, d.agents);
       for (const f of d.feed) { S.feed.push(f); if (String(f.type).startsWith("supervision.")) refreshSessions(); }
       if (S.feed.length > 200) S.feed.splice(0, S.feed.length - 200);
-      seen(null); renderAll();
+      seen(null); scheduleRender();
     });
     es.addEventListener("refresh", (m) => {
       const d = JSON.parse(m.data);
@@ -237,6 +237,16 @@
   async function refreshSessions() {
     try { S.sessions = await api("GET", "/api/supervision"); } catch (e) { S.sessions = []; }
     renderSessions();
+  }
+  // Deltas that arrive together are drawn once, on the next frame (or within 100 ms if the
+  // page is in the background and frames are throttled).
+  let renderPending = false;
+  function scheduleRender() {
+    if (renderPending) return;
+    renderPending = true;
+    const draw = () => { if (renderPending) { renderPending = false; renderAll(); } };
+    requestAnimationFrame(draw);
+    setTimeout(draw, 100);
   }
   function renderAll() {
     const focused = document.activeElement && document.activeElement.dataset ? { ...document.activeElement.dataset } : null;
