@@ -24,7 +24,7 @@ FEED_TYPES = frozenset({
     ev.CALL_QUEUED, ev.CALL_ANSWERED, ev.CALL_ABANDONED, ev.CALL_OVERFLOW, ev.CALL_ENDED,
     ev.AGENT_LOGIN, ev.AGENT_LOGOUT, ev.AGENT_PAUSED, ev.AGENT_UNPAUSED, ev.AGENT_MISSED,
     ev.SUPERVISION_STARTED, ev.SUPERVISION_MODE, ev.SUPERVISION_ENDED, ev.SUPERVISION_DENIED,
-    ev.RATING_RESULT, ev.AGENT_CONTROL,
+    ev.RATING_RESULT, ev.AGENT_CONTROL, ev.ALERT_ACKED,
 })
 
 
@@ -184,7 +184,7 @@ def agent_row(view: AgentView, today: Today, layout: Layout, allowance_s: float 
 def feed_item(seq: int, e: ev.DomainEvent) -> dict[str, Any] | None:
     if e.type not in FEED_TYPES:
         return None
-    keep = ("supervisor", "mode", "reason", "score", "actor", "action", "wait_s", "caller")
+    keep = ("supervisor", "mode", "reason", "score", "actor", "action", "wait_s", "caller", "alert")
     return {"seq": seq, "ts": e.ts.timestamp(), "type": e.type, "agent": e.agent_id, "queue": e.queue,
             **{k: v for k, v in e.payload.items() if k in keep}}
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ccd import events as ev
 from ccd.api.auth import Principal
 from ccd.bus import Bus, Sequenced
 from ccd.config import CcdConfig, QueueThresholds
@@ -37,6 +38,7 @@ class Delta:
     queues: Mapping[str, Any]
     agents: Mapping[str, Any]
     feed: Mapping[str, Any] | None
+    acks: Mapping[str, float]  # alert id -> quiet until (POSIX seconds)
 
 
 class View:
@@ -55,6 +57,13 @@ class View:
     def filter(self, queues: Mapping[str, Any], agents: Mapping[str, Any]) -> dict[str, Any]:
         return {"queues": {k: v for k, v in queues.items() if k in self.queues},
                 "agents": {k: v for k, v in agents.items() if self.agent(k)}}
+
+    def alert(self, alert_id: str) -> bool:
+        """Alert ids are ``q:<queue>:<what>`` or ``a:<agent>:<what>``."""
+        kind, _, rest = alert_id.partition(":")
+        subject = rest.partition(":")[0]
+        return (kind == "q" and subject in self.queues) or (kind == "a" and subject in self.layout.agent_teams
+                                                            and self.agent(subject))
 
     def sees(self, item: Mapping[str, Any]) -> bool:
         if item.get("agent"):
@@ -76,13 +85,23 @@ class FloorHub:
         self.default_allowance = cfg.console.default_pause_allowance_minutes * 60
         self.ring: deque[Delta] = deque(maxlen=RING)
         self.feed: deque[dict[str, Any]] = deque(maxlen=FEED)
+        self.acks: dict[str, float] = {}  # acknowledged alerts, quiet until
         self.seq = 0  # the last bus sequence applied here
         self.clients: set[asyncio.Queue[Delta | None]] = set()
 
     # -- bus side ---------------------------------------------------------------------------
+    def remember(self, e: ev.DomainEvent) -> dict[str, float]:
+        """Fold one event into today's figures and the acknowledged alerts (also at start-up)."""
+        self.today.apply(e)
+        if e.type != ev.ALERT_ACKED or not isinstance(e.payload.get("alert"), str):
+            return {}
+        until = e.ts.timestamp() + float(e.payload.get("quiet_s") or 0.0)
+        self.acks[e.payload["alert"]] = until
+        return {e.payload["alert"]: until}
+
     def on_event(self, item: Sequenced) -> None:
         e = item.event
-        self.today.apply(e)
+        acks = self.remember(e)
         snap = self.snapshot()
         queues: dict[str, Any] = {}
         agents: dict[str, Any] = {}
@@ -96,7 +115,7 @@ class FloorHub:
         item_ = feed_item(item.seq, e)
         if item_ is not None:
             self.feed.append(item_)
-        self._emit(Delta(item.seq, queues, agents, item_))
+        self._emit(Delta(item.seq, queues, agents, item_, acks))
 
     def _row(self, snap: EngineSnapshot, agent_id: str) -> dict[str, Any]:
         a = snap.agents[agent_id]
@@ -119,6 +138,7 @@ class FloorHub:
                                      self.layout.queue_members)
         return {"epoch": self.bus.epoch, "seq": self.seq, "now": snap.now, **view.filter(tiles, rows),
                 "feed": [f for f in self.feed if view.sees(f)],
+                "acks": {k: v for k, v in self.acks.items() if v > snap.now and view.alert(k)},
                 "thresholds": self._thresholds(view), "cooldown_s": self.cfg.console.alert_cooldown_s}
 
     def _thresholds(self, view: View) -> dict[str, Any]:
@@ -178,7 +198,8 @@ class FloorHub:
 
     async def _send_delta(self, resp: web.StreamResponse, view: View, d: Delta) -> None:
         doc = {"seq": d.seq, **view.filter(d.queues, d.agents),
-               "feed": [d.feed] if d.feed is not None and view.sees(d.feed) else []}
+               "feed": [d.feed] if d.feed is not None and view.sees(d.feed) else [],
+               "acks": {k: v for k, v in d.acks.items() if view.alert(k)}}
         await self._send(resp, "delta", d.seq, doc)
 
     async def _refresh(self, resp: web.StreamResponse, view: View) -> None:

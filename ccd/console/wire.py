@@ -16,22 +16,29 @@ from pathlib import Path
 import asyncpg
 import structlog
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
 
 from ccd import events as ev
-from ccd.api.app import Api
+from ccd.api.app import Api, json_response, parse_body
 from ccd.api.auth import Principal
 from ccd.bus import Bus
 from ccd.config import CcdConfig
 from ccd.console.auth import ConsoleAuth, Handler
 from ccd.console.floor import FEED_TYPES, local_midnight
 from ccd.console.sessions import SessionStore
-from ccd.console.stream import FloorHub
+from ccd.console.stream import FloorHub, View
+from ccd.errors import Forbidden
 from ccd.queues.snapshot import EngineSnapshot
 
 log = structlog.get_logger("ccd.console")
 STATIC = Path(__file__).parent / "static"
 AGENT_ACTION = re.compile(r"^/api/agents/([^/]+)/(login|logout|pause|unpause)$")
 TODAY_TYPES = sorted(FEED_TYPES)
+
+
+class AckBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    alert: str = Field(min_length=3, max_length=200, pattern=r"^[qa]:")
 
 
 class ConsoleFeature:
@@ -57,7 +64,7 @@ class ConsoleFeature:
         finally:
             await conn.close()
         for r in rows:
-            self.hub.today.apply(ev.DomainEvent(type=r["type"], ts=r["ts"], call_id=r["call_id"],
+            self.hub.remember(ev.DomainEvent(type=r["type"], ts=r["ts"], call_id=r["call_id"],
                                                 agent_id=r["agent_id"], queue=r["queue"],
                                                 payload=json.loads(r["payload"]), event_id=r["event_id"]))
         log.info("console: today's figures loaded", events=len(rows), since=since.isoformat())
@@ -75,6 +82,7 @@ class ConsoleFeature:
         app.router.add_post("/console/api/logout", self.auth.logout)
         app.router.add_get("/console/api/me", self.auth.whoami)
         app.router.add_get("/console/api/stream", self.stream)
+        app.router.add_post("/console/api/alerts/ack", self.acknowledge)
 
     async def index(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
@@ -89,6 +97,20 @@ class ConsoleFeature:
     async def stream(self, request: web.Request) -> web.StreamResponse:
         who = self.api.principal(request, "viewer")
         return await self.hub.stream(request, who)
+
+    async def acknowledge(self, request: web.Request) -> web.Response:
+        """Quiet an alert for everyone for the cooldown; stored (with the actor) and on the feed."""
+        who = self.api.principal(request, "supervisor")
+        body = await parse_body(request, AckBody)
+        if not View(who, self.hub.layout).alert(body.alert):
+            raise Forbidden(f"alert {body.alert!r} is not on your floor")
+        kind, _, rest = body.alert.partition(":")
+        subject = rest.partition(":")[0]
+        quiet = self.cfg.console.alert_cooldown_s
+        await self.bus.durable(ev.event(
+            ev.ALERT_ACKED, self.clock(), queue=subject if kind == "q" else None,
+            agent_id=subject if kind == "a" else None, alert=body.alert, actor=who.name, quiet_s=quiet))
+        return json_response({"alert": body.alert, "quiet_s": quiet})
 
     @web.middleware
     async def audit(self, request: web.Request, handler: Handler) -> web.StreamResponse:

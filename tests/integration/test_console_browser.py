@@ -126,6 +126,14 @@ async def test_live_floor_actions_and_screenshots(asterisk: AsteriskInstance, cc
     # The smoke break's allowance is ~2 s: its timer turns red.
     await page.wait_js("return document.querySelector('#agent-A2 td.timer.overrun')", "overrun shown red", 10)
 
+    # ... and is an alert; acknowledged, it goes quiet for everyone, and the feed says who.
+    await click(page, '#alerts button[data-ack^="a:A2:pause"]')
+    acked = await ccd.wait_event("alert.acknowledged", agent_id="A2")
+    assert acked.payload["actor"] == "anna"
+    await page.wait_js("return !document.querySelector('#alerts button[data-ack^=\"a:A2:pause\"]')", "alert quiet")
+    await page.wait_js("return [...document.querySelectorAll('#feed li[data-type=\"alert.acknowledged\"]')]"
+                       ".some(li => li.textContent.includes('anna'))", "feed names who acknowledged")
+
     # Screenshots: normal, compact, TV, Russian.
     await page.screenshot("floor-normal")
     await click(page, "#btn-compact")
@@ -169,6 +177,13 @@ async def test_refusals_csrf_and_expiry(asterisk: AsteriskInstance, ccd_factory:
             assert r.status == 403  # B1 is another team's agent: the API's own ACL
         async with web.post(base + "/api/agents/A1/login", json={}, headers={"X-CSRF-Token": me["csrf"]}) as r:
             assert r.status == 202
+        ack = base + "/console/api/alerts/ack"
+        async with web.post(ack, json={"alert": "q:sales:waiting"}, headers={"X-CSRF-Token": me["csrf"]}) as r:
+            assert r.status == 403  # another team's queue
+        async with web.post(ack, json={"alert": "q:support:waiting"}) as r:
+            assert r.status == 403  # no CSRF token
+        async with web.post(ack, json={"alert": "q:support:waiting"}, headers={"X-CSRF-Token": me["csrf"]}) as r:
+            assert r.status == 200
         await ccd.wait_event("agent.login", agent_id="A1")
         store = SessionStore(ccd.daemon.dsn, 60)
         await store.expire_now("anna")

@@ -107,6 +107,9 @@ def test_view_shows_a_supervisor_only_their_teams() -> None:
     assert got == {"queues": {"q1": 1}, "agents": {"a1": 1}}
     assert admin.filter({"q1": 1, "q2": 2}, {"a1": 1, "b1": 2})["agents"] == {"a1": 1, "b1": 2}
     assert sup.sees({"agent": "a1"}) and not sup.sees({"agent": "b1"}) and not sup.sees({"queue": "q2"})
+    assert sup.alert("q:q1:waiting") and sup.alert("a:a1:pause:1.5")
+    assert not sup.alert("q:q2:waiting") and not sup.alert("a:b1:pause:1") and not sup.alert("x:q1")
+    assert not sup.alert("a:nobody:pause:1")
 
 
 def hub() -> tuple[FloorHub, Bus]:
@@ -140,3 +143,6 @@ def test_deltas_carry_what_changed() -> None:
     assert d.feed is not None and d.feed["type"] == ev.AGENT_PAUSED
     doc = h.snapshot_doc(View(Principal("root", "admin", None), h.layout))
     assert doc["seq"] == 1 and doc["epoch"] == bus.epoch and set(doc["agents"]) == {"a1"}
+    h.on_event(Sequenced(2, e(ev.ALERT_ACKED, T0, queue="q1", alert="q:q1:waiting", actor="anna", quiet_s=300)))
+    assert h.ring[-1].acks == {"q:q1:waiting": T0 + 300}
+    assert h.snapshot_doc(View(Principal("root", "admin", None), h.layout))["acks"] == {"q:q1:waiting": T0 + 300}

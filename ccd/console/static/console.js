@@ -3,7 +3,7 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const S = { me: null, epoch: null, seq: 0, queues: {}, agents: {}, feed: [], thresholds: {},
-    cooldown: 300, offset: 0, lastMsg: 0, es: null, connected: false, sessions: [], gaps: 0 };
+    cooldown: 300, offset: 0, lastMsg: 0, es: null, connected: false, sessions: [], gaps: 0, acks: {} };
   window.ccdState = S;  // for tests and the curious: epoch, seq, gaps
   let lang = "en";
 
@@ -85,14 +85,14 @@
     es.addEventListener("snapshot", (m) => {
       const d = JSON.parse(m.data);
       S.epoch = d.epoch; S.seq = d.seq; S.queues = d.queues; S.agents = d.agents; S.feed = d.feed;
-      S.thresholds = d.thresholds; S.cooldown = d.cooldown_s; seen(d.now); fillFilters(); renderAll();
+      S.thresholds = d.thresholds; S.cooldown = d.cooldown_s; S.acks = d.acks || {}; seen(d.now); fillFilters(); renderAll();
     });
     es.addEventListener("delta", (m) => {
       const d = JSON.parse(m.data);
       if (d.seq <= S.seq) return;  // already applied (a replay overlapping the snapshot)
       if (d.seq !== S.seq + 1) { S.gaps += 1; connect(true); return; }  // a gap: take a new snapshot
       S.seq = d.seq;
-      Object.assign(S.queues, d.queues); Object.assign(S.agents, d.agents);
+      Object.assign(S.queues, d.queues); Object.assign(S.agents, d.agents); Object.assign(S.acks, d.acks || {});
       for (const f of d.feed) { S.feed.push(f); if (String(f.type).startsWith("supervision.")) refreshSessions(); }
       if (S.feed.length > 200) S.feed.splice(0, S.feed.length - 200);
       seen(null); scheduleRender();
@@ -212,8 +212,8 @@
     const out = [];
     for (const q of Object.values(S.queues)) for (const [level, key] of queueLevel(q)) out.push({ id: "q:" + q.name + ":" + key, level, text: q.name + ": " + t(key) });
     for (const a of Object.values(S.agents)) if (overrun(a)) out.push({ id: "a:" + a.id + ":pause:" + a.since, level: "warning", text: a.name + ": " + t("over_allowance") });
-    const acks = JSON.parse(localStorage.getItem("ccd.acks") || "{}");
-    return out.filter((x) => !(acks[x.id] && Date.now() - acks[x.id] < S.cooldown * 1000));
+    const now = serverNow();
+    return out.filter((x) => !(S.acks[x.id] && S.acks[x.id] > now));  // acknowledged: quiet until then
   }
   function renderAlerts() {
     $("alerts").innerHTML = alertList().map((x) => '<li class="' + x.level + '">' + esc(x.text) +
@@ -223,7 +223,7 @@
     $("feed").innerHTML = S.feed.slice(-60).reverse().map((f) => {
       const who = f.actor ? " " + t("by") + " " + esc(f.actor) : f.supervisor ? " " + t("by") + " " + esc(f.supervisor) : "";
       const what = f.type === "agent.control" ? t("agent.control") + " " + esc(t(f.action)) : esc(t(f.type));
-      const extra = [f.reason, f.mode, f.score, f.caller].filter((x) => x != null && x !== "").map(esc).join(" ");
+      const extra = [f.reason, f.mode, f.score, f.caller, f.alert].filter((x) => x != null && x !== "").map(esc).join(" ");
       return '<li data-type="' + esc(f.type) + '"><time>' + clock(f.ts) + "</time> " + esc(f.agent || f.queue || "") + " " +
         what + (extra ? " (" + extra + ")" : "") + who + "</li>";
     }).join("");
@@ -276,11 +276,10 @@
       } else if (el.dataset.stop) {
         await api("DELETE", "/api/supervision/" + el.dataset.stop); refreshSessions();
       } else if (el.dataset.ack) {
-        const acks = JSON.parse(localStorage.getItem("ccd.acks") || "{}");
-        acks[el.dataset.ack] = Date.now(); localStorage.setItem("ccd.acks", JSON.stringify(acks)); renderAlerts();
+        await api("POST", "/console/api/alerts/ack", { alert: el.dataset.ack });
       }
     } catch (e) {
-      if (el.dataset.act || el.dataset.session || el.dataset.stop) alert(t("failed") + ": " + e.message);
+      if (el.dataset.act || el.dataset.session || el.dataset.stop || el.dataset.ack) alert(t("failed") + ": " + e.message);
     }
   });
 

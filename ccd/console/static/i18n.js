@@ -19,7 +19,7 @@ window.CCD_I18N = {
     "agent.logout": "logged out", "agent.paused": "paused", "agent.unpaused": "unpaused",
     "agent.missed": "missed a call", "supervision.started": "supervision started",
     "supervision.mode_changed": "supervision mode changed", "supervision.ended": "supervision ended",
-    "supervision.denied": "supervision denied", "rating.result": "rated", "agent.control": "asked to",
+    "supervision.denied": "supervision denied", "rating.result": "rated", "agent.control": "asked to", "alert.acknowledged": "alert acknowledged",
     by: "by", failed: "Refused", mode: "mode",
   },
   ru: {
@@ -41,7 +41,7 @@ window.CCD_I18N = {
     "agent.logout": "вышел", "agent.paused": "на паузе", "agent.unpaused": "снял паузу",
     "agent.missed": "пропустил звонок", "supervision.started": "контроль начат",
     "supervision.mode_changed": "режим контроля изменён", "supervision.ended": "контроль завершён",
-    "supervision.denied": "контроль запрещён", "rating.result": "оценка", "agent.control": "запрошено",
+    "supervision.denied": "контроль запрещён", "rating.result": "оценка", "agent.control": "запрошено", "alert.acknowledged": "тревога принята",
     by: "—", failed: "Отказано", mode: "режим",
   },
 };
