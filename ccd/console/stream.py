@@ -190,8 +190,8 @@ class FloorHub:
                 if d.seq <= start:
                     continue  # already in the snapshot or the replay
                 await self._send_delta(resp, view, d)
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+        except ConnectionResetError:
+            pass  # the browser went away; it resumes from its last sequence when it is back
         finally:
             self.clients.discard(queue)
         return resp

@@ -165,7 +165,7 @@
       const lv = queueLevel(q);
       const cls = lv.some((x) => x[0] === "critical") ? "critical" : lv.length ? "warning" : "ok";
       const wait = q.longest_wait_s + (q.waiting ? now - q.at : 0);
-      const age = Math.max(0, (Date.now() - S.lastMsg) / 1000);
+      const age = Math.max(0, now - q.at);  // when ccd computed this tile
       return '<article class="tile ' + cls + '" id="queue-' + esc(q.name) + '" aria-label="' + esc(q.name) + '">' +
         "<h3>" + esc(q.name) + "</h3><dl>" +
         "<dt>" + t("waiting") + '</dt><dd class="waiting">' + q.waiting + "</dd>" +
@@ -177,7 +177,7 @@
         "<dt>" + t("asa") + " / " + t("aht") + "</dt><dd>" + dur(q.asa_s) + " / " + dur(q.aht_s) + "</dd>" +
         "<dt>" + t("agents_abp") + "</dt><dd>" + q.available + " / " + q.busy + " / " + q.paused + "</dd>" +
         "<dt>" + t("required") + '</dt><dd class="required">' + (q.required == null ? "–" : q.required) + " / " + q.logged_in + "</dd>" +
-        '</dl><div class="age">' + t("updated") + ": " + num(age) + " s</div></article>";
+        '</dl><div class="age" data-queue="' + esc(q.name) + '">' + t("updated") + ": " + num(age) + " s</div></article>";
     }).join("");
   }
 
@@ -288,8 +288,11 @@
   function tick() {
     if (!S.me) return;
     banner();
-    const now = serverNow(), age = Math.max(0, (Date.now() - S.lastMsg) / 1000);
-    document.querySelectorAll(".tile .age").forEach((el) => { el.textContent = t("updated") + ": " + num(age) + " s"; });
+    const now = serverNow();
+    document.querySelectorAll(".tile .age").forEach((el) => {
+      const q = S.queues[el.dataset.queue];
+      if (q) el.textContent = t("updated") + ": " + num(Math.max(0, now - q.at)) + " s";
+    });
     for (const a of Object.values(S.agents)) {
       const cell = document.querySelector("#agent-" + CSS.escape(a.id) + " td.timer");
       if (!cell) continue;
