@@ -206,6 +206,13 @@ async def test_reconnect_after_restart_resumes_without_gap(asterisk: AsteriskIns
     await sign_in(page, base, "anna")
     await floor_ready(page)
     first_epoch = await page.js("return document.querySelector('#agent-A1') && window.ccdState?.epoch")
+
+    # Same process: a dropped stream resumes from its last sequence, with no new snapshot.
+    await page.js("window.ccdState.reconnect()")
+    await click(page, 'button[data-act="login"][data-agent="A2"]')
+    await ccd.wait_event("agent.login", agent_id="A2")
+    await page.wait_js("return document.querySelector('#agent-A2')?.dataset.state === 'available'", "A2 in", 10)
+    assert await page.js("return [window.ccdState.snapshots, window.ccdState.gaps]") == [1, 0]
     await ccd.daemon.stop()
     await page.wait_js("return !document.getElementById('banner').hidden", "disconnected banner")
     ccd2, _ = await start(asterisk, ccd_factory, listen, rec, reset=False)
@@ -216,3 +223,4 @@ async def test_reconnect_after_restart_resumes_without_gap(asterisk: AsteriskIns
                        "state after restart applied", 10)
     epoch, seq, gaps = await page.js("return [window.ccdState.epoch, window.ccdState.seq, window.ccdState.gaps]")
     assert epoch != first_epoch and seq >= 1 and gaps == 0
+    assert await page.js("return window.ccdState.snapshots") == 2  # a new process: one new snapshot

@@ -3,7 +3,7 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const S = { me: null, epoch: null, seq: 0, queues: {}, agents: {}, feed: [], thresholds: {},
-    cooldown: 300, offset: 0, lastMsg: 0, es: null, connected: false, sessions: [], gaps: 0, acks: {} };
+    cooldown: 300, offset: 0, lastMsg: 0, es: null, connected: false, sessions: [], gaps: 0, snapshots: 0, acks: {} };
   window.ccdState = S;  // for tests and the curious: epoch, seq, gaps
   let lang = "en";
 
@@ -65,7 +65,9 @@
     } catch (e) { $("login-error").textContent = t("wrong"); }
   });
   $("btn-logout").addEventListener("click", async () => { try { await api("POST", "/console/api/logout"); } finally { showLogin(); } });
-  $("lang").addEventListener("change", () => { localStorage.setItem("ccd.lang", $("lang").value); chooseLang(); renderAll(); });
+  $("lang").addEventListener("change", () => {
+    localStorage.setItem("ccd.lang", $("lang").value); chooseLang(); fillFilters(); renderAll();
+  });
   function toggleMode(cls, btn) {
     const on = document.body.classList.toggle(cls);
     btn.setAttribute("aria-pressed", String(on));
@@ -84,7 +86,7 @@
     S.es = es;
     es.addEventListener("snapshot", (m) => {
       const d = JSON.parse(m.data);
-      S.epoch = d.epoch; S.seq = d.seq; S.queues = d.queues; S.agents = d.agents; S.feed = d.feed;
+      S.snapshots += 1; S.epoch = d.epoch; S.seq = d.seq; S.queues = d.queues; S.agents = d.agents; S.feed = d.feed;
       S.thresholds = d.thresholds; S.cooldown = d.cooldown_s; S.acks = d.acks || {}; seen(d.now); fillFilters(); renderAll();
     });
     es.addEventListener("delta", (m) => {
@@ -120,6 +122,7 @@
       connect();
     } catch (e) { setTimeout(recover, 1000); }  // ccd is down: keep the banner, keep trying
   }
+  S.reconnect = () => connect();  // resume from the last sequence (tests; a network blip does the same)
   function seen(now) { S.lastMsg = Date.now(); S.connected = true; if (now) S.offset = now - Date.now() / 1000; banner(); }
   function banner() {
     const b = $("banner");
@@ -223,14 +226,14 @@
     $("feed").innerHTML = S.feed.slice(-60).reverse().map((f) => {
       const who = f.actor ? " " + t("by") + " " + esc(f.actor) : f.supervisor ? " " + t("by") + " " + esc(f.supervisor) : "";
       const what = f.type === "agent.control" ? t("agent.control") + " " + esc(t(f.action)) : esc(t(f.type));
-      const extra = [f.reason, f.mode, f.score, f.caller, f.alert].filter((x) => x != null && x !== "").map(esc).join(" ");
+      const extra = [f.reason, f.mode && t(f.mode), f.score, f.caller, f.alert && t(f.alert.split(":")[2])].filter((x) => x != null && x !== "").map(esc).join(" ");
       return '<li data-type="' + esc(f.type) + '"><time>' + clock(f.ts) + "</time> " + esc(f.agent || f.queue || "") + " " +
         what + (extra ? " (" + extra + ")" : "") + who + "</li>";
     }).join("");
   }
   function renderSessions() {
     $("sessions").innerHTML = S.sessions.map((s) => '<li id="session-' + esc(s.session_id || s.id) + '" data-mode="' + esc(s.mode) + '">' +
-      esc(s.supervisor) + " → " + esc(s.agent_id) + ": " + esc(t(s.mode)) + " (" + esc(s.state) + ") " +
+      esc(s.supervisor) + " → " + esc(s.agent_id) + ": " + esc(t(s.mode)) + " (" + esc(t(s.state)) + ") " +
       ["listen", "whisper", "barge"].map((m) => '<button type="button" data-mode="' + m + '" data-session="' + esc(s.session_id || s.id) + '">' + esc(t(m)) + "</button>").join("") +
       ' <button type="button" data-stop="' + esc(s.session_id || s.id) + '">' + esc(t("stop")) + "</button></li>").join("");
   }
