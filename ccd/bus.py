@@ -139,8 +139,8 @@ class Bus:
     submit = publish
 
     async def durable(self, event: DomainEvent) -> None:
-        """Return once ``event`` is committed (or fsync'ed in the writer's spool), after
-        publishing it to every other subscriber."""
+        """Commit ``event`` (or fsync it in the writer's spool) first, then publish it to every
+        other subscriber: audit before action. A store failure raises and publishes nothing."""
         if self.store is not None:
             await self.store.durable(event)
         self._fan_out(event, [s for s in self.subscribers if not s.is_store])
