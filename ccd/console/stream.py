@@ -139,7 +139,8 @@ class FloorHub:
         return {"epoch": self.bus.epoch, "seq": self.seq, "now": snap.now, **view.filter(tiles, rows),
                 "feed": [f for f in self.feed if view.sees(f)],
                 "acks": {k: v for k, v in self.acks.items() if v > snap.now and view.alert(k)},
-                "thresholds": self._thresholds(view), "cooldown_s": self.cfg.console.alert_cooldown_s}
+                "thresholds": self._thresholds(view), "cooldown_s": self.cfg.console.alert_cooldown_s,
+                "pause_reasons": sorted(self.cfg.console.pause_allowance_minutes)}
 
     def _thresholds(self, view: View) -> dict[str, Any]:
         t = self.cfg.console.thresholds

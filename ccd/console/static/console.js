@@ -87,7 +87,8 @@
     es.addEventListener("snapshot", (m) => {
       const d = JSON.parse(m.data);
       S.snapshots += 1; S.epoch = d.epoch; S.seq = d.seq; S.queues = d.queues; S.agents = d.agents; S.feed = d.feed;
-      S.thresholds = d.thresholds; S.cooldown = d.cooldown_s; S.acks = d.acks || {}; seen(d.now); fillFilters(); renderAll();
+      S.thresholds = d.thresholds; S.cooldown = d.cooldown_s; S.acks = d.acks || {}; seen(d.now);
+      $("pause-reasons").innerHTML = (d.pause_reasons || []).map((r) => '<option value="' + esc(r) + '">').join(""); fillFilters(); renderAll();
     });
     es.addEventListener("delta", (m) => {
       const d = JSON.parse(m.data);
