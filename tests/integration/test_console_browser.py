@@ -159,6 +159,16 @@ async def test_live_floor_actions_and_screenshots(asterisk: AsteriskInstance, cc
 
 async def test_refusals_csrf_and_expiry(asterisk: AsteriskInstance, ccd_factory: Factory) -> None:
     ccd, base = await start(asterisk, ccd_factory)
+    async with aiohttp.ClientSession() as anonymous:
+        for method, path in (("GET", "/console/api/me"), ("GET", "/console/api/stream"),
+                             ("POST", "/console/api/logout"), ("POST", "/console/api/alerts/ack")):
+            async with anonymous.request(method, base + path, json={}) as r:
+                assert r.status == 401, (method, path)
+        for path in ("/console/", "/console/static/console.js", "/console/static/i18n.js"):
+            async with anonymous.get(base + path) as r:
+                assert r.status == 200, path  # the page itself holds no data
+        async with anonymous.get(base + "/console/static/..%2Fwire.py") as r:
+            assert r.status == 404
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as web:
         async with web.post(base + "/console/api/login", json={"name": "anna", "password": "nope-nope"}) as r:
             assert r.status == 401
