@@ -19,6 +19,7 @@ SUBCOMMAND_MODULES = (
     "ccd.rating_ivr.cli",
     "ccd.recordings.cli",
     "ccd.demo",
+    "ccd.console.cli",
 )
 
 

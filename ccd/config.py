@@ -257,6 +257,41 @@ class SupervisionConfig(Strict):
     wait_for_call: bool = False
 
 
+class ConsoleUser(Strict):
+    """A person who signs in to the supervisor console (password set by ``ccd console-password``)."""
+
+    name: Ident
+    role: Role = "supervisor"
+    supervisor: Ident | None = None  # a supervisor user sees and acts on this supervisor's teams
+    language: Literal["en", "ru"] | None = None  # None: the browser's choice
+
+    @model_validator(mode="after")
+    def _scoped(self) -> ConsoleUser:
+        if self.role == "supervisor" and self.supervisor is None:
+            raise ValueError("a supervisor user must name its 'supervisor'")
+        return self
+
+
+class QueueThresholds(Strict):
+    """Warning and critical levels of one queue's tile on the console."""
+
+    waiting: tuple[int, int] = (3, 6)
+    longest_wait_s: tuple[float, float] = (30.0, 60.0)
+    service_level: tuple[float, float] = (0.8, 0.6)  # below these
+    no_agent: bool = True  # nobody logged in is critical
+
+
+class ConsoleConfig(Strict):
+    enabled: bool = True
+    users: list[ConsoleUser] = []
+    session_minutes: float = Field(480.0, gt=0)
+    # Break discipline: minutes each pause reason may last before the timer turns red.
+    pause_allowance_minutes: dict[str, float] = {"lunch": 30.0, "break": 15.0, "training": 60.0}
+    default_pause_allowance_minutes: float = Field(15.0, gt=0)
+    thresholds: dict[str, QueueThresholds] = {}  # queue name -> levels; others use the defaults
+    alert_cooldown_s: float = Field(300.0, ge=0)
+
+
 class CcdConfig(Strict):
     timezone: str = "UTC"
     country_code: str | None = Field(None, pattern=r"^[1-9][0-9]{0,3}$")
@@ -288,6 +323,7 @@ class CcdConfig(Strict):
     shared_phones: list[Annotated[str, Field(pattern=r"^[A-Za-z]+/.+")]] = []
     supervisors: list[SupervisorConfig] = []
     queues: list[QueueConfig] = []
+    console: ConsoleConfig = ConsoleConfig()
 
     @field_validator("asterisk_queue_log", mode="before")
     @classmethod

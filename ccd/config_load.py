@@ -162,6 +162,30 @@ def _cross_checks(raw: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]
             mentor = v.get("mentor")
             if isinstance(mentor, str) and mentor not in agents | sups:
                 out.append(((key, i, "mentor"), f"unknown mentor {mentor!r} (an agent or supervisor id)"))
+    out.extend(_console_checks(raw.get("console"), sups, {str(v["name"]) for _, v in items("queues") if "name" in v}))
+    return out
+
+
+def _console_checks(console: Any, sups: set[str], queues: set[str]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Console users act for a supervisor that exists; thresholds name real queues."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    if not isinstance(console, dict):
+        return out
+    users = console.get("users", [])
+    seen: set[str] = set()
+    for i, u in enumerate(users if isinstance(users, list) else []):
+        if not isinstance(u, dict):
+            continue
+        sup, name = u.get("supervisor"), u.get("name")
+        if isinstance(sup, str) and sup not in sups:
+            out.append((("console", "users", i, "supervisor"), f"unknown supervisor {sup!r}"))
+        if isinstance(name, str) and name in seen:
+            out.append((("console", "users", i, "name"), f"duplicate console user {name!r}"))
+        seen.add(str(name))
+    thresholds = console.get("thresholds", {})
+    for queue in thresholds if isinstance(thresholds, dict) else {}:
+        if queue not in queues:
+            out.append((("console", "thresholds", queue), f"unknown queue {queue!r}"))
     return out
 
 

@@ -28,7 +28,9 @@ from ccd.api.report_routes import ReportRoutes
 from ccd.ari.client import AriClient
 from ccd.ari.events import PlaybackFinished, Resync
 from ccd.ari.stream import AriEventStream
+from ccd.bus import Bus
 from ccd.config import CcdConfig
+from ccd.console.wire import ConsoleFeature
 from ccd.core_loop import CoreLoop
 from ccd.health import ConnectionHealth
 from ccd.metrics import Metrics, TimedDispatcher
@@ -90,32 +92,40 @@ class Daemon:
         self.executor = AcdExecutor(self.port, self.submit, {q.name: q.moh_class for q in cfg.queues})
         self.metrics = Metrics.from_config(cfg, self._snapshot_or_none, self._health_gauges, self.registry)
         self.dispatcher.observe_lag = self.metrics.dispatch_lag.observe
-        self.core = CoreLoop(self.engine, self.executor.perform, [], on_decision=self.metrics.decision.observe)
+        # Every domain event goes out through the bus; "the sinks" of the core and of the
+        # features are just its publish, and the store's durable path is the bus's durable.
+        self.bus = Bus(self.writer, self.registry)
+        self.core = CoreLoop(self.engine, self.executor.perform, [self.bus.publish],
+                             on_decision=self.metrics.decision.observe)
         self.surveys = SurveyRunner(self.port, survey_settings(cfg), self.core_record)
         self.acd = AcdService(cfg, self.port, self.executor, self.surveys, self.sticky, self.submit,
                               AgentStateStore(self.ami), self._wait_ami)
-        self.core.sinks.extend([self.writer.submit, self.metrics.observe, self._learn, self.acd.persist_agent_state])
+        self.bus.subscribe_store(self.writer.submit)
+        self.bus.subscribe_events("metrics", self.metrics.observe)
+        self.bus.subscribe_events("sticky", self._learn)
+        self.bus.subscribe_events("agent-state", self.acd.persist_agent_state)
         self.acd.subscribe(self.dispatcher)
         # Calls the Queue() fallback handled while ccd was away go to the store only: /metrics
         # counts what this process saw (docs/kpis.md).
         self.fallback = FallbackImport(cfg, self.writer.submit)
         self.dispatcher.subscribe(Resync, lambda e: self.fallback.wake.set())
         self.supervision = SupervisionService(cfg, self.rest, self.executor, self.snapshot, self.submit,
-                                              self.core.sinks, self.writer)
+                                              self.core.sinks, self.bus)
         self.supervision.subscribe(self.dispatcher)
         self.agent_busy = AgentBusy()
         self.supervision.on_mentoring = self._mentoring
-        self.core.sinks.append(self.supervision.on_domain_event)
+        self.bus.subscribe_events("supervision", self.supervision.on_domain_event)
         # Call recording: announcement before queueing, bridge recording once connected.
-        self.recordings = RecordingFeature(cfg, self.rest, self.writer, self.core.sinks, dsn, self.registry)
+        self.recordings = RecordingFeature(cfg, self.rest, self.bus, self.core.sinks, dsn, self.registry)
         self.recordings.hook(self.acd, self.executor, self.dispatcher)
         # Position / expected-wait announcements to waiting callers (queues that ask for them).
         self.announcer = QueueAnnouncer(self.port, self.snapshot, announce_settings(cfg),
                                         {q.name: q.language for q in cfg.queues}, self.registry)
         if self.announcer.enabled:
             self.executor.before_caller_moves = self.announcer.silence
-            self.core.sinks.append(self.announcer.on_event)
+            self.bus.subscribe_events("announcer", self.announcer.on_event)
             self.dispatcher.subscribe(PlaybackFinished, lambda e: self.announcer.playback_finished(e.playback.id))
+        self.console = ConsoleFeature(cfg, self.bus, self.snapshot, dsn)
         self.dispatcher.subscribe(ami_events.FullyBooted, lambda e: self.stream.wake())
         self.dispatcher.subscribe(ami_events.DeviceStateChange, self._device_state)
         self.agents_by_device = {a.endpoint: a.id for a in cfg.agents}
@@ -163,9 +173,8 @@ class Daemon:
 
     # -- sinks and small consumers ---------------------------------------------------------
     def core_record(self, event: ev.DomainEvent) -> None:
-        """Events made outside the engine (survey results) go to the same sinks."""
-        for sink in self.core.sinks:
-            sink(event)
+        """Events made outside the engine (survey results) go out on the same bus."""
+        self.bus.publish(event)
 
     def _learn(self, event: ev.DomainEvent) -> None:
         if event.type == ev.CALL_ANSWERED and event.agent_id and event.queue:
@@ -196,7 +205,9 @@ class Daemon:
             # The writer spools until the database is back; routing does not need it.
             log.warning("database not migrated at start-up; events will spool", error=repr(exc))
         await self.writer.start()
+        await self.console.load_today()
         loop = asyncio.get_running_loop()
+        self._tasks.extend(self.bus.tasks())
         for name, coro in (("dispatch", self.dispatcher.run()), ("core", self.core.run()),
                            ("surveys", self.surveys.run_timers()),
                            ("recordings-retention", self.recordings.run_retention())):
@@ -214,6 +225,7 @@ class Daemon:
         self.report_routes.add_to(app)
         add_supervision_routes(app, api, self.supervision)
         self.recordings.add_routes(app, api)
+        self.console.add_to(app, api)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host or "0.0.0.0", int(port)).start()
@@ -234,6 +246,7 @@ class Daemon:
             return  # stop() is idempotent: a signal during shutdown, or a harness stopping twice
         self._stopped = True
         started = time.monotonic()
+        self.console.close_streams()  # live browsers would hold the HTTP shutdown
         if self._runner is not None:
             await self._bounded("http", self._runner.cleanup(), 2.0)
         await self._bounded("ari-stream", self.stream.close(), 1.0)
@@ -246,6 +259,7 @@ class Daemon:
         await self._bounded("surveys", self.surveys.close(), 1.0)
         await self._bounded("announcements", self.announcer.close(), 1.0)
         await self._bounded("recordings", self.recordings.close(), 3.0)
+        self.bus.flush()  # the tail of the subscribers' queues, so the writer stores it
         budget = max(0.5, SHUTDOWN_BUDGET_S - (time.monotonic() - started))
         # The writer parks what it could not flush in the spool when its budget runs out.
         with contextlib.suppress(TimeoutError):
@@ -253,6 +267,7 @@ class Daemon:
         await self._bounded("sticky", self.sticky_db.close(), 1.0)
         if self.report_routes is not None:
             await self._bounded("reports", self.report_routes.close(), 1.0)
+        await self._bounded("console", self.console.close(), 1.0)
         await self._bounded("ari-http", self.rest.close(), 1.0)
         log.info("ccd stopped", seconds=round(time.monotonic() - started, 3), overruns=sorted(self.shutdown_overruns))
 

@@ -24,12 +24,14 @@ from ccd import events as ev
 from ccd.asterisk_config import render_queuerules, render_queues
 from ccd.config import CcdConfig
 from ccd.config_load import load_config
+from ccd.console.sessions import SessionStore
 from ccd.daemon import Daemon
 from ccd.log import setup_logging
 from ccd.queues.inputs import AgentLoggedIn
 from ccd.sandbox.asterisk import AsteriskInstance
 from ccd.sandbox.asterisk_conf import Credentials, Ports
 
+DEMO_PASSWORD = "demo-console"  # the sandbox only; a real install sets its own with ccd console-password
 STATE_MARK = {"available": "idle", "ringing": "RING", "on_call": "TALK", "wrap_up": "wrap",
               "paused": "paus", "logged_out": "----"}
 
@@ -92,7 +94,7 @@ class View:
         self.counts: Counter[tuple[str, str]] = Counter()
         self.ratings: list[int] = []
         self.started = time.time()
-        daemon.core.sinks.append(self.observe)
+        daemon.bus.subscribe_events("demo", self.observe)
 
     def observe(self, e: ev.DomainEvent) -> None:
         self.counts[(e.queue or "", e.type)] += 1
@@ -106,7 +108,8 @@ class View:
         ready = self.daemon.readiness()
         lines = [f"ccd demo — {time.strftime('%H:%M:%S')}  up {int(time.time() - self.started)} s  "
                  f"calls placed {traffic.placed}  "
-                 + "  ".join(f"{k}:{'ok' if v else 'DOWN'}" for k, v in ready.items()), ""]
+                 + "  ".join(f"{k}:{'ok' if v else 'DOWN'}" for k, v in ready.items()),
+                 console_line(self.daemon.cfg), ""]
         lines.append(f"{'queue':10} {'waiting':>7} {'longest':>8} {'queued':>7} {'answered':>8} "
                      f"{'abandoned':>9} {'sticky':>6}")
         for name, q in snap.queues.items():
@@ -125,6 +128,23 @@ class View:
         return "\n".join(lines)
 
 
+def console_line(cfg: CcdConfig) -> str:
+    users = [u.name for u in cfg.console.users]
+    if not users:
+        return ""
+    return (f"supervisor console: http://{cfg.http.listen}/console/  "
+            f"sign in as {users[0]!r} with password {DEMO_PASSWORD!r}")
+
+
+async def demo_passwords(cfg: CcdConfig) -> None:
+    store = SessionStore(cfg.database.resolved_dsn(), 60)
+    try:
+        for user in cfg.console.users:
+            await store.set_password(user.name, DEMO_PASSWORD)
+    finally:
+        await store.close()
+
+
 async def run_demo(cfg: CcdConfig, base: Path, duration: float | None, per_minute: float, view: bool) -> int:
     await ensure_database(cfg.database.resolved_dsn())
     ast = sandbox(cfg, base)
@@ -135,6 +155,8 @@ async def run_demo(cfg: CcdConfig, base: Path, duration: float | None, per_minut
         await asyncio.shield(booting)
         daemon = Daemon(cfg)
         await daemon.start()
+        await demo_passwords(cfg)
+        print(console_line(cfg), flush=True)
         await daemon.acd.resynced_event.wait()
         for agent in cfg.agents:
             daemon.submit(AgentLoggedIn(agent.id))

@@ -31,6 +31,8 @@ AGENT_UNPAUSED: Final = "agent.unpaused"
 AGENT_STATE: Final = "agent.state"  # payload: state, previous, reason
 AGENT_WRAPUP_ENDED: Final = "agent.wrapup_ended"  # payload: wrapup_s
 AGENT_MISSED: Final = "agent.missed"  # payload: consecutive
+AGENT_CONTROL: Final = "agent.control"  # payload: actor, role, action, reason, via (audit of a request)
+ALERT_ACKED: Final = "alert.acknowledged"  # payload: alert, actor, quiet_s (console alert list)
 SUPERVISION_STARTED: Final = "supervision.started"  # payload: supervisor, mode, via
 SUPERVISION_MODE: Final = "supervision.mode_changed"  # payload: supervisor, mode, previous
 SUPERVISION_ENDED: Final = "supervision.ended"  # payload: supervisor, duration_s, reason
@@ -46,7 +48,7 @@ EVENT_TYPES: Final[frozenset[str]] = frozenset(
     {
         CALL_QUEUED, CALL_OFFERED, CALL_OFFER_FAILED, CALL_ANSWERED, CALL_ABANDONED,
         CALL_OVERFLOW, CALL_ENDED, CALL_FALLBACK, AGENT_LOGIN, AGENT_LOGOUT, AGENT_PAUSED,
-        AGENT_UNPAUSED, AGENT_STATE, AGENT_WRAPUP_ENDED, AGENT_MISSED, SUPERVISION_STARTED,
+        AGENT_UNPAUSED, AGENT_STATE, AGENT_WRAPUP_ENDED, AGENT_MISSED, AGENT_CONTROL, ALERT_ACKED, SUPERVISION_STARTED,
         SUPERVISION_MODE, SUPERVISION_ENDED, SUPERVISION_DENIED, RATING_RESULT,
         RECORDING_STARTED, RECORDING_FINISHED, RECORDING_FAILED, RECORDING_DELETED,
         RECORDING_ACCESSED,

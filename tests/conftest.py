@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.harness.asterisk",
     "tests.harness.postgres",
     "tests.harness.ccd",
+    "tests.harness.browser",
 ]

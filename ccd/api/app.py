@@ -90,11 +90,13 @@ class Api:
         self.agent_teams = {a.id: a.teams for a in backend.cfg.agents}
 
     def principal(self, request: web.Request, role: str = "viewer") -> Principal:
-        who = self.auth.identify(request)
+        # A person signed in to the console (ccd.console.auth) or a machine's bearer token.
+        who: Principal | None = request.get("console_principal") or self.auth.identify(request)
         if who is None:
-            raise Unauthorized("missing or invalid bearer token")
+            raise Unauthorized("missing or invalid bearer token (or console session)")
         if not who.may(role):
             raise Forbidden(f"role {who.role!r} may not do this (needs {role})")
+        request["principal"] = who  # the actor, for the audit of what the request does
         return who
 
     def open_or_auth(self, request: web.Request, is_open: bool) -> None:

@@ -156,13 +156,15 @@ def operations() -> dict[tuple[str, str], Json]:
 
 
 def routes(app: web.Application) -> list[tuple[str, str]]:
-    """(method, path) of every route, with the agent action route expanded per action."""
+    """(method, path) of every API route, with the agent action route expanded per action."""
     found = []
     for route in app.router.routes():
         info = route.resource.get_info() if route.resource else {}
         path = info.get("path") or info.get("formatter")
         if route.method == "HEAD" or not path:
             continue
+        if path.startswith("/console"):
+            continue  # the supervisor console's page and its own endpoints (ccd.console), not the API
         if path == "/api/agents/{agent_id}/{action}":
             found += [(route.method, f"/api/agents/{{agent_id}}/{a}") for a in ("login", "logout", "pause", "unpause")]
         else:

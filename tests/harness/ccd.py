@@ -27,7 +27,7 @@ class Running:
         self.daemon = daemon
         self.ast = ast
         self.events: list[DomainEvent] = []
-        daemon.core.sinks.append(self.events.append)
+        daemon.bus.subscribe_events("harness", self.events.append)
 
     def of(self, type_: str, **match: Any) -> list[DomainEvent]:
         return [e for e in self.events if e.type == type_

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-INTEGRATION_MARKERS = ("asterisk", "postgres")
+INTEGRATION_MARKERS = ("asterisk", "postgres", "browser")
 
 
 def _ci() -> bool:
