@@ -198,14 +198,27 @@ def _solve_week(
     weight = 1 + sum(abs(w) for w, _ in prefs)
     filled = sum(v for v in y.values())
     m.minimize(-weight * filled - sum(w * v for w, v in prefs))
+    from ccd.schedule.roster_hint import greedy  # it imports this module's helpers
+
+    hint = greedy([groups[k] for k in keys], agents, rules, week, last_end)
+    for key, v in y.items():
+        m.add_hint(v, key in hint)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = rules.workers
     status = solver.solve(m)
+    wall = solver.wall_time
+    if status == cp_model.UNKNOWN:  # out of time before a solution: is the greedy one legal?
+        solver = cp_model.CpSolver()
+        solver.parameters.fix_variables_to_their_hinted_value = True
+        solver.parameters.max_time_in_seconds = max(1.0, time_limit_s)
+        status = solver.solve(m)
+        wall += solver.wall_time
+        status = cp_model.FEASIBLE if status == cp_model.OPTIMAL else cp_model.UNKNOWN
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         why = ("the hard rules cannot all hold (e.g. contracted minimum hours above the "
                "shifts on offer)" if status == cp_model.INFEASIBLE else "time limit reached")
-        return Roster((), tuple(shifts), "infeasible", 0, solver.wall_time, (why,))
+        return Roster((), tuple(shifts), "infeasible", 0, wall, (why,))
     assignments: list[tuple[str, PlannedShift]] = []
     left: list[PlannedShift] = []
     for gi, key in enumerate(keys):
@@ -216,5 +229,4 @@ def _solve_week(
         left += pool
     score = sum(w for w, v in prefs if solver.value(v))
     return Roster(tuple(assignments), tuple(left),
-                  "optimal" if status == cp_model.OPTIMAL else "feasible", score,
-                  solver.wall_time)
+                  "optimal" if status == cp_model.OPTIMAL else "feasible", score, wall)
