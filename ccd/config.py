@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from ccd.schedule.settings import ScheduleConfig
+
 Seniority = Literal["senior", "regular", "trainee"]
 Policy = Literal["seniority_first", "trainee_first"]
 TieBreak = Literal["longest_idle", "fewest_calls", "round_robin"]
@@ -214,6 +216,7 @@ class CcdConfig(Strict):
     agents: list[AgentConfig] = []
     supervisors: list[SupervisorConfig] = []
     queues: list[QueueConfig] = []
+    schedule: ScheduleConfig = ScheduleConfig()
 
     @field_validator("timezone")
     @classmethod
