@@ -201,8 +201,8 @@ def _solve_week(
     from ccd.schedule.roster_hint import greedy  # it imports this module's helpers
 
     hint = greedy([groups[k] for k in keys], agents, rules, week, last_end)
-    for key, v in y.items():
-        m.add_hint(v, key in hint)
+    for pair, v in y.items():
+        m.add_hint(v, pair in hint)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = rules.workers

@@ -18,7 +18,7 @@ def verify(req: PlanRequest, plan: Plan) -> None:
     minutes = [0] * req.intervals
     for sh in plan.shifts:
         t = by_name[sh.template]
-        day, start = divmod(sh.start_min, DAY_MIN)
+        _day, start = divmod(sh.start_min, DAY_MIN)
         assert start in t.starts, sh
         assert sh.length_min == t.length_min and sh.paid_min == t.paid_min
         assert sh.end_min <= req.intervals * L

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
@@ -28,7 +29,7 @@ def check(shifts: list[PlannedShift], agents: list[RosterAgent], rules: RosterRu
         for s in mine:
             assert rules.skill is None or rules.skill in a.skills
             assert all(e <= s.start_min or b >= s.end_min for b, e in a.unavailable), "time off"
-        for s, t in zip(mine, mine[1:], strict=False):
+        for s, t in itertools.pairwise(mine):
             assert t.day != s.day, "two shifts in a day"
             assert t.start_min - s.end_min >= rules.min_rest_min, "rest between shifts"
         for w in range(-(-rules.horizon_days // 7)):
