@@ -65,19 +65,27 @@ def _error(pairs: list[tuple[float, float]]) -> Error:
 
 def backtest(
     actuals: Iterable[Actual], first_day: date, end_day: date, history_weeks: int,
-    interval_min: int, slots: int,
+    interval_min: int, slots: int, history_from: date | None = None,
 ) -> dict[str, Any]:
-    """Errors for days [first_day, end_day); ``actuals`` must reach back ``history_weeks``."""
-    by: dict[tuple[date, int], Actual] = {(a.day, a.slot): a for a in actuals}
+    """Errors for days [first_day, end_day); ``actuals`` must reach back ``history_weeks``.
+
+    ``history_from``: the first day the queue had data; earlier days are not "zero calls"
+    but unknown, so they are left out of the forecast (as the staffing forecast does).
+    """
+    items = list(actuals)
+    by: dict[tuple[date, int], Actual] = {(a.day, a.slot): a for a in items}
+    if history_from is None and items:
+        history_from = min(a.day for a in items)
     pairs: dict[str, dict[tuple[str, Any], list[tuple[float, float]]]] = {
         m: defaultdict(list) for m in METRICS}
     intervals = []
     day = first_day
     while day < end_day:
         past = [day - timedelta(days=7 * k) for k in range(1, history_weeks + 1)]
+        past = [d for d in past if history_from is not None and d >= history_from]
         for slot in range(slots):
             hist = [by[(d, slot)] for d in past if (d, slot) in by]
-            fc = _figures(hist, len(past))
+            fc = _figures(hist, len(past)) if past else dict.fromkeys(METRICS)
             now = by.get((day, slot))
             act = _figures([now] if now else [], 1)
             row: dict[str, Any] = {"date": day.isoformat(), "day": WEEKDAYS[day.weekday()],

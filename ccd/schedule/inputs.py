@@ -46,12 +46,15 @@ def plan_request(cfg: CcdConfig, need: Sequence[int], first_day: date, days: int
 
 
 def roster_agents(cfg: CcdConfig, queue: str, first_day: date) -> list[RosterAgent]:
-    """Agents of ``[[schedule.agents]]`` (or, with none listed, every member of the queue)."""
+    """The queue's members plus the agents of ``[[schedule.agents]]`` (which also carry the
+    contract, time off and preferences; an agent without an entry gets 0-40 h a week)."""
     tz = cfg.tz
     by_id = {a.id: a for a in cfg.agents}
     members = {q.name: {a.id for a in cfg.queue_members(q)} for q in cfg.queues}
     listed = cfg.schedule.agents or []
-    ids = [a.id for a in listed] or sorted(members.get(queue, set()))
+    queue_cfg = next((q for q in cfg.queues if q.name == queue), None)
+    ids = [a.id for a in cfg.queue_members(queue_cfg)] if queue_cfg else []
+    ids += [a.id for a in listed if a.id not in ids]
     start = horizon_start(first_day, tz)
     team_mentors = {t.mentor for t in cfg.teams if t.mentor}
     out = []
