@@ -129,6 +129,18 @@ class ScheduleConfig(_Strict):
             opening_span(span)
         return value
 
+    @model_validator(mode="after")
+    def _names(self) -> ScheduleConfig:
+        names = [t.name for t in self.templates]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"duplicate template names: {', '.join(dup)}")
+        for a in self.agents:
+            for p in a.preferences:
+                if p.template is not None and p.template not in names:
+                    raise ValueError(f"agent {a.id!r} prefers unknown template {p.template!r}")
+        return self
+
     def opening(self, weekday: int) -> tuple[int, int]:
         span = self.open.get(WEEKDAY_KEYS[weekday])
         return (0, 24 * 60) if span is None else opening_span(span)
