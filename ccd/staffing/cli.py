@@ -114,6 +114,7 @@ def _whatif(args: argparse.Namespace, target: Target, interval_min: int) -> int:
     per_min = parse_minutes(args.per) if args.per else interval_min
     traffic = traffic_erlangs(args.calls, per_min * 60.0, args.aht)
     d = whatif_result(traffic, args, target) | {"model": args.model}
+    d["given"] = args.agents is not None
     d = render.whatif_dict_from(d, calls=args.calls, per_min=per_min, aht_s=args.aht,
                                 target_sl=target.service_level,
                                 answer_within_s=target.answer_within_s,

@@ -110,6 +110,8 @@ def whatif_dict_from(r: Mapping[str, Any], *, calls: float, per_min: int, aht_s:
         "occupancy": round(r["occupancy"], 6),
         "scheduled": r["scheduled"],
     }
+    if r.get("given"):
+        d["given"] = True  # --agents N: evaluated, not searched
     if "abandon_rate" in r:
         d["patience_s"] = r["patience_s"]
         d["abandon_rate"] = round(r["abandon_rate"], 6)
@@ -121,7 +123,7 @@ def whatif_text(d: Mapping[str, Any]) -> str:
     return "\n".join([
         f"traffic            {d['traffic']:.2f} Erlangs "
         f"({d['calls']:g} calls per {d['per_min']} min, AHT {d['aht_s']:g} s)",
-        f"agents needed      {d['agents']}",
+        f"{'agents' if d.get('given') else 'agents needed':<19}{d['agents']}",
         f"service level      {_pct(d['service_level'])} answered within "
         f"{d['answer_within_s']:g} s",
         f"ASA                {_secs(d['asa_s'])} s",

@@ -38,7 +38,7 @@ teams = ["red"]
 def _check(tmp_path: Path, extra: str) -> list[str]:
     p = tmp_path / "ccd.toml"
     p.write_text(BASE + extra)
-    cfg, problems = check_config(p)
+    _, problems = check_config(p)
     return [str(x) for x in problems]
 
 

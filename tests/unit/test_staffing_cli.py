@@ -156,8 +156,8 @@ def test_whatif_given_agents(capsys: pytest.CaptureFixture[str]) -> None:
     d = json.loads(out)
     assert code == 0 and d["agents"] == 8 and 0 < d["abandon_rate"] < 1
     code, out, _ = _run(capsys, "--calls", "100", "--per", "30m", "--aht", "180", "--agents", "8",
-                        "--model", "erlang_a")
-    assert code == 0 and "abandon rate" in out
+                        "--model", "erlang_a", "--patience", "60")
+    assert code == 0 and "abandon rate" in out and "agents             8" in out
 
 
 @pytest.mark.parametrize(("extra", "message"), [
