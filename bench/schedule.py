@@ -68,7 +68,7 @@ def agents(n: int) -> list[RosterAgent]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="one week instead of four")
-    ap.add_argument("--plan-limit", type=float, default=5.0, help="plan solver budget, s")
+    ap.add_argument("--plan-limit", type=float, default=4.0, help="plan solver budget, s")
     ap.add_argument("--roster-limit", type=float, default=4.0, help="roster solver budget, s")
     args = ap.parse_args()
     weeks, n_agents = (1, 60) if args.quick else (4, 60)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
+from ortools.sat.python.cp_model import LinearExpr
 
 from ccd.schedule.model import DAY_MIN, PlannedShift
 
@@ -165,8 +166,10 @@ def _solve_week(
                 by_agent[ai].append(gi)
     for gi, key in enumerate(keys):
         if by_group[gi]:
-            m.add(sum(v for _, v in by_group[gi]) <= len(groups[key]))
-    conflicts = _rest_conflicts(firsts, rules.min_rest_min)
+            m.add(LinearExpr.sum([v for _, v in by_group[gi]]) <= len(groups[key]))
+    conflicts: dict[int, list[int]] = defaultdict(list)
+    for gi, gj in _rest_conflicts(firsts, rules.min_rest_min):
+        conflicts[gi].append(gj)
     days = [d for d in range(7 * week, min(7 * week + 7, rules.horizon_days))]
     for ai, a in enumerate(agents):
         mine = set(by_agent[ai])
@@ -174,13 +177,17 @@ def _solve_week(
         for gi in mine:
             per_day[firsts[gi].day].append(y[ai, gi])
         for vs in per_day.values():
-            m.add(sum(vs) <= 1)
-        for gi, gj in conflicts:
-            if gi in mine and gj in mine:
-                m.add(y[ai, gi] + y[ai, gj] <= 1)
-        paid = sum(firsts[gi].paid_min * y[ai, gi] for gi in mine)
+            if len(vs) > 1:
+                m.add_at_most_one(vs)
+        for gi in mine:
+            for gj in conflicts.get(gi, ()):
+                if gj in mine:
+                    m.add_bool_or([y[ai, gi].Not(), y[ai, gj].Not()])
+        order = sorted(mine)
+        paid = LinearExpr.weighted_sum([y[ai, gi] for gi in order],
+                                       [firsts[gi].paid_min for gi in order])
         lo, hi = week_bounds(a, week, rules.horizon_days)
-        m.add(sum(y[ai, gi] for gi in mine) <= max(0, len(days) - rules.rest_days))
+        m.add(LinearExpr.sum([y[ai, gi] for gi in order]) <= max(0, len(days) - rules.rest_days))
         m.add(paid >= lo)
         m.add(paid <= hi)
     seniors = {ai for ai, a in enumerate(agents) if a.supervises_trainees}
@@ -188,7 +195,7 @@ def _solve_week(
         guard = [v for ai, v in by_group[gi] if ai in seniors]
         for ai, v in by_group[gi]:
             if agents[ai].seniority == "trainee":
-                m.add(v <= sum(guard))
+                m.add(v <= LinearExpr.sum(guard))
     prefs = []
     for (ai, gi), v in y.items():
         w = sum(p.weight for p in agents[ai].preferences
@@ -196,22 +203,24 @@ def _solve_week(
         if w:
             prefs.append((w, v))
     weight = 1 + sum(abs(w) for w, _ in prefs)
-    filled = sum(v for v in y.values())
-    m.minimize(-weight * filled - sum(w * v for w, v in prefs))
+    filled = LinearExpr.sum(list(y.values()))
+    m.minimize(-weight * filled - LinearExpr.weighted_sum([v for _, v in prefs],
+                                                          [w for w, _ in prefs]))
     from ccd.schedule.roster_hint import greedy  # it imports this module's helpers
 
     hint = greedy([groups[k] for k in keys], agents, rules, week, last_end)
     for pair, v in y.items():
         m.add_hint(v, pair in hint)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit_s
+    # most of the budget searches; the rest checks the greedy roster if nothing better came
+    solver.parameters.max_time_in_seconds = 0.75 * time_limit_s
     solver.parameters.num_workers = rules.workers
     status = solver.solve(m)
     wall = solver.wall_time
     if status == cp_model.UNKNOWN:  # out of time before a solution: is the greedy one legal?
         solver = cp_model.CpSolver()
         solver.parameters.fix_variables_to_their_hinted_value = True
-        solver.parameters.max_time_in_seconds = max(1.0, time_limit_s)
+        solver.parameters.max_time_in_seconds = max(0.5, 0.25 * time_limit_s)
         status = solver.solve(m)
         wall += solver.wall_time
         status = cp_model.FEASIBLE if status == cp_model.OPTIMAL else cp_model.UNKNOWN

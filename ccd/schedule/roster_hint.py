@@ -22,12 +22,11 @@ class _State:
         self.crews: list[list[int]] = [[] for _ in groups]
         self.mine: dict[int, set[int]] = {ai: set() for ai in range(len(agents))}
         self.span = min(7, rules.horizon_days - 7 * week)
-
-    def paid(self, ai: int) -> int:
-        return sum(self.groups[g][0].paid_min for g in self.mine[ai])
+        self.paid = dict.fromkeys(range(len(agents)), 0)
+        self.bounds = [week_bounds(a, week, rules.horizon_days) for a in agents]
 
     def deficit(self, ai: int) -> int:
-        return self.paid(ai) - week_bounds(self.agents[ai], self.week, self.rules.horizon_days)[0]
+        return self.paid[ai] - self.bounds[ai][0]
 
     def can_take(self, ai: int, gi: int, without: int | None = None) -> bool:
         a, s, r = self.agents[ai], self.groups[gi][0], self.rules
@@ -43,7 +42,7 @@ class _State:
                 return False
         if len(self.mine[ai]) + 1 > self.span - r.rest_days:
             return False
-        if self.paid(ai) + s.paid_min > week_bounds(a, self.week, r.horizon_days)[1]:
+        if self.paid[ai] + s.paid_min > self.bounds[ai][1]:
             return False
         crew = [c for c in self.crews[gi] if c != without]
         has_senior = any(self.agents[c].supervises_trainees for c in crew)
@@ -55,10 +54,12 @@ class _State:
     def put(self, ai: int, gi: int) -> None:
         self.crews[gi].append(ai)
         self.mine[ai].add(gi)
+        self.paid[ai] += self.groups[gi][0].paid_min
 
     def drop(self, ai: int, gi: int) -> None:
         self.crews[gi].remove(ai)
         self.mine[ai].discard(gi)
+        self.paid[ai] -= self.groups[gi][0].paid_min
 
 
 def greedy(
