@@ -170,7 +170,7 @@ def schedule_operations() -> dict[tuple[str, str], Json]:
                                                       content={"text/csv": {"schema": {"type": "string"}}}),
         ("GET", f"{base}/{{plan_id}}/agents/{{agent}}.ics"): op(
             "One agent's shifts as iCalendar", "viewer", errors=(404, 503),
-            params=plan + [{"name": "agent", "in": "path", "required": True, "schema": IDENT}],
+            params=[*plan, {"name": "agent", "in": "path", "required": True, "schema": IDENT}],
             content={"text/calendar": {"schema": {"type": "string"}}}),
         ("GET", "/api/schedule/need"): op("Agents needed per interval, Erlang C and Erlang A side by side",
                                           "viewer", params=query_params(_lazy(mod, "NeedQuery")), errors=(503,)),
