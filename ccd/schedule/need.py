@@ -47,7 +47,8 @@ class NeedRow:
 
 
 def need_rows(
-    rows: Sequence[ForecastRow], target: Target, model: str, patience_s: float | None
+    rows: Sequence[ForecastRow], target: Target, model: str, patience_s: float | None,
+    max_abandon: float | None = None,
 ) -> list[NeedRow]:
     if model == "erlang_a" and patience_s is None:
         raise ValueError("Erlang A needs the callers' patience (configured or estimated)")
@@ -56,7 +57,8 @@ def need_rows(
         a_agents: int | None = None
         a_ab: float | None = None
         if patience_s is not None:
-            ra = agents_for_target_a(r.erlang.traffic, r.aht_s or 1.0, patience_s, target)
+            ra = agents_for_target_a(r.erlang.traffic, r.aht_s or 1.0, patience_s, target,
+                                     max_abandon)
             a_agents, a_ab = ra.scheduled, ra.abandon_rate
         out.append(NeedRow(r.weekday, r.slot, r.interval_min, r.calls, r.aht_s,
                            r.erlang.scheduled, a_agents, a_ab, model))

@@ -82,7 +82,7 @@ async def need_for(
                 raise ValueError(str(exc)) from exc
     else:
         meta["patience"] = {"seconds": patience, "source": "configured"}
-    return need_rows(rows, target_of(cfg), chosen, patience), meta
+    return need_rows(rows, target_of(cfg), chosen, patience, sc.max_abandon), meta
 
 
 def solve(cfg: CcdConfig, queue: str, need: list[int], first_day: date, days: int,

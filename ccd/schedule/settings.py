@@ -111,6 +111,7 @@ class ScheduleConfig(_Strict):
     target_sl: float = Field(0.8, gt=0, lt=1)
     answer_within: float = Field(20.0, ge=0)
     shrinkage: float = Field(0.0, ge=0, lt=1)
+    max_abandon: float | None = Field(None, gt=0, lt=1, description="Erlang A: abandon rate ceiling")
     open: dict[str, str] = {}  # weekday -> "HH:MM-HH:MM"; missing day = open all day
     min_heads: int = Field(0, ge=0)
     max_heads: int | None = Field(None, ge=1)

@@ -63,6 +63,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                     help="erlang_c (default) or erlang_a (callers abandon; needs --patience)")
     wi.add_argument("--patience", type=float, metavar="SECONDS",
                     help="Erlang A: callers' mean patience before they hang up")
+    wi.add_argument("--max-abandon", type=_fraction, metavar="F",
+                    help="Erlang A: also require the abandon rate <= F (e.g. 0.05)")
     wi.add_argument("--agents", type=int, metavar="N",
                     help="evaluate this head count instead of searching the smallest one")
     out = p.add_argument_group("output")
@@ -138,9 +140,10 @@ def whatif_result(traffic: float, args: argparse.Namespace, target: Target) -> d
         if args.agents is not None:
             return evaluate_a(args.agents, traffic, args.aht, target.answer_within_s,
                               args.patience, target.shrinkage).as_dict()
-        return agents_for_target_a(traffic, args.aht, args.patience, target).as_dict()
-    if args.patience is not None:
-        raise ValueError("--patience applies to --model erlang_a only")
+        return agents_for_target_a(traffic, args.aht, args.patience, target,
+                                   args.max_abandon).as_dict()
+    if args.patience is not None or args.max_abandon is not None:
+        raise ValueError("--patience and --max-abandon apply to --model erlang_a only")
     if args.agents is not None:
         return evaluate(args.agents, traffic, args.aht, target.answer_within_s,
                         target.shrinkage).as_dict()

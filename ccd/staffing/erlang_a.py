@@ -179,20 +179,32 @@ def agents_for_target_a(
 ) -> ErlangAResult:
     """The smallest head count meeting ``target`` (and the abandon ceiling, if given).
 
-    Every criterion improves with more agents, so the first n that meets them is the answer;
-    the search starts near the load, where Erlang A's answer always is (fewer than Erlang C).
+    Every criterion improves with more agents, so the answer is found by bisection: grow a
+    bracket from near the load until the target holds, then halve it (O(log n) evaluations,
+    which matters at hundreds of Erlangs).
     """
     _check(0, traffic, aht_s, patience_s)
+    t, shrink = target.answer_within_s, target.shrinkage
     if traffic == 0:
-        return evaluate_a(0, 0.0, aht_s, target.answer_within_s, patience_s, target.shrinkage)
-    start = max(1, math.floor(traffic - 6.0 * math.sqrt(traffic)))
-    while start > 1 and _meets(
-        evaluate_a(start, traffic, aht_s, target.answer_within_s, patience_s), target,
-        max_abandon,
-    ):
-        start = max(1, start // 2)
-    for n in range(start, math.floor(traffic) + _MAX_EXTRA_AGENTS):
-        r = evaluate_a(n, traffic, aht_s, target.answer_within_s, patience_s, target.shrinkage)
-        if _meets(r, target, max_abandon):
-            return r
-    raise ValueError("no staffing meets the target")
+        return evaluate_a(0, 0.0, aht_s, t, patience_s, shrink)
+
+    def ok(n: int) -> ErlangAResult | None:
+        r = evaluate_a(n, traffic, aht_s, t, patience_s, shrink)
+        return r if _meets(r, target, max_abandon) else None
+
+    lo = 0  # known to fail (nobody answers)
+    hi = max(1, math.ceil(traffic))
+    best = ok(hi)
+    while best is None:
+        lo, hi = hi, 2 * hi
+        if hi > math.floor(traffic) + _MAX_EXTRA_AGENTS:
+            raise ValueError("no staffing meets the target")
+        best = ok(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        got = ok(mid)
+        if got is None:
+            lo = mid
+        else:
+            hi, best = mid, got
+    return best

@@ -144,6 +144,10 @@ def test_whatif_erlang_a_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert d["abandon_rate"] == pytest.approx(expect.abandon_rate, abs=1e-6)
     # the same load under Erlang C needs more agents (14): callers who hang up shorten the queue
     assert d["agents"] < 14
+    code, out, _ = _run(capsys, "--calls", "100", "--per", "30m", "--aht", "180", "--model", "erlang_a",
+                        "--patience", "120", "--max-abandon", "0.01", "--format", "json")
+    capped = json.loads(out)
+    assert code == 0 and capped["abandon_rate"] <= 0.01 and capped["agents"] > d["agents"]
 
 
 def test_whatif_given_agents(capsys: pytest.CaptureFixture[str]) -> None:
@@ -163,6 +167,7 @@ def test_whatif_given_agents(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(("extra", "message"), [
     (["--model", "erlang_a"], "needs --patience"),
     (["--patience", "60"], "erlang_a only"),
+    (["--max-abandon", "0.05"], "erlang_a only"),
     (["--agents", "-1"], "--agents must be >= 0"),
 ])
 def test_whatif_model_errors(capsys: pytest.CaptureFixture[str], extra: list[str], message: str) -> None:
