@@ -24,6 +24,7 @@ import pytest
 from ccd.events import DomainEvent
 from ccd.schedule import store
 from ccd.schedule.cli import register
+from ccd.schedule.gauges import refresh_once
 from ccd.staffing.erlang import Target
 from ccd.staffing.erlang_a import agents_for_target_a
 from ccd.store.migrate import migrate
@@ -214,6 +215,17 @@ def test_history_to_approved_plan_and_icalendar(
 
     required, on_shift = run_sync(now_figures()) or (None, None)
     assert required == expected_a and on_shift is not None and on_shift >= required
+
+    async def gauges() -> dict[str, tuple[int, int]]:
+        conn = await asyncpg.connect(pg_dsn)
+        into = {"gone": (1, 1)}  # a queue without an approved plan now loses its figures
+        try:
+            await refresh_once(conn, ["sales", "gone"], datetime(2025, 2, 3, 9, 5, tzinfo=BERLIN), into)
+        finally:
+            await conn.close()
+        return into
+
+    assert run_sync(gauges()) == {"sales": (required, on_shift)}
 
     # a second plan is version 2; approving it supersedes the first
     _, out = _ccd(["schedule", "plan", "-c", cfg, "--queue", "sales", "--from", "2025-02-03",

@@ -129,3 +129,30 @@ def test_identical_days_get_identical_shifts() -> None:
     verify(req, plan)
     per_day = [sorted(s.start_min % DAY_MIN for s in plan.shifts if s.day == d) for d in range(3)]
     assert per_day[0] == per_day[1] == per_day[2] and plan.total_shortfall == 0
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    interval=st.sampled_from([15, 30]),
+    need=st.lists(st.integers(0, 4), min_size=12, max_size=12),
+    open_from=st.integers(0, 3),
+    cap=st.none() | st.integers(1, 4),
+)
+def test_random_plans_pass_the_verifier(interval: int, need: list[int], open_from: int,
+                                        cap: int | None) -> None:
+    """Any need, any interval: legal shifts and breaks, honest coverage and shortfall."""
+    per_hour = 60 // interval
+    need_iv = [need[i // per_hour // 2] for i in range(24 * per_hour)]  # need per 2-hour block
+    open_ = [open_from * 60 + 360 <= i * interval < 22 * 60 for i in range(len(need_iv))]
+    templates = [
+        ShiftTemplate("six", 360, tuple(range(6 * 60, 16 * 60 + 1, 60)),
+                      (BreakRule(30, 120, 210, 30), BreakRule(15, 60, 90, 15, paid=True))),
+        ShiftTemplate("three", 180, tuple(range(6 * 60, 19 * 60 + 1, 60))),
+    ]
+    req = PlanRequest(interval, need_iv, templates, open_=open_,
+                      max_heads=None if cap is None else [cap] * len(need_iv), time_limit_s=20)
+    plan = solve_plan(req)
+    verify(req, plan)
+    # every open interval can be reached by some shift, so without a head cap nothing is short
+    if cap is None:
+        assert plan.total_shortfall == 0
