@@ -25,10 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ccd.api.app import Api, json_response, parse_body
 from ccd.api.report_routes import query
-from ccd.errors import BadRequest, NotFound
+from ccd.errors import BadRequest, NotFound, Unavailable
 from ccd.schedule import service, store
 from ccd.schedule.coverage import coverage_rows, coverage_svg, hour_grid
 from ccd.schedule.export import agent_ical, roster_csv
+from ccd.schedule.planner import NoPlanInTime
 
 
 class PlanBody(BaseModel):
@@ -103,6 +104,8 @@ class ScheduleRoutes:
                     created_by=who.name)
         except ValueError as exc:  # no history to take the AHT from, too few abandons, ...
             raise BadRequest(f"cannot plan {body.queue!r}: {exc}") from exc
+        except NoPlanInTime as exc:
+            raise Unavailable(str(exc)) from exc
         return json_response({"id": plan_id, "version": version, "status": "draft", **info}, 201)
 
     async def show(self, request: web.Request) -> web.Response:

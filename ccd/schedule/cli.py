@@ -104,3 +104,6 @@ def _run(args: argparse.Namespace, action: str) -> int:
     except (OSError, asyncpg.PostgresError) as exc:
         print(f"ccd schedule: database: {exc}", file=sys.stderr)
         return 1
+    except RuntimeError as exc:  # the solver found no plan within its time limit
+        print(f"ccd schedule: {exc}", file=sys.stderr)
+        return 1

@@ -59,6 +59,11 @@ def shortfall_weight(req: PlanRequest) -> int:
     return max((t.paid_min for t in req.templates), default=0) + 1
 
 
+class NoPlanInTime(RuntimeError):
+    """The solver found no plan at all within its time limit (never for lack of agents:
+    an impossible need is shortfall, not failure)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Block:
     lo: int  # first interval
@@ -125,7 +130,7 @@ def _solve_block(req: PlanRequest, shifts: list[PlannedShift], blk: _Block,
     solver.parameters.linearization_level = 2  # the LP bound closes these models fast
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # only a time-out gets here
-        raise TimeoutError(f"no shift plan found in {time_limit_s:g} s; raise the time limit")
+        raise NoPlanInTime(f"no shift plan found in {time_limit_s:g} s; raise [schedule].time_limit")
     return _Solved(tuple(solver.value(x[k]) for k in blk.members), solver.objective_value,
                    solver.best_objective_bound, status == cp_model.OPTIMAL, solver.wall_time)
 
