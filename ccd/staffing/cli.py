@@ -175,6 +175,9 @@ def _source(args: argparse.Namespace) -> _Source:
 def _history(args: argparse.Namespace, target: Target, interval_min: int) -> int:
     if not args.queue:
         raise ValueError("give --queue (or --calls/--aht for what-if mode)")
+    if args.agents is not None or args.model != "erlang_c" or args.patience is not None:
+        raise ValueError("--agents, --model and --patience are what-if options (with --calls); "
+                         "from history, `ccd schedule need` shows Erlang C and Erlang A side by side")
     if args.compare and args.png:
         raise ValueError("--png draws the forecast; leave it out with --compare")
     src = _source(args)

@@ -173,3 +173,8 @@ def test_whatif_given_agents(capsys: pytest.CaptureFixture[str]) -> None:
 def test_whatif_model_errors(capsys: pytest.CaptureFixture[str], extra: list[str], message: str) -> None:
     code, _, err = _run(capsys, "--calls", "100", "--aht", "180", *extra)
     assert code == 2 and message in err
+
+
+def test_model_options_are_what_if_only(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "--queue", "sales", "--dsn", "postgresql://nowhere/x", "--agents", "3")
+    assert code == 2 and "what-if options" in err
