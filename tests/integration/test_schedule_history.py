@@ -198,7 +198,8 @@ def test_history_to_approved_plan_and_icalendar(
         assert starts == mine
         # 08:00 or 09:00 Berlin in February is 07:00 or 08:00 UTC
         assert all(s[9:13] in ("0700", "0800") for s in starts)
-    # a trainee never works without a senior on the same shift
+    # a trainee never works without a senior on the same shift (t1 wants Monday mornings)
+    assert any(r.agent_id == "t1" for r in assigned)
     for r in assigned:
         if r.agent_id == "t1":
             assert any(x.agent_id in ("s1", "s2") and x.start == r.start and x.template == r.template
