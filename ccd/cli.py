@@ -16,6 +16,7 @@ from ccd.config_load import ConfigError, check_config, load_config
 SUBCOMMAND_MODULES = (
     "ccd.store.cli",
     "ccd.staffing.cli",
+    "ccd.schedule.cli",
     "ccd.rating_ivr.cli",
     "ccd.recordings.cli",
     "ccd.demo",

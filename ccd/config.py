@@ -26,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 
+from ccd.schedule.settings import ScheduleConfig
+
 Seniority = Literal["senior", "regular", "trainee"]
 Policy = Literal["seniority_first", "trainee_first"]
 TieBreak = Literal["longest_idle", "fewest_calls", "round_robin"]
@@ -329,6 +331,7 @@ class CcdConfig(Strict):
     @classmethod
     def _empty_is_off(cls, value: object) -> object:
         return None if value == "" else value
+    schedule: ScheduleConfig = ScheduleConfig()
 
     @field_validator("timezone")
     @classmethod

@@ -25,6 +25,7 @@ from ccd.ami import events as ami_events
 from ccd.ami.client import AmiClient
 from ccd.api.app import Api
 from ccd.api.report_routes import ReportRoutes
+from ccd.api.schedule_routes import ScheduleRoutes
 from ccd.ari.client import AriClient
 from ccd.ari.events import PlaybackFinished, Resync
 from ccd.ari.stream import AriEventStream
@@ -50,6 +51,7 @@ from ccd.queues.sticky import StickyResolver
 from ccd.queues.sticky_db import StickyDb
 from ccd.rating_ivr.runner import SurveyRunner
 from ccd.recordings.wire import RecordingFeature
+from ccd.schedule.gauges import run_refresh as run_schedule_gauges
 from ccd.store.migrate import migrate
 from ccd.store.writer import EventWriter
 from ccd.whisper.api import add_routes as add_supervision_routes
@@ -223,6 +225,10 @@ class Daemon:
         app = api.build()
         self.report_routes = ReportRoutes(api, self.dsn)
         self.report_routes.add_to(app)
+        ScheduleRoutes(api, self.report_routes.pool).add_to(app)
+        self._tasks.append(loop.create_task(run_schedule_gauges(
+            self.report_routes.pool, [q.name for q in self.cfg.queues], self.metrics.schedule_now),
+            name="ccd-schedule-gauges"))
         add_supervision_routes(app, api, self.supervision)
         self.recordings.add_routes(app, api)
         self.console.add_to(app, api)

@@ -152,6 +152,9 @@ class Metrics:
         self._sticky_by_call: dict[str, str | None] = {}
         self._after_call: dict[str, tuple[str, float, float]] = {}  # agent -> (queue, talk_s, ended ts)
         self._supervising: dict[str, str] = {}  # session id -> mode
+        # queue -> (required, scheduled) agents of the current interval in the approved plan,
+        # refreshed by ccd.schedule.gauges (the database is never read at scrape time)
+        self.schedule_now: dict[str, tuple[int, int]] = {}
         r.register(_Live(self))
         self._create_series()
 
@@ -298,12 +301,33 @@ class Metrics:
                 for state in AGENT_STATES:
                     agent_state.add_metric([a.agent_id, state], 1.0 if str(a.state) == state else 0.0)
         yield from (waiting, longest, agents, agent_state, sl, target, threshold, active)
+        yield from self._schedule(snap)
         for name, value in self.health().items():
             if name.endswith("_total"):  # monotonic counts are counters, never gauges named *_total
                 base = name.removesuffix("_total")
                 yield CounterMetricFamily(f"ccd_{base}", HEALTH_HELP.get(base, base), value=value)
             else:
                 yield GaugeMetricFamily(f"ccd_{name}", HEALTH_HELP.get(name, name), value=value)
+
+
+    def _schedule(self, snap: EngineSnapshot | None) -> Iterator[Metric]:
+        """Required vs scheduled (approved plan) vs logged in, for the current interval."""
+        fam = GaugeMetricFamily
+        required = fam("ccd_schedule_required_agents",
+                       "Agents the approved plan needs in the current interval", labels=["queue"])
+        scheduled = fam("ccd_schedule_scheduled_agents",
+                        "Agents on shift (not on a break) in the approved plan now", labels=["queue"])
+        logged_in = fam("ccd_schedule_logged_in_agents", "Queue member agents logged in now",
+                        labels=["queue"])
+        for name, (need, on_shift) in self.schedule_now.items():
+            required.add_metric([name], need)
+            scheduled.add_metric([name], on_shift)
+        if snap is not None:
+            for name, info in self.queues.items():
+                present = [snap.agents.get(a) for a in info.members]
+                logged_in.add_metric([name], sum(
+                    1 for a in present if a is not None and str(a.state) != "logged_out"))
+        yield from (required, scheduled, logged_in)
 
 
 class _Live(Collector):

@@ -121,6 +121,7 @@ def operations() -> dict[tuple[str, str], Json]:
             _lazy(reports, "RatingsQuery")), content=REPORT_CONTENT, errors=(503,)),
         ("GET", "/api/staffing"): op("Erlang C staffing forecast (as `ccd staffing`)", "viewer", params=query_params(
             _lazy(reports, "StaffingQuery")), ok_schema={"type": "array"}, errors=(503,)),
+        **schedule_operations(),
         ("GET", "/api/supervision"): op("Live supervision sessions of your teams", "supervisor",
                                         ok_schema={"type": "array", "items": SESSION}),
         ("POST", "/api/supervision"): op("Start listen / whisper / barge: ccd rings the supervisor", "supervisor",
@@ -153,6 +154,38 @@ def operations() -> dict[tuple[str, str], Json]:
             summary, "supervisor", 202, ACCEPTED, errors=(404,), params=agent, body=model,
             body_required=model is PauseBody)
     return ops
+
+
+def schedule_operations() -> dict[tuple[str, str], Json]:
+    """Shift plans (ccd.api.schedule_routes, docs/schedule.md)."""
+    mod = "ccd.api.schedule_routes"
+    plan = [{"name": "plan_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    base = "/api/schedule/plans"
+    return {
+        ("GET", base): op("Stored shift plans, newest first", "viewer", ok_schema={"type": "array"},
+                          params=query_params(_lazy(mod, "QueueQuery")), errors=(503,)),
+        ("POST", base): op("Forecast, plan and roster from history; stored as a draft version", "supervisor",
+                           201, body=_lazy(mod, "PlanBody"), errors=(503,)),
+        ("GET", f"{base}/{{plan_id}}"): op("A plan with its shifts", "viewer", params=plan, errors=(404, 503)),
+        ("POST", f"{base}/{{plan_id}}/approve"): op("Approve a draft (draft -> approved)", "supervisor",
+                                                    params=plan, errors=(404, 409, 503)),
+        ("GET", f"{base}/{{plan_id}}/coverage"): op(
+            "Coverage vs need per interval", "viewer", errors=(404, 503),
+            params=plan + query_params(_lazy(mod, "CoverageQuery")),
+            content={"application/json": {"schema": ANY_JSON}, "text/csv": {"schema": {"type": "string"}},
+                     "image/svg+xml": {"schema": {"type": "string"}}}),
+        ("GET", f"{base}/{{plan_id}}/roster.csv"): op("The roster as CSV", "viewer", params=plan, errors=(404, 503),
+                                                      content={"text/csv": {"schema": {"type": "string"}}}),
+        ("GET", f"{base}/{{plan_id}}/agents/{{agent}}.ics"): op(
+            "One agent's shifts as iCalendar", "viewer", errors=(404, 503),
+            params=[*plan, {"name": "agent", "in": "path", "required": True, "schema": IDENT}],
+            content={"text/calendar": {"schema": {"type": "string"}}}),
+        ("GET", "/api/schedule/need"): op("Agents needed per interval, Erlang C and Erlang A side by side",
+                                          "viewer", params=query_params(_lazy(mod, "NeedQuery")), errors=(503,)),
+        ("GET", "/api/schedule/backtest"): op("Forecast vs actual: MAPE and bias per weekday and interval",
+                                              "viewer", params=query_params(_lazy(mod, "BacktestQuery")),
+                                              errors=(503,)),
+    }
 
 
 def routes(app: web.Application) -> list[tuple[str, str]]:

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ccd.config_load import ConfigError, load_config
 from ccd.staffing import render
-from ccd.staffing.erlang import Target, agents_for_target, traffic_erlangs
+from ccd.staffing.erlang import Target, agents_for_target, evaluate, traffic_erlangs
+from ccd.staffing.erlang_a import agents_for_target_a, evaluate_a
 from ccd.staffing.forecast import ComparisonRow, ForecastRow
 from ccd.staffing.history import comparison, forecast
 from ccd.staffing.slots import Window, parse_minutes
@@ -58,6 +59,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     wi.add_argument("--aht", type=float,
                     help="average handle time in seconds (what-if; in history mode the "
                          "fallback AHT when no call was answered)")
+    wi.add_argument("--model", choices=("erlang_c", "erlang_a"), default="erlang_c",
+                    help="erlang_c (default) or erlang_a (callers abandon; needs --patience)")
+    wi.add_argument("--patience", type=float, metavar="SECONDS",
+                    help="Erlang A: callers' mean patience before they hang up")
+    wi.add_argument("--max-abandon", type=_fraction, metavar="F",
+                    help="Erlang A: also require the abandon rate <= F (e.g. 0.05)")
+    wi.add_argument("--agents", type=int, metavar="N",
+                    help="evaluate this head count instead of searching the smallest one")
     out = p.add_argument_group("output")
     out.add_argument("--format", choices=("table", "csv", "json"), default="table")
     out.add_argument("--png", metavar="FILE", help="also draw a weekday × hour heat map")
@@ -106,10 +115,12 @@ def _whatif(args: argparse.Namespace, target: Target, interval_min: int) -> int:
         raise ValueError("what-if mode needs --aht SECONDS (> 0)")
     per_min = parse_minutes(args.per) if args.per else interval_min
     traffic = traffic_erlangs(args.calls, per_min * 60.0, args.aht)
-    r = agents_for_target(traffic, args.aht, target)
-    d = render.whatif_dict(r, calls=args.calls, per_min=per_min, aht_s=args.aht,
-                           target_sl=target.service_level,
-                           answer_within_s=target.answer_within_s, shrinkage=target.shrinkage)
+    d = whatif_result(traffic, args, target) | {"model": args.model}
+    d["given"] = args.agents is not None
+    d = render.whatif_dict_from(d, calls=args.calls, per_min=per_min, aht_s=args.aht,
+                                target_sl=target.service_level,
+                                answer_within_s=target.answer_within_s,
+                                shrinkage=target.shrinkage)
     if args.format == "json":
         print(json.dumps(d, indent=2))
     elif args.format == "csv":
@@ -117,6 +128,26 @@ def _whatif(args: argparse.Namespace, target: Target, interval_min: int) -> int:
     else:
         print(render.whatif_text(d))
     return 0
+
+
+def whatif_result(traffic: float, args: argparse.Namespace, target: Target) -> dict[str, Any]:
+    """The chosen model's figures, for ``--agents N`` or the smallest head count."""
+    if args.agents is not None and args.agents < 0:
+        raise ValueError("--agents must be >= 0")
+    if args.model == "erlang_a":
+        if args.patience is None or args.patience <= 0:
+            raise ValueError("--model erlang_a needs --patience SECONDS (> 0)")
+        if args.agents is not None:
+            return evaluate_a(args.agents, traffic, args.aht, target.answer_within_s,
+                              args.patience, target.shrinkage).as_dict()
+        return agents_for_target_a(traffic, args.aht, args.patience, target,
+                                   args.max_abandon).as_dict()
+    if args.patience is not None or args.max_abandon is not None:
+        raise ValueError("--patience and --max-abandon apply to --model erlang_a only")
+    if args.agents is not None:
+        return evaluate(args.agents, traffic, args.aht, target.answer_within_s,
+                        target.shrinkage).as_dict()
+    return agents_for_target(traffic, args.aht, target).as_dict()
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +175,9 @@ def _source(args: argparse.Namespace) -> _Source:
 def _history(args: argparse.Namespace, target: Target, interval_min: int) -> int:
     if not args.queue:
         raise ValueError("give --queue (or --calls/--aht for what-if mode)")
+    if args.agents is not None or args.model != "erlang_c" or args.patience is not None:
+        raise ValueError("--agents, --model and --patience are what-if options (with --calls); "
+                         "from history, `ccd schedule need` shows Erlang C and Erlang A side by side")
     if args.compare and args.png:
         raise ValueError("--png draws the forecast; leave it out with --compare")
     src = _source(args)

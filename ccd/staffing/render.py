@@ -9,7 +9,6 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ccd.staffing.erlang import ErlangResult
 from ccd.staffing.forecast import ComparisonRow, ForecastRow
 
 
@@ -91,35 +90,45 @@ def _meta_line(meta: Mapping[str, Any]) -> str:
     return " · ".join(f"{k}: {v}" for k, v in meta.items() if not isinstance(v, dict))
 
 
-def whatif_dict(r: ErlangResult, *, calls: float, per_min: int, aht_s: float,
-                target_sl: float | None, answer_within_s: float,
-                shrinkage: float) -> dict[str, Any]:
-    return {
+def whatif_dict_from(r: Mapping[str, Any], *, calls: float, per_min: int, aht_s: float,
+                     target_sl: float | None, answer_within_s: float,
+                     shrinkage: float) -> dict[str, Any]:
+    """What-if output of either model (Erlang A adds abandonment and patience)."""
+    d: dict[str, Any] = {
+        "model": r.get("model", "erlang_c"),
         "calls": calls,
         "per_min": per_min,
         "aht_s": aht_s,
-        "traffic": round(r.traffic, 4),
+        "traffic": round(r["traffic"], 4),
         "target_sl": target_sl,
         "answer_within_s": answer_within_s,
         "shrinkage": shrinkage,
-        "agents": r.agents,
-        "service_level": round(r.service_level, 6),
-        "asa_s": None if not math.isfinite(r.asa_s) else round(r.asa_s, 3),
-        "p_wait": round(r.p_wait, 6),
-        "occupancy": round(r.occupancy, 6),
-        "scheduled": r.scheduled,
+        "agents": r["agents"],
+        "service_level": round(r["service_level"], 6),
+        "asa_s": None if not math.isfinite(r["asa_s"]) else round(r["asa_s"], 3),
+        "p_wait": round(r["p_wait"], 6),
+        "occupancy": round(r["occupancy"], 6),
+        "scheduled": r["scheduled"],
     }
+    if r.get("given"):
+        d["given"] = True  # --agents N: evaluated, not searched
+    if "abandon_rate" in r:
+        d["patience_s"] = r["patience_s"]
+        d["abandon_rate"] = round(r["abandon_rate"], 6)
+        d["mean_wait_s"] = round(r["mean_wait_s"], 3)
+    return d
 
 
 def whatif_text(d: Mapping[str, Any]) -> str:
     return "\n".join([
         f"traffic            {d['traffic']:.2f} Erlangs "
         f"({d['calls']:g} calls per {d['per_min']} min, AHT {d['aht_s']:g} s)",
-        f"agents needed      {d['agents']}",
+        f"{'agents' if d.get('given') else 'agents needed':<19}{d['agents']}",
         f"service level      {_pct(d['service_level'])} answered within "
         f"{d['answer_within_s']:g} s",
         f"ASA                {_secs(d['asa_s'])} s",
         f"probability wait   {_pct(d['p_wait'])}",
         f"occupancy          {_pct(d['occupancy'])}",
         f"scheduled          {d['scheduled']} (shrinkage {_pct(d['shrinkage'])})",
-    ])
+    ] + ([f"abandon rate       {_pct(d['abandon_rate'])} (patience {d['patience_s']:g} s)"]
+         if "abandon_rate" in d else []))

@@ -129,3 +129,52 @@ def test_heatmap_png(tmp_path: Path) -> None:
 
     with Image.open(out) as img:
         assert img.size[0] > 24 * 30 and img.size[1] > 7 * 20
+
+
+def test_whatif_erlang_a_json(capsys: pytest.CaptureFixture[str]) -> None:
+    from ccd.staffing.erlang_a import agents_for_target_a
+
+    code, out, _ = _run(capsys, "--calls", "100", "--per", "30m", "--aht", "180",
+                        "--model", "erlang_a", "--patience", "120", "--format", "json")
+    assert code == 0
+    d = json.loads(out)
+    assert {"agents", "service_level", "asa_s", "p_wait", "abandon_rate"} <= d.keys()
+    expect = agents_for_target_a(10.0, 180.0, 120.0, Target(0.8, 20))
+    assert d["model"] == "erlang_a" and d["agents"] == expect.agents
+    assert d["abandon_rate"] == pytest.approx(expect.abandon_rate, abs=1e-6)
+    # the same load under Erlang C needs more agents (14): callers who hang up shorten the queue
+    assert d["agents"] < 14
+    code, out, _ = _run(capsys, "--calls", "100", "--per", "30m", "--aht", "180", "--model", "erlang_a",
+                        "--patience", "120", "--max-abandon", "0.01", "--format", "json")
+    capped = json.loads(out)
+    assert code == 0 and capped["abandon_rate"] <= 0.01 and capped["agents"] > d["agents"]
+
+
+def test_whatif_given_agents(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "--calls", "100", "--per", "30m", "--aht", "180", "--agents", "13",
+                        "--format", "json")
+    d = json.loads(out)
+    assert code == 0 and d["agents"] == 13 and d["service_level"] == pytest.approx(0.796, abs=1e-3)
+    code, out, _ = _run(capsys, "--calls", "100", "--per", "30m", "--aht", "180", "--agents", "8",
+                        "--model", "erlang_a", "--patience", "60", "--format", "json")
+    d = json.loads(out)
+    assert code == 0 and d["agents"] == 8 and 0 < d["abandon_rate"] < 1
+    code, out, _ = _run(capsys, "--calls", "100", "--per", "30m", "--aht", "180", "--agents", "8",
+                        "--model", "erlang_a", "--patience", "60")
+    assert code == 0 and "abandon rate" in out and "agents             8" in out
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--model", "erlang_a"], "needs --patience"),
+    (["--patience", "60"], "erlang_a only"),
+    (["--max-abandon", "0.05"], "erlang_a only"),
+    (["--agents", "-1"], "--agents must be >= 0"),
+])
+def test_whatif_model_errors(capsys: pytest.CaptureFixture[str], extra: list[str], message: str) -> None:
+    code, _, err = _run(capsys, "--calls", "100", "--aht", "180", *extra)
+    assert code == 2 and message in err
+
+
+def test_model_options_are_what_if_only(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "--queue", "sales", "--dsn", "postgresql://nowhere/x", "--agents", "3")
+    assert code == 2 and "what-if options" in err

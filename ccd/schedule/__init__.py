@@ -1,0 +1,1 @@
+"""Shift plans and rosters from the staffing need (pure models apart from the shells)."""
