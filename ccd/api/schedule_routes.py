@@ -24,7 +24,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from ccd.api.app import Api, json_response, parse_body
-from ccd.api.report_routes import query
+from ccd.api.params import query
 from ccd.errors import BadRequest, NotFound, Unavailable
 from ccd.schedule import service, store
 from ccd.schedule.coverage import coverage_rows, coverage_svg, hour_grid
