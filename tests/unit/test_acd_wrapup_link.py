@@ -20,7 +20,7 @@ def test_wrapup_end_names_its_call_and_queue() -> None:
     sim.do(CallEnded("c1", "caller"), at=20)
     [wrap] = _wrapups(sim.tick(23))
     assert (wrap.call_id, wrap.queue, wrap.agent_id) == ("c1", "q", "a")
-    assert wrap.payload == {"wrapup_s": 3.0}
+    assert wrap.payload == {"wrapup_s": 3.0, "actor": "ccd"}  # ccd ends wrap-up by itself
 
 
 def test_pause_during_wrapup_records_the_partial_wrapup_with_its_call() -> None:
