@@ -146,6 +146,10 @@ async def test_live_floor_actions_and_screenshots(asterisk: AsteriskInstance, cc
     await page.wait_js("return document.getElementById('h-agents').textContent === 'Операторы'", "Russian")
     await page.screenshot("floor-ru")
     await page.js("localStorage.removeItem('ccd.lang')")
+    await page.run(lambda: page.driver.set_window_size(390, 844))  # a phone
+    await page.wait_js("return document.querySelector('#agents thead').offsetParent === null", "phone layout")
+    await page.screenshot("floor-phone")
+    await page.run(lambda: page.driver.set_window_size(1400, 1000))
 
     # A supervisor of another team sees none of it.
     other = browser_factory()
