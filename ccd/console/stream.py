@@ -172,7 +172,7 @@ class FloorHub:
             replay = self.resume_from(last) if last else None
             if replay is None:
                 doc = self.snapshot_doc(view)
-                await self._send(resp, "snapshot", doc["seq"], doc)
+                await self._write(resp, "snapshot", doc["seq"], doc)
                 start = doc["seq"]
             else:
                 start = int(last.partition(":")[2])
@@ -201,15 +201,15 @@ class FloorHub:
         doc = {"seq": d.seq, **view.filter(d.queues, d.agents),
                "feed": [d.feed] if d.feed is not None and view.sees(d.feed) else [],
                "acks": {k: v for k, v in d.acks.items() if view.alert(k)}}
-        await self._send(resp, "delta", d.seq, doc)
+        await self._write(resp, "delta", d.seq, doc)
 
     async def _refresh(self, resp: web.StreamResponse, view: View) -> None:
         """Times grow without events: the full state at the current sequence, every few seconds."""
         snap = self.snapshot()
         tiles, rows = snapshot_parts(snap, self.today, self.layout, self.allowance, self.default_allowance,
                                      self.layout.queue_members)
-        await self._send(resp, "refresh", self.seq, {"seq": self.seq, "now": snap.now, **view.filter(tiles, rows)})
+        await self._write(resp, "refresh", self.seq, {"seq": self.seq, "now": snap.now, **view.filter(tiles, rows)})
 
-    async def _send(self, resp: web.StreamResponse, kind: str, seq: int, doc: Mapping[str, Any]) -> None:
+    async def _write(self, resp: web.StreamResponse, kind: str, seq: int, doc: Mapping[str, Any]) -> None:
         data = json.dumps(doc, separators=(",", ":"), default=str)
         await resp.write(f"id: {self.bus.epoch}:{seq}\nevent: {kind}\ndata: {data}\n\n".encode())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.unit.test_config import BASE, problems
+from tests.unit.test_config import BASE, _secrets_from_environment, problems  # noqa: F401 (autouse fixture)
 
 
 def test_console_users_and_thresholds_are_checked(tmp_path: Path) -> None:
