@@ -43,6 +43,7 @@ class Membership:
 class Agent:
     __slots__ = (
         "after_call",
+        "after_call_by",
         "call",
         "handled",
         "id",
@@ -77,6 +78,7 @@ class Agent:
         self.in_use = False  # device busy with a non-queue call
         self.wrapup_until: float | None = None
         self.after_call: AfterCall | None = None
+        self.after_call_by: str | None = None  # who asked for it (the agent events' actor)
         self.memberships: list[Membership] = []
         self.member_of: set[int] = set()  # queue indexes
         self.listed = False  # currently in the available indexes of its queues
