@@ -38,7 +38,7 @@ class AgentFlow(RoutingCore):
         if a is None or a.state == ag.LOGGED_OUT:
             return
         if a.state == ag.ON_CALL:
-            a.after_call = ("logout", "")
+            a.after_call, a.after_call_by = ("logout", ""), self._actor
             return
         self._leave(a, ag.LOGGED_OUT, None)
 
@@ -48,6 +48,7 @@ class AgentFlow(RoutingCore):
             return
         if a.state == ag.ON_CALL:
             a.after_call = ("pause", reason)  # takes effect when the call ends, no wrap-up
+            a.after_call_by = self._actor
             return
         self._leave(a, ag.PAUSED, reason)
 
@@ -133,9 +134,12 @@ class AgentFlow(RoutingCore):
 
     def _after_call(self, a: Agent, q: QueueIndex, call_id: str) -> None:
         pending, a.after_call = a.after_call, None
+        by, a.after_call_by = a.after_call_by, None
         if pending is not None:
             kind, reason = pending
+            actor, self._actor = self._actor, by or self._actor  # who asked, during the call
             self._leave(a, ag.PAUSED if kind == "pause" else ag.LOGGED_OUT, reason or None)
+            self._actor = actor
         elif q.spec.wrapup > 0:
             a.wrapup_until = self._now + q.spec.wrapup
             a.wrapup_call = (call_id, q.spec.name)

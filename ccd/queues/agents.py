@@ -43,6 +43,7 @@ class Membership:
 class Agent:
     __slots__ = (
         "after_call",
+        "after_call_by",
         "call",
         "handled",
         "id",
@@ -79,6 +80,7 @@ class Agent:
         self.wrapup_until: float | None = None
         self.wrapup_call: tuple[str, str] | None = None  # (call id, queue) the wrap-up follows
         self.after_call: AfterCall | None = None
+        self.after_call_by: str | None = None  # who asked for it (the agent events' actor)
         self.memberships: list[Membership] = []
         self.member_of: set[int] = set()  # queue indexes
         self.listed = False  # currently in the available indexes of its queues

@@ -26,3 +26,14 @@ def test_a_persons_change_names_them_and_ccds_own_changes_name_ccd() -> None:
     out = sim.do(AgentPaused("b-unknown", "x", actor="token:olga"), at=20)
     assert ("agent.wrapup_ended", "ccd") in actors(out)
     assert all(actor == "ccd" for _, actor in actors(out))
+
+
+def test_a_pause_asked_for_during_a_call_names_who_asked_when_it_takes_effect() -> None:
+    sim = Sim([spec("a")], [QueueSpec("q", ("a",), wrapup=5)])
+    sim.login("a")
+    sim.do(CallArrived("c1", "q", None))
+    sim.do(OfferAnswered("c1", "a"))
+    assert actors(sim.do(AgentPaused("a", "lunch", actor="token:olga"))) == []  # after the call
+    out = sim.do(CallEnded("c1", "caller"))
+    assert ("agent.paused", "token:olga") in actors(out)
+    assert all(actor == "token:olga" for _, actor in actors(out))
