@@ -310,7 +310,6 @@ class Metrics:
             else:
                 yield GaugeMetricFamily(f"ccd_{name}", HEALTH_HELP.get(name, name), value=value)
 
-
     def _schedule(self, snap: EngineSnapshot | None) -> Iterator[Metric]:
         """Required vs scheduled (approved plan) vs logged in, for the current interval."""
         fam = GaugeMetricFamily
