@@ -7,6 +7,7 @@ created at start-up, so rate() and alert expressions see zeros instead of missin
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -309,7 +310,6 @@ class Metrics:
             else:
                 yield GaugeMetricFamily(f"ccd_{name}", HEALTH_HELP.get(name, name), value=value)
 
-
     def _schedule(self, snap: EngineSnapshot | None) -> Iterator[Metric]:
         """Required vs scheduled (approved plan) vs logged in, for the current interval."""
         fam = GaugeMetricFamily
@@ -319,7 +319,9 @@ class Metrics:
                         "Agents on shift (not on a break) in the approved plan now", labels=["queue"])
         logged_in = fam("ccd_schedule_logged_in_agents", "Queue member agents logged in now",
                         labels=["queue"])
-        for name, (need, on_shift) in self.schedule_now.items():
+        for name in self.queues:
+            # NaN, not 0, while no approved plan covers this moment: "unknown", not "nobody"
+            need, on_shift = self.schedule_now.get(name, (math.nan, math.nan))
             required.add_metric([name], need)
             scheduled.add_metric([name], on_shift)
         if snap is not None:

@@ -26,10 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ccd.api.app import Api, json_response, parse_body
 from ccd.api.params import query
 from ccd.errors import BadRequest, NotFound, Unavailable
-from ccd.schedule import service, store
+from ccd.schedule import store
 from ccd.schedule.coverage import coverage_rows, coverage_svg, hour_grid
 from ccd.schedule.export import agent_ical, roster_csv
-from ccd.schedule.planner import NoPlanInTime
 
 
 class PlanBody(BaseModel):
@@ -96,6 +95,9 @@ class ScheduleRoutes:
         who = self.api.principal(request, "supervisor")
         body = await parse_body(request, PlanBody)
         self._queue(body.queue)
+        from ccd.schedule import service  # the solver (OR-Tools) loads on first use only
+        from ccd.schedule.planner import NoPlanInTime
+
         pool = await self.pool()
         try:
             async with pool.acquire() as conn:
@@ -162,6 +164,8 @@ class ScheduleRoutes:
         self.api.principal(request)
         q = query(request, NeedQuery)
         self._queue(q.queue)
+        from ccd.schedule import service
+
         try:
             rows, meta = await service.need_for(await self.pool(), self.cfg, q.queue,
                                                 q.until or datetime.now(self.cfg.tz).date())
@@ -173,6 +177,8 @@ class ScheduleRoutes:
         self.api.principal(request)
         q = query(request, BacktestQuery)
         self._queue(q.queue)
+        from ccd.schedule import service
+
         report: dict[str, Any] = await service.backtest_report(
             await self.pool(), self.cfg, q.queue, q.weeks,
             q.until or datetime.now(self.cfg.tz).date())

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from ccd.config import CcdConfig
 from ccd.schedule.model import DAY_MIN, PlanRequest
-from ccd.schedule.roster import Preference, RosterAgent, RosterRules
 from ccd.schedule.settings import WEEKDAY_KEYS, minutes_of_day
+from ccd.schedule.staff import Preference, RosterAgent, RosterRules
 
 
 def horizon_start(first_day: date, tz: ZoneInfo) -> datetime:

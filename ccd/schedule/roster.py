@@ -15,74 +15,23 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 from ortools.sat.python.cp_model import LinearExpr
 
-from ccd.schedule.model import DAY_MIN, PlannedShift
+from ccd.schedule.model import PlannedShift
+from ccd.schedule.roster_hint import greedy
+from ccd.schedule.staff import (
+    Preference,
+    Roster,
+    RosterAgent,
+    RosterRules,
+    eligible,
+    week_bounds,
+)
 
-WEEK_MIN = 7 * DAY_MIN
-
-
-@dataclass(frozen=True, slots=True)
-class Preference:
-    weight: int  # > 0 wish, < 0 dislike
-    template: str | None = None
-    weekday: int | None = None  # of the horizon day (0 = the horizon's first weekday + ...)
-    start_from_min: int | None = None  # start time of day window
-    start_to_min: int | None = None
-
-    def matches(self, sh: PlannedShift, first_weekday: int) -> bool:
-        if self.template is not None and sh.template != self.template:
-            return False
-        if self.weekday is not None and (first_weekday + sh.day) % 7 != self.weekday:
-            return False
-        tod = sh.start_min % DAY_MIN
-        if self.start_from_min is not None and tod < self.start_from_min:
-            return False
-        return self.start_to_min is None or tod <= self.start_to_min
-
-
-@dataclass(frozen=True, slots=True)
-class RosterAgent:
-    id: str
-    seniority: str = "regular"  # senior | regular | trainee
-    mentor: bool = False
-    skills: frozenset[str] = frozenset()
-    min_week_min: int = 0  # contracted paid minutes per week, lower and upper bound
-    max_week_min: int = 40 * 60
-    unavailable: tuple[tuple[int, int], ...] = ()  # [start, end) minutes: time off
-    preferences: tuple[Preference, ...] = ()
-
-    @property
-    def supervises_trainees(self) -> bool:
-        return self.seniority == "senior" or self.mentor
-
-
-@dataclass(frozen=True, slots=True)
-class RosterRules:
-    min_rest_min: int = 11 * 60
-    rest_days: int = 2  # free days per week
-    skill: str | None = None  # the queue/team the plan staffs; None = anyone
-    first_weekday: int = 0  # weekday of the horizon's first day (for preferences)
-    horizon_days: int = 7
-    time_limit_s: float = 10.0
-    workers: int = 2
-
-
-@dataclass(frozen=True, slots=True)
-class Roster:
-    assignments: tuple[tuple[str, PlannedShift], ...]  # (agent id, shift), by start
-    unfilled: tuple[PlannedShift, ...]
-    status: str  # optimal | feasible | infeasible
-    preference_score: int
-    solve_s: float
-    notes: tuple[str, ...] = field(default=())
-
-    def for_agent(self, agent_id: str) -> list[PlannedShift]:
-        return [s for a, s in self.assignments if a == agent_id]
-
+__all__ = ["Preference", "Roster", "RosterAgent", "RosterRules", "eligible", "solve_roster",
+           "week_bounds"]
 
 def _groups(shifts: Sequence[PlannedShift]) -> dict[tuple[str, int], list[PlannedShift]]:
     out: dict[tuple[str, int], list[PlannedShift]] = defaultdict(list)
@@ -104,18 +53,6 @@ def _rest_conflicts(firsts: Sequence[PlannedShift], min_rest: int) -> list[tuple
             if firsts[gj].day != s.day:
                 out.append((gi, gj))
     return out
-
-
-def eligible(agent: RosterAgent, sh: PlannedShift, rules: RosterRules) -> bool:
-    if rules.skill is not None and rules.skill not in agent.skills:
-        return False
-    return all(e <= sh.start_min or b >= sh.end_min for b, e in agent.unavailable)
-
-
-def week_bounds(agent: RosterAgent, week: int, days: int) -> tuple[int, int]:
-    """Contracted minutes for week ``week`` of a ``days``-day horizon (pro rata if short)."""
-    in_week = min(7, days - 7 * week)
-    return agent.min_week_min * in_week // 7, agent.max_week_min
 
 
 def solve_roster(
@@ -206,8 +143,6 @@ def _solve_week(
     filled = LinearExpr.sum(list(y.values()))
     m.minimize(-weight * filled - LinearExpr.weighted_sum([v for _, v in prefs],
                                                           [w for w, _ in prefs]))
-    from ccd.schedule.roster_hint import greedy  # it imports this module's helpers
-
     hint = greedy([groups[k] for k in keys], agents, rules, week, last_end)
     for pair, v in y.items():
         m.add_hint(v, pair in hint)

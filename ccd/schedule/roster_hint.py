@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ccd.schedule.model import PlannedShift
-from ccd.schedule.roster import RosterAgent, RosterRules, eligible, week_bounds
+from ccd.schedule.staff import RosterAgent, RosterRules, eligible, week_bounds
 
 
 class _State:

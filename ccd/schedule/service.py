@@ -6,7 +6,7 @@ The solvers are CPU-bound, so they run in a worker thread and never stall the ev
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from ccd.config import CcdConfig
@@ -140,6 +140,3 @@ async def backtest_report(
     return {"queue": queue, "from": first.isoformat(), "until": until.isoformat(),
             "history_weeks": sc.weeks_of_history, **out}
 
-
-def now_utc_date(now: datetime, cfg: CcdConfig) -> date:
-    return now.astimezone(cfg.tz).date()

@@ -12,7 +12,7 @@ from ccd.errors import Conflict, NotFound
 from ccd.schedule.export import ShiftRow
 from ccd.schedule.inputs import horizon_start, to_instant
 from ccd.schedule.model import Plan
-from ccd.schedule.roster import Roster
+from ccd.schedule.staff import Roster
 
 
 class Db(Protocol):

@@ -146,7 +146,7 @@ def test_metrics_expose_required_scheduled_logged_in() -> None:
 
     cfg = CcdConfig.model_validate({
         "agents": [{"id": "a", "endpoint": "PJSIP/a"}, {"id": "b", "endpoint": "PJSIP/b"}],
-        "queues": [{"name": "sales", "agents": ["a", "b"]}]})
+        "queues": [{"name": "sales", "agents": ["a", "b"]}, {"name": "support", "agents": ["a"]}]})
     from tests.unit.test_metrics import agent_view
 
     snap = EngineSnapshot(now=0.0, queues={}, agents={"a": agent_view("a", "paused"),
@@ -157,3 +157,14 @@ def test_metrics_expose_required_scheduled_logged_in() -> None:
     assert 'ccd_schedule_required_agents{queue="sales"} 3.0' in text
     assert 'ccd_schedule_scheduled_agents{queue="sales"} 2.0' in text
     assert 'ccd_schedule_logged_in_agents{queue="sales"} 1.0' in text  # paused counts, logged out not
+    assert 'ccd_schedule_required_agents{queue="support"} NaN' in text  # no approved plan: unknown
+
+
+def test_daemon_and_cli_load_without_the_solver() -> None:
+    """OR-Tools (with numpy and pandas) doubles the daemon's memory: only planning loads it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, ccd.daemon, ccd.cli; ccd.cli.build_parser(); "
+            "assert 'ortools' not in sys.modules and 'pandas' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
