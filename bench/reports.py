@@ -223,10 +223,10 @@ async def run(history: int, rate: float, seconds: float) -> dict[str, Any]:
             for i in range(AGENTS):
                 async with http.post(f"{base}/api/agents/A{i:03d}/login", headers=TOKEN) as r:
                     assert r.status == 202
-            probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.ami_user, ast.ami_secret)
+            probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.sim_ami_user, ast.sim_ami_secret)
             await probe.send({"Action": "Events", "EventMask": "off"})
             drain = asyncio.create_task(drain_forever(probe))
-            watch_probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.ami_user, ast.ami_secret)
+            watch_probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.sim_ami_user, ast.sim_ami_secret)
             watch = CallerWatch()
             watching = asyncio.create_task(watch.run(watch_probe))
             await asyncio.sleep(1.0)

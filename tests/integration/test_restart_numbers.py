@@ -92,7 +92,7 @@ async def test_callers_entering_within_100ms_are_answered_in_order_after_kill9_2
     proc.start()
     proc.wait_ready()
     assert proc.api("POST", "/api/agents/A/login")[0] == 202
-    probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.ami_user, ast.ami_secret)
+    probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.sim_ami_user, ast.sim_ami_secret)
     conn = await asyncpg.connect(pg_dsn)
     in_order = 0
     try:
