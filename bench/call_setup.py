@@ -105,7 +105,7 @@ async def run(calls: int) -> dict[str, Any]:
     ast = AsteriskInstance(base / "ast", queues_conf=render_queues(cfg0), queuerules_conf=render_queuerules(cfg0))
     ast.start()
     try:
-        probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.ami_user, ast.ami_secret)
+        probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.probe_user, ast.ami_secret)
         native = [await one_call(ast, probe, f"55500{i:02d}", "Queue") for i in range(calls)]
         async with temp_database("ccd_bench_setup") as dsn:
             daemon = Daemon(config(ast, dsn, base / "spool"))

@@ -84,7 +84,7 @@ async def run(rate: float, seconds: float, agents: int) -> dict[str, Any]:
             await asyncio.sleep(2.5)
             for i in range(agents):
                 await http_post(port, f"/api/agents/A{i:03d}/login")
-            probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.ami_user, ast.ami_secret)
+            probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.probe_user, ast.ami_secret)
             # Only action responses on this connection, and read them all: Asterisk drops a
             # manager session whose socket stops draining.
             await probe.send({"Action": "Events", "EventMask": "off"})

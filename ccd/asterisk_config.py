@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ccd.ami.events import EVENT_TYPES
 from ccd.config import AgentConfig, CcdConfig, QueueConfig
 
 # AMI classes ccd needs: call/agent events for the fallback queues and device state,
@@ -47,7 +48,20 @@ deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
 read = {AMI_READ}
 write = {AMI_WRITE}
-"""
+{render_eventfilter()}"""
+
+
+def render_eventfilter() -> str:
+    """The manager.conf line that lets through only the AMI events ccd consumes.
+
+    Derived from ccd's typed AMI events (``ccd.ami.events.EVENT_TYPES``, the events ccd's AMI
+    layer reads; everything else it would parse and drop). Of about 100 events per queue call,
+    mostly Newexten, VarSet and Newstate, Asterisk then formats and sends only these. Replies
+    to actions (DBGet, QueueStatus lists) are not events of the stream: never filtered.
+    ``[[:space:]]`` ends the name, so ``Reload`` does not also let ``ReloadFoo`` through.
+    """
+    names = "|".join(sorted(EVENT_TYPES))
+    return f"eventfilter = Event: ({names})[[:space:]]\n"
 
 
 def render_ari(cfg: CcdConfig) -> str:

@@ -1,7 +1,8 @@
 """Render a private Asterisk configuration for one test instance.
 
-Everything Asterisk writes (run, log, spool, db, keys) lives under one temp dir; modules and
-stock sounds come from the system install. The shipped ``dialplan/`` is included as an admin
+Everything Asterisk writes (run, log, spool, db, keys) lives under one temp dir; the binary,
+modules and data dir come from the Asterisk under test (``asterisk_build``), stock sounds from
+the system install. The shipped ``dialplan/`` is included as an admin
 would include it, next to the simulation contexts that play callers and agents.
 """
 
@@ -11,9 +12,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ccd.asterisk_config import render_eventfilter
+from ccd.sandbox.asterisk_build import SYSTEM_DATA, AsteriskBuild, selected
+
 REPO = Path(__file__).resolve().parents[2]  # the source tree: dialplan/ is included from it
-SYSTEM_DATA = Path("/usr/share/asterisk")
-SYSTEM_MODULES = Path("/usr/lib/asterisk/modules")
 SIM_DIALPLAN = Path(__file__).with_name("extensions_sim.conf")
 
 # Modules that need hardware, external services or config we do not provide: loading them
@@ -44,16 +46,21 @@ class Ports:
 class Credentials:
     ami_user: str = "ccd"
     ami_secret: str = "ccd-ami-test-secret"
+    probe_user: str = "probe"  # unfiltered AMI user for tests and benchmarks (AmiProbe)
     ari_user: str = "ccd"
     ari_password: str = "ccd-ari-test-secret"
 
 
-def _data_dir(base: Path, extra_sounds: dict[str, Path]) -> Path:
-    """astdatadir with the system's data linked in and project prompts added under sounds/."""
+# Asterisk 22 logs an ERROR at boot for each of these when missing; empty files are enough.
+QUIET_22 = ("websocket_client.conf", "udptl.conf", "acl.conf")
+
+
+def _data_dir(base: Path, build: AsteriskBuild, extra_sounds: dict[str, Path]) -> Path:
+    """astdatadir with the version's data linked in and project prompts added under sounds/."""
     data = base / "data"
     sounds = data / "sounds"
     sounds.mkdir(parents=True, exist_ok=True)
-    for entry in SYSTEM_DATA.iterdir():
+    for entry in build.data.iterdir():
         if entry.name != "sounds":
             (data / entry.name).symlink_to(entry)
     prompts = REPO / "prompts-build" / "sounds" / "ccd"  # made by scripts/build-prompts
@@ -76,16 +83,19 @@ def render(
     queues_conf: str = "",
     queuerules_conf: str = "",
     extra_sounds: dict[str, Path] | None = None,
+    pjsip_conf: str = "",
+    build: AsteriskBuild | None = None,
 ) -> Path:
     """Write the configuration under ``base`` and return the path of asterisk.conf."""
+    build = build or selected()
     etc = base / "etc"
     for sub in ("etc", "run", "log", "spool/recording", "spool/monitor", "db", "keys"):
         (base / sub).mkdir(parents=True, exist_ok=True)
-    data = _data_dir(base, extra_sounds or {})
+    data = _data_dir(base, build, extra_sounds or {})
     files = {
         "asterisk.conf": f"""[directories]
 astetcdir => {etc}
-astmoddir => {SYSTEM_MODULES}
+astmoddir => {build.modules}
 astvarlibdir => {data}
 astdbdir => {base}/db
 astkeydir => {base}/keys
@@ -115,6 +125,14 @@ deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
 read = system,call,agent,user,dtmf,reporting,dialplan
 write = system,call,agent,originate,reporting
+{render_eventfilter()}
+; Tests and benchmarks observe Asterisk through their own, unfiltered user.
+[{creds.probe_user}]
+secret = {creds.ami_secret}
+deny = 0.0.0.0/0.0.0.0
+permit = 127.0.0.1/255.255.255.255
+read = all
+write = system,call,agent,originate,reporting
 """,
         "http.conf": f"[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = {ports.http}\n",
         "ari.conf": f"""[general]
@@ -129,7 +147,7 @@ password = {creds.ari_password}
         "queues.conf": "[general]\npersistentmembers = no\nshared_lastcall = yes\n"
         + queues_conf,
         "queuerules.conf": queuerules_conf,
-        "pjsip.conf": "",
+        "pjsip.conf": pjsip_conf,
         "cdr.conf": "[general]\nenable = no\n",
         "cel.conf": "[general]\nenable = no\n",
         "indications.conf": "[general]\ncountry = us\n[us]\ndescription = United States\n"
@@ -145,6 +163,8 @@ writeprotect = yes
 {extra_dialplan}
 """,
     }
+    if build.major >= 22:
+        files.update({name: "" for name in QUIET_22})
     for name, text in files.items():
         (etc / name).write_text(text)
     os.chmod(etc / "manager.conf", 0o600)

@@ -175,7 +175,7 @@ async def test_kill9_restart_serves_waiting_callers_in_order_and_fallback_when_d
     # ccd down: a new call takes the native Queue() fallback and still reaches the agent.
     proc.kill9()
     await asyncio.sleep(2.0)  # the agent's wrap-up in the native queue
-    probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.ami_user, ast.ami_secret)
+    probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.probe_user, ast.ami_secret)
     ast.originate_caller_cli("support", "5551199", hangup_after=20)
     connect = await probe.wait_for(lambda e: e.get("Event") == "AgentConnect", timeout=15)
     assert connect["Queue"] == "support" and connect["CallerIDNum"] == "5551199"

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.asterisk
 
 
 async def probe_for(ast: AsteriskInstance) -> AmiProbe:
-    return await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.ami_user, ast.ami_secret)
+    return await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.probe_user, ast.ami_secret)
 
 
 async def test_caller_reaches_stasis_seen_on_ami_and_ari(asterisk: AsteriskInstance) -> None:

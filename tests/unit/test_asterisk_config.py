@@ -48,7 +48,23 @@ def test_cli_writes_loopback_only_users(tmp_path: Path) -> None:
     manager = (out / "manager_ccd.conf").read_text()
     assert "permit = 127.0.0.1/255.255.255.255" in manager and "deny = 0.0.0.0/0.0.0.0" in manager
     assert "write = system,call,agent,originate,reporting" in manager
+    assert "\neventfilter = Event: (AgentCalled|" in manager
     ari = (out / "ari_ccd.conf").read_text()
     assert "\n[general]" not in ari and "[ccd]\ntype = user" in ari  # Asterisk reads only the first [general]
     assert (out / "manager_ccd.conf").stat().st_mode & 0o077 == 0o040
     assert "member => PJSIP/1,1,a" in (out / "queues_ccd.conf").read_text()
+
+
+def test_manager_user_filters_to_the_events_ccd_consumes() -> None:
+    import re
+
+    from ccd.ami.events import EVENT_TYPES
+    from ccd.asterisk_config import render_eventfilter
+
+    line = render_eventfilter()
+    assert line.startswith("eventfilter = ") and line.endswith("\n")
+    pattern = re.compile(line.removeprefix("eventfilter = ").strip().replace("[[:space:]]", r"\s"))
+    for name in EVENT_TYPES:
+        assert pattern.search(f"Event: {name}\r\nPrivilege: call,all\r\n")
+    for name in ("Newexten", "VarSet", "Newstate", "ReloadFoo", "QueueParams"):
+        assert not pattern.search(f"Event: {name}\r\nPrivilege: call,all\r\n")
