@@ -40,6 +40,7 @@ class AsteriskInstance:
         creds: Credentials | None = None,
         pjsip_conf: str = "",
         build: AsteriskBuild | None = None,
+        ami_eventfilter: bool = True,
     ) -> None:
         self.build = build or selected()
         self.base = base
@@ -55,6 +56,7 @@ class AsteriskInstance:
             extra_sounds=extra_sounds,
             pjsip_conf=pjsip_conf,
             build=self.build,
+            ami_eventfilter=ami_eventfilter,
         )
         self.proc: subprocess.Popen[bytes] | None = None
         self._console = open(base / "log" / "console.log", "ab")

@@ -85,6 +85,7 @@ def render(
     extra_sounds: dict[str, Path] | None = None,
     pjsip_conf: str = "",
     build: AsteriskBuild | None = None,
+    ami_eventfilter: bool = True,
 ) -> Path:
     """Write the configuration under ``base`` and return the path of asterisk.conf."""
     build = build or selected()
@@ -125,7 +126,7 @@ deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
 read = system,call,agent,user,dtmf,reporting,dialplan
 write = system,call,agent,originate,reporting
-{render_eventfilter()}
+{render_eventfilter() if ami_eventfilter else ""}
 ; Tests and benchmarks observe Asterisk through their own, unfiltered user.
 [{creds.probe_user}]
 secret = {creds.ami_secret}
