@@ -57,8 +57,10 @@ def selected() -> AsteriskBuild:
     return build_for(os.environ.get(ENV, "16").strip() or "16")
 
 
-def newest_installed() -> AsteriskBuild:
-    """22 when it has been built here, else 16 (what the demo runs)."""
+def demo_build() -> AsteriskBuild:
+    """What the demo runs: ``CCD_TEST_ASTERISK`` when set, else 22 when built here, else 16."""
+    if os.environ.get(ENV, "").strip():
+        return selected()
     for version in reversed(SUPPORTED):
         build = build_for(version)
         if build.installed:
