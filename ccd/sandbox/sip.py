@@ -11,10 +11,16 @@ SIPp processes that send and receive RTP (a tone of their own frequency, u-law).
 
 from __future__ import annotations
 
+import socket
+import struct
 import subprocess
+import threading
 import time
+import wave
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 SIPP = "sipp"
 _SDP = """v=0
@@ -28,8 +34,10 @@ a=sendrecv
 """
 
 
-def render_pjsip(sip_port: int, phones: list[str], agents_port: int | None = None) -> str:
-    """pjsip.conf: a UDP transport on loopback, the trunk, and one endpoint per phone name."""
+def render_pjsip(sip_port: int, phones: list[str], agents_port: int | None = None,
+                 contacts: dict[str, int] | None = None) -> str:
+    """pjsip.conf: a UDP transport on loopback, the trunk, and one endpoint per phone name,
+    reached at ``agents_port`` (or its own port in ``contacts``)."""
     common = "disallow = all\nallow = ulaw\ndirect_media = no\nrtp_symmetric = yes\n"
     out = [f"[transport-udp]\ntype = transport\nprotocol = udp\nbind = 127.0.0.1:{sip_port}\n",
            f"[trunk]\ntype = endpoint\ncontext = sim-sip-trunk\nidentify_by = username\n"
@@ -37,7 +45,8 @@ def render_pjsip(sip_port: int, phones: list[str], agents_port: int | None = Non
     for name in phones:
         out.append(f"[{name}]\ntype = endpoint\ncontext = sim-sip-phone\nidentify_by = username\n"
                    f"aors = {name}\n{common}")
-        contact = f"contact = sip:{name}@127.0.0.1:{agents_port}\n" if agents_port else ""
+        port = (contacts or {}).get(name, agents_port)
+        contact = f"contact = sip:{name}@127.0.0.1:{port}\n" if port else ""
         out.append(f"[{name}]\ntype = aor\nmax_contacts = 1\n{contact}")
     return "\n".join(out)
 
@@ -114,8 +123,11 @@ Content-Length: 0
 """
 
 
-def uas_scenario(tone: Path, answer_ms: int) -> str:
-    """Agent phones: ring, answer after ``answer_ms`` with RTP, talk until Asterisk hangs up."""
+def uas_scenario(tone: Path | None, answer_ms: int, media_port: int = 0) -> str:
+    """Agent phones: ring, answer after ``answer_ms`` with RTP, talk until Asterisk hangs up.
+    With ``media_port`` the audio is not SIPp's: the SDP points at that port (an RtpEar)."""
+    sdp = _SDP.replace("[rtpstream_audio_port]", str(media_port)) if media_port else _SDP
+    play = f'<nop><action><exec rtp_stream="{tone},-1,0"/></action></nop>' if tone and not media_port else ""
     return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="ccd-uas">
 <recv request="INVITE" crlf="true"/>
@@ -141,9 +153,9 @@ Contact: <sip:[local_ip]:[local_port];transport=[transport]>
 Content-Type: application/sdp
 Content-Length: [len]
 
-{_SDP}]]></send>
+{sdp}]]></send>
 <recv request="ACK" optional="false"/>
-<nop><action><exec rtp_stream="{tone},-1,0"/></action></nop>
+{play}
 <recv request="BYE" timeout="86400000"/>
 <send><![CDATA[
 SIP/2.0 200 OK
@@ -206,3 +218,68 @@ def check_started(proc: Sipp, settle_s: float = 0.5) -> None:
     time.sleep(settle_s)
     if not proc.alive() and proc.proc.returncode != 0:
         raise RuntimeError(f"sipp exited {proc.proc.returncode}: {proc.log.read_text(errors='replace')[-2000:]}")
+
+
+class RtpEar:
+    """A SIP phone's audio end in this process: it plays its tone over RTP (u-law, 20 ms
+    packets) and records what it hears, exactly as received from Asterisk, to a WAV file.
+    Pair it with ``uas_scenario(media_port=ear.port)`` for the signalling."""
+
+    def __init__(self, hz: int) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.02)
+        self.port = int(self.sock.getsockname()[1])
+        self.hz = hz
+        self.heard = bytearray()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        peer: tuple[str, int] | None = None
+        seq, ts, phase = 0, 0, 0
+        next_send = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                data, addr = self.sock.recvfrom(2048)
+                if len(data) > 12 and data[1] & 0x7F == 0:  # PCMU
+                    self.heard += data[12:]
+                    peer = addr
+            except TimeoutError:
+                pass
+            if peer is not None and time.monotonic() >= next_send:
+                samples = np.sin(2 * np.pi * self.hz * (np.arange(160) + phase) / 8000) * 0.5
+                phase += 160
+                header = struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, ts & 0xFFFFFFFF, 0x1234)
+                self.sock.sendto(header + _ulaw_encode(samples), peer)
+                seq, ts, next_send = seq + 1, ts + 160, next_send + 0.02
+
+    def save(self, path: Path) -> Path:
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()
+        pcm = _ulaw_decode(bytes(self.heard))
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(pcm.astype("<i2").tobytes())
+        return path
+
+
+def _ulaw_encode(x: np.ndarray) -> bytes:
+    """G.711 u-law of samples in [-1, 1]."""
+    s = np.clip(x * 32124, -32124, 32124).astype(np.int32)
+    sign = np.where(s < 0, 0x80, 0)
+    mag = np.abs(s) + 0x84
+    exp = np.clip(np.floor(np.log2(mag)).astype(np.int32) - 7, 0, 7)
+    mant = (mag >> (exp + 3)) & 0x0F
+    return bytes((~(sign | (exp << 4) | mant) & 0xFF).astype(np.uint8).tobytes())
+
+
+def _ulaw_decode(data: bytes) -> np.ndarray:
+    u = ~np.frombuffer(data, dtype=np.uint8).astype(np.int32) & 0xFF
+    exp, mant = (u >> 4) & 0x07, u & 0x0F
+    mag = ((mant << 3) + 0x84) << exp
+    return np.where(u & 0x80, -(mag - 0x84), mag - 0x84)

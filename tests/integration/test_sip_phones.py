@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ccd.sandbox.asterisk import AsteriskInstance, free_port
-from ccd.sandbox.sip import Sipp, check_started, render_pjsip, tone_file, uac_scenario, uas_scenario
+from ccd.sandbox.sip import RtpEar, Sipp, check_started, render_pjsip, tone_file, uac_scenario, uas_scenario
 from tests.harness.ccd import Factory, Running
 from tests.integration.test_supervision_audio import (
     AGENT_HZ,
@@ -38,6 +38,7 @@ class SipLab:
     sip_port: int
     workdir: Path
     procs: list[Sipp]
+    a1_ear: RtpEar  # A1's phone: its audio is played and recorded here, as the phone hears it
 
     def call(self, name: str, from_user: str, service: str, *, number: str = "", hz: int = CALLER_HZ,
              hold_s: float = 20) -> Sipp:
@@ -71,15 +72,19 @@ def free_port_range() -> int:
 
 @pytest.fixture
 def sip_lab(asterisk_factory: Callable[..., AsteriskInstance], tmp_path: Path) -> Iterator[SipLab]:
-    sip_port, agents_port = free_port(), free_port()
-    ast = asterisk_factory(pjsip_conf=render_pjsip(sip_port, PHONES, agents_port))
+    sip_port, agents_port, a1_port = free_port(), free_port(), free_port()
+    ast = asterisk_factory(pjsip_conf=render_pjsip(sip_port, PHONES, agents_port, {"A1": a1_port}))
     agents = Sipp.start(tmp_path, "agents", uas_scenario(tone_file(tmp_path, AGENT_HZ), answer_ms=200),
                         agents_port, rtp_base=free_port_range())
-    check_started(agents)
-    lab = SipLab(ast, sip_port, tmp_path, [agents])
+    ear = RtpEar(AGENT_HZ)
+    a1 = Sipp.start(tmp_path, "a1", uas_scenario(None, answer_ms=200, media_port=ear.port), a1_port)
+    for proc in (agents, a1):
+        check_started(proc)
+    lab = SipLab(ast, sip_port, tmp_path, [agents, a1], ear)
     yield lab
     for proc in lab.procs:
         proc.stop()
+    ear.save(tmp_path / "a1-ear.wav")  # stops its thread (idempotent)
 
 
 def sip_agent(agent_id: str) -> dict[str, object]:
@@ -134,9 +139,10 @@ async def test_sip_supervisor_whispers_by_feature_code(sip_lab: SipLab, ccd_fact
     await ccd.wait_event("supervision.ended", timeout=15)
     sip_lab.ast.cli("channel request hangup all")
     await quiet_asterisk(ccd)
-    # The caller's ear is Asterisk's output to the trunk channel: the agent, never the
-    # supervisor. (The agent's ear cannot be tapped the same way: a MixMonitor on the agent's
-    # own channel sees its frames before the snoop's whisper is mixed in; the Local-channel
-    # tests in test_supervision_audio record the agent phone's side of the line instead.)
-    heard = tone_shares(caller_rx).round(2).max(axis=0).tolist()
-    assert hears(caller_rx, AGENT_HZ) and not hears(caller_rx, SUP_HZ), heard
+    # The agent's ear is the RTP its phone received (a MixMonitor on the agent's own channel
+    # would see the frames before the snoop mixes the whisper in); the caller's is Asterisk's
+    # output to the trunk channel.
+    agent_rx = sip_lab.a1_ear.save(sip_lab.workdir / f"{tag}-agent-rx.wav")
+    heard = {p.name: tone_shares(p).round(2).max(axis=0).tolist() for p in (agent_rx, caller_rx)}
+    assert hears(agent_rx, SUP_HZ) and hears(agent_rx, CALLER_HZ), heard  # whisper: the agent hears it
+    assert hears(caller_rx, AGENT_HZ) and not hears(caller_rx, SUP_HZ), heard  # the caller does not
