@@ -52,7 +52,7 @@ class Credentials:
 
 
 # Asterisk 22 logs an ERROR at boot for each of these when missing; empty files are enough.
-QUIET_22 = ("websocket_client.conf", "udptl.conf", "acl.conf")
+QUIET_22 = ("websocket_client.conf", "udptl.conf", "acl.conf", "ccss.conf", "pjproject.conf")
 
 
 def _data_dir(base: Path, build: AsteriskBuild, extra_sounds: dict[str, Path]) -> Path:
