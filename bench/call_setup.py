@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import statistics
 import sys
 from pathlib import Path
@@ -104,7 +105,10 @@ async def one_call(ast: AsteriskInstance, probe: AmiProbe, number: str, entry_ap
 
 
 async def run(calls: int, versions: list[str]) -> dict[str, Any]:
-    by_version = {v: await run_on(build_for(v), calls) for v in versions}
+    by_version = {}
+    for v in versions:
+        by_version[v] = await run_on(build_for(v), calls)
+        gc.collect()  # any ResourceWarning is printed now, never after the JSON line
     under_test = str(selected().major)
     out: dict[str, Any] = dict(by_version.get(under_test) or by_version[versions[0]])
     for v in SUPPORTED:
