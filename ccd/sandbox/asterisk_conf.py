@@ -46,9 +46,9 @@ class Ports:
 class Credentials:
     ami_user: str = "ccd"
     ami_secret: str = "ccd-ami-test-secret"
-    probe_user: str = "probe"  # unfiltered AMI user for tests and benchmarks (AmiProbe)
     ari_user: str = "ccd"
     ari_password: str = "ccd-ari-test-secret"
+    probe_user: str = "probe"  # unfiltered AMI user for tests and benchmarks (AmiProbe)
 
 
 # Asterisk 22 logs an ERROR at boot for each of these when missing; empty files are enough.
