@@ -6,15 +6,19 @@ at once (with media). Times come from Asterisk's own AMI event timestamps:
   bridge = caller enters the queue -> caller and agent leg are in one bridge (the later BridgeEnter)
 Last line: {"bench": "call_setup", "calls", "ccd_offer_median_ms", "native_offer_median_ms",
 "ccd_bridge_median_ms", "native_bridge_median_ms", "ratio_offer", "ratio_bridge",
-"ccd_breakdown_ms", "native_breakdown_ms"} (the breakdowns: median ms after the caller
+"ccd_breakdown_ms", "native_breakdown_ms", "ratio_offer_16", "ratio_bridge_16",
+"ratio_offer_22", "ratio_bridge_22", "by_version"} (the breakdowns: median ms after the caller
 entered the queue at which the agent leg was created, dialled, answered, and each side first
-entered a bridge).
+entered a bridge). It runs on each Asterisk version (16 and 22, one after the other, each its
+own instance); the unsuffixed keys are those of the Asterisk under test (CCD_TEST_ASTERISK,
+default 16) and ``by_version`` holds every version's full set.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import statistics
 import sys
 from pathlib import Path
@@ -29,6 +33,7 @@ from ccd.log import setup_logging
 from ccd.queues.inputs import AgentLoggedIn
 from ccd.sandbox.ami_probe import AmiProbe
 from ccd.sandbox.asterisk import AsteriskInstance
+from ccd.sandbox.asterisk_build import SUPPORTED, AsteriskBuild, build_for, selected
 from ccd.sandbox.bench_support import run_and_emit, scratch_dir, temp_database
 
 AGENTS = ["B1", "B2"]
@@ -99,10 +104,27 @@ async def one_call(ast: AsteriskInstance, probe: AmiProbe, number: str, entry_ap
             "agent_first_bridge": ms(entries["first_agent"])}
 
 
-async def run(calls: int) -> dict[str, Any]:
-    base = scratch_dir("ccd-bench-setup-")
+async def run(calls: int, versions: list[str]) -> dict[str, Any]:
+    by_version = {}
+    for v in versions:
+        by_version[v] = await run_on(build_for(v), calls)
+        gc.collect()  # any ResourceWarning is printed now, never after the JSON line
+    under_test = str(selected().major)
+    out: dict[str, Any] = dict(by_version.get(under_test) or by_version[versions[0]])
+    for v in SUPPORTED:
+        for key in ("ratio_offer", "ratio_bridge"):
+            out[f"{key}_{v}"] = by_version[v][key] if v in by_version else None
+    out["by_version"] = by_version
+    return out
+
+
+async def run_on(build: AsteriskBuild, calls: int) -> dict[str, Any]:
+    if not build.installed:
+        raise RuntimeError(f"Asterisk {build.major} is not installed (scripts/install-deps builds 22)")
+    base = scratch_dir(f"ccd-bench-setup-{build.major}-")
     cfg0 = config(None, "postgresql://unused", base / "spool")
-    ast = AsteriskInstance(base / "ast", queues_conf=render_queues(cfg0), queuerules_conf=render_queuerules(cfg0))
+    ast = AsteriskInstance(base / "ast", queues_conf=render_queues(cfg0), queuerules_conf=render_queuerules(cfg0),
+                           build=build)
     ast.start()
     try:
         probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.sim_ami_user, ast.sim_ami_secret)
@@ -122,7 +144,7 @@ async def run(calls: int) -> dict[str, Any]:
     def med(path: list[Timeline], milestone: str) -> float:
         return round(statistics.median(t[milestone] for t in path), 2)
 
-    out: dict[str, Any] = {"calls": calls}
+    out: dict[str, Any] = {"calls": calls, "asterisk": build.major}
     for milestone in ("offer", "bridge"):
         out[f"ccd_{milestone}_median_ms"] = med(via_ccd, milestone)
         out[f"native_{milestone}_median_ms"] = med(native, milestone)
@@ -142,12 +164,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="10 calls per path instead of 50")
     parser.add_argument("--calls", type=int)
+    parser.add_argument("--versions", default=" ".join(SUPPORTED), help="Asterisk versions, e.g. '16 22'")
     args = parser.parse_args()
     setup_logging("console", "warning")
     calls = args.calls or (10 if args.quick else 50)
-    run_and_emit("call_setup", run(calls), {"calls": calls},
+    run_and_emit("call_setup", run(calls, args.versions.split()), {"calls": calls},
                  ("ccd_offer_median_ms", "native_offer_median_ms", "ccd_bridge_median_ms",
-                  "native_bridge_median_ms", "ratio_offer", "ratio_bridge"))
+                  "native_bridge_median_ms", "ratio_offer", "ratio_bridge", "ratio_offer_16",
+                  "ratio_bridge_16", "ratio_offer_22", "ratio_bridge_22"))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,15 @@
 agents, through a real Asterisk and a `ccd run` process; afterwards every call must have
 an outcome (answered, abandoned, overflow): lost = offered - those, and must be 0.
 
-Last line: {"bench": "load", "rate_per_s", "seconds", "agents", "offered", "answered",
-"abandoned", "lost", "ccd_cpu_pct", "ccd_rss_mb"}.
+``--sip``: callers come in over a PJSIP trunk and agents are PJSIP phones, all played by SIPp
+with RTP (ccd.sandbox.sip); callers hang up 8 s after entering. CCD_BENCH_PROFILE=<file> runs ccd under cProfile. ``--no-eventfilter`` runs
+with ccd's AMI user unfiltered (every event of its classes), for the before/after figure.
+
+Last line: {"bench": "load", "mode", "asterisk", "eventfilter", "rate_per_s", "seconds",
+"agents", "offered", "answered", "abandoned", "lost", "ccd_cpu_pct", "ccd_idle_cpu_pct",
+"ccd_cpu_ms_per_call", "ccd_rss_mb"}. ccd_cpu_ms_per_call = ccd's CPU (user + system) from the first call until every
+call has an outcome, less its idle rate measured for 5 s before (ccd_idle_cpu_pct), divided by
+the calls answered: the marginal cost of one routed call, which says how far one ccd scales.
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ import asyncpg
 from ccd.sandbox.ami_probe import AmiProbe
 from ccd.sandbox.asterisk import AsteriskInstance, free_port
 from ccd.sandbox.bench_support import run_and_emit, scratch_dir, temp_database
+from ccd.sandbox.sip import Sipp, check_started, render_pjsip, tone_file, uac_scenario, uas_scenario
 from ccd.sandbox.toml_out import dumps
 
 CLK = os.sysconf("SC_CLK_TCK")
+IDLE_S = 5.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -41,7 +50,11 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def config(ast: AsteriskInstance, dsn: str, base: Path, agents: int, port: int) -> dict[str, Any]:
+def endpoint(i: int, sip: bool) -> str:
+    return f"PJSIP/A{i:03d}" if sip else AsteriskInstance.agent_endpoint(f"A{i:03d}", 0.5, 2 + i % 4)
+
+
+def config(ast: AsteriskInstance, dsn: str, base: Path, agents: int, port: int, sip: bool) -> dict[str, Any]:
     return {
         "log_format": "json", "log_level": "warning",
         "ami": {"port": ast.ami_port, "secret": ast.ami_secret},
@@ -50,7 +63,7 @@ def config(ast: AsteriskInstance, dsn: str, base: Path, agents: int, port: int) 
         "http": {"listen": f"127.0.0.1:{port}", "tokens": [{"name": "bench", "role": "admin", "token": "bench"}]},
         "teams": [{"name": "t"}],
         "agents": [{"id": f"A{i:03d}", "seniority": ("senior", "regular", "trainee")[i % 3], "teams": ["t"],
-                    "endpoint": AsteriskInstance.agent_endpoint(f"A{i:03d}", 0.5, 2 + i % 4)}
+                    "endpoint": endpoint(i, sip)}
                    for i in range(agents)],
         "queues": [{"name": "load", "teams": ["t"], "wrapup": 0.5, "ring_timeout": 10, "widen_after": 2}],
     }
@@ -65,23 +78,51 @@ async def http_post(port: int, path: str) -> None:
     writer.close()
 
 
+async def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    """Wait on the fact (ccd's HTTP port accepts), not a fixed delay: this machine may be busy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"ccd exited with {proc.returncode}")
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+
+
 async def drain_forever(probe: AmiProbe) -> None:
     while True:
         await probe.read_message()
 
 
-async def run(rate: float, seconds: float, agents: int) -> dict[str, Any]:
+def start_sip(base: Path, agents: int) -> tuple[str, int, list[Sipp]]:
+    """pjsip.conf for the trunk and the agent phones, and the SIPp UAS that answers for them."""
+    sip_port, agents_port = free_port(), free_port()
+    conf = render_pjsip(sip_port, [f"A{i:03d}" for i in range(agents)], agents_port)
+    uas = Sipp.start(base, "agents", uas_scenario(tone_file(base, 800), answer_ms=500), agents_port,
+                     rtp_base=30000)
+    check_started(uas)
+    return conf, sip_port, [uas]
+
+
+async def run(rate: float, seconds: float, agents: int, sip: bool, eventfilter: bool) -> dict[str, Any]:
     base = scratch_dir("ccd-bench-load-")
-    ast = AsteriskInstance(base / "ast")
+    pjsip_conf, sip_port, sipps = start_sip(base, agents) if sip else ("", 0, [])
+    ast = AsteriskInstance(base / "ast", pjsip_conf=pjsip_conf, ami_eventfilter=eventfilter)
     ast.start()
     proc: subprocess.Popen[bytes] | None = None
     try:
         async with temp_database("ccd_bench_load") as dsn:
             port = free_port()
-            (base / "ccd.toml").write_text(dumps(config(ast, dsn, base, agents, port)))
-            proc = subprocess.Popen([sys.executable, "-m", "ccd", "run", "-c", str(base / "ccd.toml")],
+            (base / "ccd.toml").write_text(dumps(config(ast, dsn, base, agents, port, sip)))
+            profile = ["-m", "cProfile", "-o", os.environ["CCD_BENCH_PROFILE"]] if os.environ.get("CCD_BENCH_PROFILE") else []
+            proc = subprocess.Popen([sys.executable, *profile, "-m", "ccd", "run", "-c", str(base / "ccd.toml")],
                                     stdout=open(base / "ccd.log", "wb"), stderr=subprocess.STDOUT)
-            await asyncio.sleep(2.5)
+            await wait_listening(port, proc)
             for i in range(agents):
                 await http_post(port, f"/api/agents/A{i:03d}/login")
             probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.sim_ami_user, ast.sim_ami_secret)
@@ -90,11 +131,21 @@ async def run(rate: float, seconds: float, agents: int) -> dict[str, Any]:
             await probe.send({"Action": "Events", "EventMask": "off"})
             drain = asyncio.create_task(drain_forever(probe))
             await asyncio.sleep(1.0)
+            # ccd's own background cost with no call (pings, projections, metrics): measured
+            # first so the per-call figure is the marginal cost of a call.
+            idle0, i0 = cpu_seconds(proc.pid), time.monotonic()
+            await asyncio.sleep(IDLE_S)
+            idle_rate = (cpu_seconds(proc.pid) - idle0) / (time.monotonic() - i0)
             cpu0, t0, peak_rss = cpu_seconds(proc.pid), time.monotonic(), 0.0
             placed = 0
+            if sip:
+                placed = int(rate * seconds)
+                callers = uac_scenario("trunk", "55[call_number]", tone_file(base, 400), 8000)
+                sipps.append(Sipp.start(base, "callers", callers, free_port(), target=f"127.0.0.1:{sip_port}",
+                                        service="load", calls=placed, rate=rate, rtp_base=40000))
             while (elapsed := time.monotonic() - t0) < seconds:
                 due = int(elapsed * rate) + 1
-                while placed < due:
+                while not sip and placed < due:
                     placed += 1
                     await probe.send({
                         "Action": "Originate", "Channel": AsteriskInstance.caller_channel("load", f"55{placed:06d}"),
@@ -116,19 +167,25 @@ async def run(rate: float, seconds: float, agents: int) -> dict[str, Any]:
                         counts.get("answered", 0) + counts.get("abandoned", 0) + counts.get("overflow", 0) >= placed:
                     break
                 await asyncio.sleep(1.0)
+            cpu_call_s = cpu_seconds(proc.pid) - cpu0 - idle_rate * (time.monotonic() - t0)
             await conn.close()
             drain.cancel()
             await probe.close()
             offered = placed
             answered, abandoned = counts.get("answered", 0), counts.get("abandoned", 0)
             done = answered + abandoned + counts.get("overflow", 0) + counts.get("timeout", 0)
-            return {"rate_per_s": rate, "seconds": seconds, "agents": agents, "offered": offered,
+            return {"mode": "sip" if sip else "local", "asterisk": ast.build.major, "eventfilter": eventfilter,
+                    "rate_per_s": rate, "seconds": seconds, "agents": agents, "offered": offered,
                     "answered": answered, "abandoned": abandoned, "lost": offered - done,
-                    "ccd_cpu_pct": round(cpu_pct, 1), "ccd_rss_mb": round(peak_rss, 1)}
+                    "ccd_cpu_pct": round(cpu_pct, 1), "ccd_idle_cpu_pct": round(idle_rate * 100, 2),
+                    "ccd_cpu_ms_per_call": round(cpu_call_s * 1000 / max(answered, 1), 2),
+                    "ccd_rss_mb": round(peak_rss, 1)}
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait(10)
+        for sipp in sipps:
+            sipp.stop()
         ast.close()
 
 
@@ -138,12 +195,16 @@ def main() -> None:
     parser.add_argument("--rate", type=float)
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--agents", type=int)
+    parser.add_argument("--sip", action="store_true", help="SIPp trunk callers and PJSIP agent phones")
+    parser.add_argument("--no-eventfilter", action="store_true", help="ccd's AMI user sees every event")
     args = parser.parse_args()
     rate = args.rate or (5.0 if args.quick else 10.0)
     seconds = args.seconds or (10.0 if args.quick else 60.0)
     agents = args.agents or (20 if args.quick else 60)
-    run_and_emit("load", run(rate, seconds, agents), {"rate_per_s": rate, "seconds": seconds, "agents": agents},
-                 ("offered", "answered", "abandoned", "lost", "ccd_cpu_pct", "ccd_rss_mb"))
+    run_and_emit("load", run(rate, seconds, agents, args.sip, not args.no_eventfilter),
+                 {"rate_per_s": rate, "seconds": seconds, "agents": agents},
+                 ("offered", "answered", "abandoned", "lost", "ccd_cpu_pct", "ccd_idle_cpu_pct", "ccd_cpu_ms_per_call",
+                  "ccd_rss_mb"))
 
 
 if __name__ == "__main__":

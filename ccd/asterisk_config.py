@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ccd.ami.rights import read_classes, write_classes
+from ccd.ami.rights import EVENTS, read_classes, write_classes
 from ccd.config import AgentConfig, CcdConfig, QueueConfig
 
 SECRET_FILES = ("manager_ccd.conf", "ari_ccd.conf")  # created 0640: they hold secrets
@@ -55,7 +55,19 @@ def render_manager(cfg: CcdConfig) -> str:
 secret = {secret.get_secret_value()}
 deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
-{render_rights()}"""
+{render_rights()}{render_eventfilter()}"""
+
+
+def render_eventfilter() -> str:
+    """The manager.conf line that lets through only the AMI events ccd consumes.
+
+    Derived from the same table as the read classes (``ccd.ami.rights.EVENTS``). Of about 100
+    events per queue call, mostly Newexten, VarSet and Newstate, Asterisk then formats and
+    sends only these. Replies to actions (DBGet) are not events of the stream: never filtered.
+    ``[[:space:]]`` ends the name, so ``Reload`` does not also let ``ReloadFoo`` through.
+    """
+    names = "|".join(sorted(EVENTS))
+    return f"eventfilter = Event: ({names})[[:space:]]\n"
 
 
 def render_ari(cfg: CcdConfig) -> str:

@@ -29,6 +29,7 @@ from ccd.daemon import Daemon
 from ccd.log import setup_logging
 from ccd.queues.inputs import AgentLoggedIn
 from ccd.sandbox.asterisk import AsteriskInstance
+from ccd.sandbox.asterisk_build import demo_build
 from ccd.sandbox.asterisk_conf import Credentials, Ports
 
 DEMO_PASSWORD = "demo-console"  # the sandbox only; a real install sets its own with ccd console-password
@@ -54,8 +55,11 @@ def sandbox(cfg: CcdConfig, base: Path) -> AsteriskInstance:
     ami_secret, ari_pw = cfg.ami.resolved_secret(), cfg.ari.resolved_password()
     creds = Credentials(cfg.ami.username, ami_secret.get_secret_value() if ami_secret else "ccd",
                         cfg.ari.username, ari_pw.get_secret_value() if ari_pw else "ccd")
+    build = demo_build()
+    print(f"ccd demo: sandbox Asterisk {build.major} ({build.binary})", flush=True)
     return AsteriskInstance(base, ports=Ports(ami=cfg.ami.port, http=ari_port), creds=creds,
-                            queues_conf=render_queues(cfg), queuerules_conf=render_queuerules(cfg))
+                            queues_conf=render_queues(cfg), queuerules_conf=render_queuerules(cfg),
+                            build=build)
 
 
 class Traffic:

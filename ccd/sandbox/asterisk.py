@@ -7,16 +7,15 @@ credentials, runs CLI commands, and can be stopped, killed (-9) and restarted.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 
+from ccd.sandbox.asterisk_build import AsteriskBuild, selected
 from ccd.sandbox.asterisk_conf import Credentials, Ports, render
 
-ASTERISK_BIN = shutil.which("asterisk") or "/usr/sbin/asterisk"
 BOOT_TIMEOUT_S = 60.0
 
 
@@ -39,7 +38,11 @@ class AsteriskInstance:
         extra_sounds: dict[str, Path] | None = None,
         ports: Ports | None = None,
         creds: Credentials | None = None,
+        pjsip_conf: str = "",
+        build: AsteriskBuild | None = None,
+        ami_eventfilter: bool = True,
     ) -> None:
+        self.build = build or selected()
         self.base = base
         self.ports = ports or Ports(ami=free_port(), http=free_port())
         self.creds = creds or Credentials()
@@ -51,6 +54,9 @@ class AsteriskInstance:
             queues_conf=queues_conf,
             queuerules_conf=queuerules_conf,
             extra_sounds=extra_sounds,
+            pjsip_conf=pjsip_conf,
+            build=self.build,
+            ami_eventfilter=ami_eventfilter,
         )
         self.proc: subprocess.Popen[bytes] | None = None
         self._console = open(base / "log" / "console.log", "ab")
@@ -84,7 +90,7 @@ class AsteriskInstance:
         return self.creds.ari_password
 
     @property
-    def sim_ami_user(self) -> str:  # broad rights, for tests' own actions and observers
+    def sim_ami_user(self) -> str:  # broad rights and every event: tests' own actions and observers
         return self.creds.sim_user
 
     @property
@@ -107,8 +113,11 @@ class AsteriskInstance:
     def start(self, timeout: float = BOOT_TIMEOUT_S) -> None:
         if self.proc is not None and self.proc.poll() is None:
             return
+        if not self.build.installed:
+            raise RuntimeError(f"Asterisk {self.build.major} is not installed at {self.build.binary}"
+                               " (scripts/install-deps builds 22)")
         self.proc = subprocess.Popen(
-            [ASTERISK_BIN, "-C", str(self.conf), "-f", "-n", "-q"],
+            [str(self.build.binary), "-C", str(self.conf), "-f", "-n", "-q"],
             stdin=subprocess.DEVNULL,
             stdout=self._console,
             stderr=subprocess.STDOUT,
@@ -134,7 +143,7 @@ class AsteriskInstance:
     def cli(self, command: str, timeout: float = 10.0) -> str:
         """Run a CLI command on this instance (``asterisk -rx``) and return its output."""
         res = subprocess.run(
-            [ASTERISK_BIN, "-C", str(self.conf), "-rx", command],
+            [str(self.build.binary), "-C", str(self.conf), "-rx", command],
             capture_output=True,
             timeout=timeout,
             stdin=subprocess.DEVNULL,

@@ -1,7 +1,8 @@
 """Render a private Asterisk configuration for one test instance.
 
-Everything Asterisk writes (run, log, spool, db, keys) lives under one temp dir; modules and
-stock sounds come from the system install. The shipped ``dialplan/`` is included as an admin
+Everything Asterisk writes (run, log, spool, db, keys) lives under one temp dir; the binary,
+modules and data dir come from the Asterisk under test (``asterisk_build``), stock sounds from
+the system install. The shipped ``dialplan/`` is included as an admin
 would include it, next to the simulation contexts that play callers and agents.
 """
 
@@ -11,11 +12,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ccd.asterisk_config import render_rights
+from ccd.asterisk_config import render_eventfilter, render_rights
+from ccd.sandbox.asterisk_build import SYSTEM_DATA, AsteriskBuild, selected
 
 REPO = Path(__file__).resolve().parents[2]  # the source tree: dialplan/ is included from it
-SYSTEM_DATA = Path("/usr/share/asterisk")
-SYSTEM_MODULES = Path("/usr/lib/asterisk/modules")
 SIM_DIALPLAN = Path(__file__).with_name("extensions_sim.conf")
 
 # Modules that need hardware, external services or config we do not provide: loading them
@@ -54,12 +54,16 @@ class Credentials:
     sim_secret: str = "ccd-sim-ami-test-secret"
 
 
-def _data_dir(base: Path, extra_sounds: dict[str, Path]) -> Path:
-    """astdatadir with the system's data linked in and project prompts added under sounds/."""
+# Asterisk 22 logs an ERROR at boot for each of these when missing; empty files are enough.
+QUIET_22 = ("websocket_client.conf", "udptl.conf", "acl.conf", "ccss.conf", "pjproject.conf")
+
+
+def _data_dir(base: Path, build: AsteriskBuild, extra_sounds: dict[str, Path]) -> Path:
+    """astdatadir with the version's data linked in and project prompts added under sounds/."""
     data = base / "data"
     sounds = data / "sounds"
     sounds.mkdir(parents=True, exist_ok=True)
-    for entry in SYSTEM_DATA.iterdir():
+    for entry in build.data.iterdir():
         if entry.name != "sounds":
             (data / entry.name).symlink_to(entry)
     prompts = REPO / "prompts-build" / "sounds" / "ccd"  # made by scripts/build-prompts
@@ -82,16 +86,20 @@ def render(
     queues_conf: str = "",
     queuerules_conf: str = "",
     extra_sounds: dict[str, Path] | None = None,
+    pjsip_conf: str = "",
+    build: AsteriskBuild | None = None,
+    ami_eventfilter: bool = True,
 ) -> Path:
     """Write the configuration under ``base`` and return the path of asterisk.conf."""
+    build = build or selected()
     etc = base / "etc"
     for sub in ("etc", "run", "log", "spool/recording", "spool/monitor", "db", "keys"):
         (base / sub).mkdir(parents=True, exist_ok=True)
-    data = _data_dir(base, extra_sounds or {})
+    data = _data_dir(base, build, extra_sounds or {})
     files = {
         "asterisk.conf": f"""[directories]
 astetcdir => {etc}
-astmoddir => {SYSTEM_MODULES}
+astmoddir => {build.modules}
 astvarlibdir => {data}
 astdbdir => {base}/db
 astkeydir => {base}/keys
@@ -119,11 +127,14 @@ port = {ports.ami}
 secret = {creds.ami_secret}
 deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
-{render_rights()}[{creds.sim_user}]
+{render_rights()}{render_eventfilter() if ami_eventfilter else ""}
+; Tests, benchmarks and the simulator act (Originate, QueueAdd, PlayDTMF...) and observe
+; through their own unfiltered user: ccd's user above has only what ccd renders for production.
+[{creds.sim_user}]
 secret = {creds.sim_secret}
 deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
-read = system,call,agent,user,dtmf,reporting,dialplan
+read = all
 write = system,call,agent,originate,reporting
 """,
         "http.conf": f"[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = {ports.http}\n",
@@ -139,7 +150,7 @@ password = {creds.ari_password}
         "queues.conf": "[general]\npersistentmembers = no\nshared_lastcall = yes\n"
         + queues_conf,
         "queuerules.conf": queuerules_conf,
-        "pjsip.conf": "",
+        "pjsip.conf": pjsip_conf,
         "cdr.conf": "[general]\nenable = no\n",
         "cel.conf": "[general]\nenable = no\n",
         "indications.conf": "[general]\ncountry = us\n[us]\ndescription = United States\n"
@@ -155,6 +166,8 @@ writeprotect = yes
 {extra_dialplan}
 """,
     }
+    if build.major >= 22:
+        files.update({name: "" for name in QUIET_22})
     for name, text in files.items():
         (etc / name).write_text(text)
     os.chmod(etc / "manager.conf", 0o600)

@@ -258,6 +258,7 @@ async def test_overflow_continues_in_dialplan() -> None:
 
 
 async def test_commands_of_different_calls_do_not_wait_for_each_other() -> None:
+    # c1's originate hangs; c2's offer goes out meanwhile.
     ex, ari, _ = make()
     gate = asyncio.Event()
     real_originate = ari.originate
@@ -276,7 +277,43 @@ async def test_commands_of_different_calls_do_not_wait_for_each_other() -> None:
     for _ in range(20):
         await asyncio.sleep(0)
     assert ("newbridge", "ccd-call-c2", "mixing") in ari.ops
-    assert ("newbridge", "ccd-call-c1", "mixing") not in ari.ops
+    assert any(op[0] == "originate" and op[1].startswith("ccd-ag-c2") for op in ari.ops)
+    assert not any(op[0] == "originate" and op[1].startswith("ccd-ag-c1") for op in ari.ops)
     gate.set()
     await settle(ex)
+    assert any(op[0] == "originate" and op[1].startswith("ccd-ag-c1") for op in ari.ops)
+
+
+async def test_call_bridge_is_created_alongside_the_originate_not_after() -> None:
+    ex, ari, fed = make()
+    gate = asyncio.Event()
+    real_originate = ari.originate
+
+    async def slow_originate(endpoint: str, channel_id: str, app_args: str, caller_id: str | None,
+                             timeout: int) -> None:
+        await gate.wait()  # Asterisk has not answered the originate yet
+        await real_originate(endpoint, channel_id, app_args, caller_id, timeout)
+
+    ari.originate = slow_originate  # type: ignore[method-assign]
+    ex.caller_entered("c1", "support", None)
+    ex.perform(offer("c1"))
+    for _ in range(20):
+        await asyncio.sleep(0)
     assert ("newbridge", "ccd-call-c1", "mixing") in ari.ops
+    gate.set()
+    await settle(ex)
+    assert ex.calls["c1"].bridge_id == "ccd-call-c1" and fed == []
+
+
+async def test_a_failed_bridge_fails_the_offer() -> None:
+    ex, ari, fed = make()
+
+    async def no_bridge(bridge_id: str, kind: str) -> None:
+        raise ChannelGone(bridge_id)
+
+    ari.create_bridge = no_bridge  # type: ignore[method-assign]
+    ex.caller_entered("c1", "support", None)
+    ex.perform(offer("c1"))
+    await settle(ex)
+    assert fed == [OfferFailed("c1", "1001", "failed")]
+    assert ex.calls["c1"].bridge_id is None

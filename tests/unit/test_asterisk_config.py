@@ -51,6 +51,7 @@ def test_cli_writes_loopback_only_users(tmp_path: Path) -> None:
     manager = (out / "manager_ccd.conf").read_text()
     assert "permit = 127.0.0.1/255.255.255.255" in manager and "deny = 0.0.0.0/0.0.0.0" in manager
     assert "\nwrite = system\n" in manager and manager.endswith("\n")
+    assert "\neventfilter = Event: (DeviceStateChange|FullyBooted)[[:space:]]\n" in manager
     ari = (out / "ari_ccd.conf").read_text()
     assert "\n[general]" not in ari and "[ccd]\ntype = user" in ari  # Asterisk reads only the first [general]
     assert (out / "manager_ccd.conf").stat().st_mode & 0o077 == 0o040
@@ -98,3 +99,18 @@ def test_cli_missing_secret_file_is_a_clear_error(tmp_path: Path) -> None:
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert f"{config}:2: ami.secret_file: cannot read AMI secret file {tmp_path}/nope/ami.secret" in res.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_manager_user_filters_to_the_events_ccd_consumes() -> None:
+    import re
+
+    from ccd.ami.rights import EVENTS
+    from ccd.asterisk_config import render_eventfilter
+
+    line = render_eventfilter()
+    assert line.startswith("eventfilter = ") and line.endswith("\n")
+    pattern = re.compile(line.removeprefix("eventfilter = ").strip().replace("[[:space:]]", r"\s"))
+    for name in EVENTS:
+        assert pattern.search(f"Event: {name}\r\nPrivilege: call,all\r\n")
+    for name in ("Newexten", "VarSet", "Newstate", "ReloadFoo", "QueueParams"):
+        assert not pattern.search(f"Event: {name}\r\nPrivilege: call,all\r\n")
