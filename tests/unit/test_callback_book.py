@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
 
 from ccd import events as ev
 from ccd.callbacks.book import Callback, CallbackBook, Dial, QueueRules, Save
 from ccd.callbacks.hours import Calendar
 from ccd.queues.commands import Record
 
-T0 = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc).timestamp()  # a Monday, 09:00 UTC
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC).timestamp()  # a Monday, 09:00 UTC
 WEEKDAYS_9_17 = Calendar(weekly=tuple(((time(9), time(17)),) if d < 5 else () for d in range(7)))
 
 
-def _events(cmds: list[object]) -> list[str]:
+def _events(cmds: Sequence[object]) -> list[str]:
     return [c.event.type for c in cmds if isinstance(c, Record)]
 
 
-def _dials(cmds: list[object]) -> list[str]:
+def _dials(cmds: Sequence[object]) -> list[str]:
     return [c.callback.id for c in cmds if isinstance(c, Dial)]
 
 
@@ -93,7 +94,7 @@ def test_connected_records_time_to_callback() -> None:
     book.request("cb1", "sales", "+4930111", 0, T0, 1, T0 + 60)
     book.dispatch("sales", T0 + 100, [], 1)
     cmds = book.connected("cb1", T0 + 130)
-    rec = [c.event for c in cmds if isinstance(c, Record)][0]
+    rec = next(c.event for c in cmds if isinstance(c, Record))
     assert rec.type == ev.CALLBACK_CONNECTED
     assert rec.payload["time_to_callback_s"] == 70 and rec.payload["wait_s"] == 130
 
