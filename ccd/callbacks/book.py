@@ -209,6 +209,17 @@ class CallbackBook:
             self._save(c)
         return self._flush()
 
+    def attempt_aborted(self, cb_id: str, reason: str, now: float) -> list[Command]:
+        """The attempt never reached the customer through no fault of theirs (the agent did
+        not answer): back in line at once, the attempt not counted."""
+        c = self._cbs.get(cb_id)
+        if c is None or c.status != "dialling":
+            return []
+        c.status, c.holds_agent, c.reason = "pending", False, reason
+        c.attempts -= 1
+        self._save(c)
+        return self._flush()
+
     def cancel(self, cb_id: str, now: float, actor: str) -> tuple[bool, list[Command]]:
         c = self._cbs.get(cb_id)
         if c is None or c.status != "pending":
