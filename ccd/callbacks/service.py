@@ -62,6 +62,14 @@ class CallbackService:
         async with self._lock:
             await self._apply(self.book.attempt_failed(cb_id, reason, self.clock()))
 
+    async def attempt_aborted(self, cb_id: str, reason: str) -> None:
+        async with self._lock:
+            await self._apply(self.book.attempt_aborted(cb_id, reason, self.clock()))
+
+    async def agent_held(self, cb_id: str) -> None:
+        async with self._lock:
+            await self._apply(self.book.agent_held(cb_id))
+
     async def cancel(self, cb_id: str, actor: str) -> bool:
         async with self._lock:
             ok, cmds = self.book.cancel(cb_id, self.clock(), actor)
