@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import time as tod
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ccd.callbacks.book import CallbackBook, Dial, QueueRules
+from ccd.callbacks.hours import Calendar
 
 entries = st.lists(
     st.tuples(st.booleans(), st.sampled_from([0, 0, 0, 10]), st.integers(0, 1000)),
@@ -85,3 +88,15 @@ def test_limits_hold_under_any_inputs(steps: list[tuple[str, int, int]], deliver
         assert len(numbers) == len(set(numbers))  # same number: merged, never twice
         assert all(c.attempts <= rules.max_attempts for c in open_)
     assert all(v <= rules.max_attempts for v in dialled.values())
+
+
+@given(st.floats(1.7e9, 1.9e9), st.sampled_from(["UTC", "Europe/Berlin", "America/New_York"]))
+def test_calendar_edges_agree(now: float, tz: str) -> None:
+    cal = Calendar(tz, tuple(((tod(9), tod(12)), (tod(13), tod(17))) if d < 5 else () for d in range(7)))
+    closes = cal.closes_at(now)
+    if closes is not None:
+        assert closes > now and cal.is_open(now) and not cal.is_open(closes)
+    nxt = cal.next_opening(now)
+    assert nxt is not None and nxt > now and cal.is_open(nxt)
+    if closes is None:  # closed now: nothing open in between
+        assert not cal.is_open((now + nxt) / 2)
