@@ -163,10 +163,16 @@ def callback_waited_name(minutes: int) -> str:
     return f"cb-agent-waited-{minutes}"
 
 
-_RU_DIGITS: Final = ("ноль", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь",
-                     "девять")
-_EN_DIGITS: Final = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                     "nine")
+def callback_prompt_names() -> set[str]:
+    """Every prompt the callback offer, delivery and agent announcement can play."""
+    fixed = {CB_OFFER, CB_YOUR_NUMBER, CB_CONFIRM, CB_ENTER_NUMBER, CB_INVALID, CB_CONFIRMED,
+             CB_MERGED, CB_UNAVAILABLE, CB_SORRY, CB_AGENT_FOR, CB_AGENT_WAITED_LONG,
+             CB_CUSTOMER_PRESS_1}
+    return fixed | {callback_digit_name(str(d)) for d in range(10)} | set(map(callback_waited_name, MINUTES_SAID))
+
+
+_RU_DIGITS: Final = tuple("ноль один два три четыре пять шесть семь восемь девять".split())
+_EN_DIGITS: Final = tuple("zero one two three four five six seven eight nine".split())
 
 
 def _callback_prompts() -> tuple[dict[str, str], dict[str, str]]:
