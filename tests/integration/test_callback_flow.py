@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from datetime import time as tod
 from typing import Any
 
 import asyncpg
@@ -19,6 +21,7 @@ from ccd.ari import AriClient, AriEventStream, ChannelDestroyed, PlaybackFinishe
 from ccd.callbacks.ari_attempt import Seen
 from ccd.callbacks.book import CallbackBook, QueueRules
 from ccd.callbacks.delivery import Delivery, QueueDialing
+from ccd.callbacks.hours import Calendar
 from ccd.callbacks.service import CallbackService
 from ccd.dispatch import Dispatcher
 from ccd.events import DomainEvent
@@ -138,3 +141,36 @@ async def test_five_pending_and_two_free_agents_never_more_than_two_dialling(rig
             await asyncio.sleep(0.1)
     assert most == 2
     assert {e.payload["reason"] for e in rig.of(ev.CALLBACK_FAILED)} == {"not_confirmed"}
+
+
+async def test_business_hours_with_a_clock_driven_by_the_test(rig: Rig) -> None:
+    """Open 09:00-17:00 UTC on weekdays. At 16:59 an offer that would end after closing is
+    refused; one booked earlier is pending at closing, carried to the next opening, not
+    dialled in the night, and delivered on the real Asterisk the next morning."""
+    monday = datetime(2026, 11, 30, tzinfo=UTC).timestamp()
+    clock = {"now": monday + 16 * 3600}  # Monday 16:00
+    cal = Calendar("UTC", tuple(((tod(9), tod(17)),) if d < 5 else () for d in range(7)))
+    agent = AsteriskInstance.agent_endpoint("H1", answer_delay=0.2, talk=0)
+    svc = rig.start_ccd(QueueRules(hours=cal, at_closing="carry"), [agent])
+    svc.clock = lambda: clock["now"]
+    assert rig.delivery is not None
+    rig.delivery.clock = svc.clock
+    assert await svc.request("late", "q", "+4930100901", 0, clock["now"] - 60, 1) == "requested"
+    clock["now"] = monday + 16 * 3600 + 59 * 60  # 16:59, the expected wait is 5 minutes
+    assert await svc.request("too-late", "q", "+4930100902", 0, clock["now"], 2, 300) == "too_late"
+    clock["now"] = monday + 17 * 3600 + 1  # closed
+    await svc.tick()
+    assert await svc.request("night", "q", "+4930100903", 0, clock["now"], 3) == "closed"
+    await svc.dispatch("q", [], 3)
+    assert not rig.of(ev.CALLBACK_ATTEMPTED) and customer_legs(rig.ast) == 0
+    row = await rig.db.fetchrow("SELECT status, next_try_at FROM callbacks WHERE id = 'late'")
+    assert row["status"] == "pending" and row["next_try_at"].timestamp() == monday + 33 * 3600
+    clock["now"] = monday + 33 * 3600  # Tuesday 09:00
+    async with asyncio.timeout(60):
+        while not rig.of(ev.CALLBACK_CONNECTED):
+            await svc.dispatch("q", [], 0 if rig.delivery.tasks else 1)
+            await asyncio.sleep(0.1)
+    assert rig.of(ev.CALLBACK_CONNECTED)[0].call_id == "late"
+    for c in rig.ast.channels():
+        if "@sim-customer" in c or "Local/ag-H1" in c:
+            rig.ast.cli(f"channel request hangup {c}")
