@@ -24,6 +24,7 @@ from ccd.ari import (
 from ccd.callbacks.ari_attempt import AttemptRunner, Seen
 from ccd.callbacks.attempt import Attempt, Result
 from ccd.dispatch import Dispatcher
+from ccd.health import ConnectionHealth
 from ccd.queues.ari_port import ClientAriPort
 from tests.harness.asterisk import AsteriskInstance
 
@@ -55,7 +56,8 @@ async def rig(asterisk: AsteriskInstance) -> AsyncIterator[Rig]:
     log = structlog.get_logger("test")
     dispatcher = Dispatcher(log)
     rest = AriClient(asterisk.ari_url, asterisk.ari_user, asterisk.ari_password, asterisk.ari_app, log=log)
-    stream = AriEventStream(rest, dispatcher=dispatcher, log=log)
+    health = ConnectionHealth()
+    stream = AriEventStream(rest, dispatcher=dispatcher, log=log, on_state=health.update)
     r = Rig(asterisk, rest, dispatcher)
 
     def on_start(e: StasisStart) -> None:
@@ -74,6 +76,8 @@ async def rig(asterisk: AsteriskInstance) -> AsyncIterator[Rig]:
     dispatcher.subscribe(ChannelDestroyed, lambda e: r.feed(Seen("hangup", e.channel.id)))
     dispatcher.start()
     await stream.start()
+    async with asyncio.timeout(30):  # the app exists once the websocket is up
+        await health.wait_for(lambda h: h.is_up("ari"))
     try:
         yield r
     finally:

@@ -25,6 +25,7 @@ from ccd.callbacks.hours import Calendar
 from ccd.callbacks.service import CallbackService
 from ccd.dispatch import Dispatcher
 from ccd.events import DomainEvent
+from ccd.health import ConnectionHealth
 from ccd.queues.ari_port import ClientAriPort
 from ccd.store.migrate import migrate
 from tests.harness.asterisk import AsteriskInstance
@@ -65,7 +66,8 @@ async def rig(asterisk: AsteriskInstance, pg_dsn: str) -> AsyncIterator[Rig]:
     log = structlog.get_logger("test")
     dispatcher = Dispatcher(log)
     rest = AriClient(asterisk.ari_url, asterisk.ari_user, asterisk.ari_password, asterisk.ari_app, log=log)
-    stream = AriEventStream(rest, dispatcher=dispatcher, log=log)
+    health = ConnectionHealth()
+    stream = AriEventStream(rest, dispatcher=dispatcher, log=log, on_state=health.update)
     r = Rig(asterisk, ClientAriPort(rest), db)
     dispatcher.subscribe(StasisStart, lambda e: r.feed(Seen("answered", e.channel.id))
                          if e.args[:1] == ("callback",) else None)
@@ -73,6 +75,8 @@ async def rig(asterisk: AsteriskInstance, pg_dsn: str) -> AsyncIterator[Rig]:
     dispatcher.subscribe(ChannelDestroyed, lambda e: r.feed(Seen("hangup", e.channel.id)))
     dispatcher.start()
     await stream.start()
+    async with asyncio.timeout(30):  # the app exists once the websocket is up
+        await health.wait_for(lambda h: h.is_up("ari"))
     try:
         yield r
     finally:
