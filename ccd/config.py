@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from ccd.callbacks.settings import CallbackConfig
 from ccd.schedule.settings import ScheduleConfig
 
 Seniority = Literal["senior", "regular", "trainee"]
@@ -247,6 +248,7 @@ class QueueConfig(Strict):
     announce_holdtime: bool = True
     rating: RatingConfig = RatingConfig()
     recording: RecordingConfig = RecordingConfig()
+    callback: CallbackConfig = CallbackConfig()
 
 
 class SupervisionConfig(Strict):

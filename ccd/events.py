@@ -43,6 +43,15 @@ RECORDING_FINISHED: Final = "recording.finished"  # payload: file, duration_s, s
 RECORDING_FAILED: Final = "recording.failed"  # payload: reason
 RECORDING_DELETED: Final = "recording.deleted"  # payload: file, reason
 RECORDING_ACCESSED: Final = "recording.accessed"  # payload: user, role
+# Callbacks (ccd.callbacks): call_id is the callback id; payload always has number, attempt.
+CALLBACK_REQUESTED: Final = "callback.requested"  # payload: priority, enqueued_at, wait_s
+CALLBACK_MERGED: Final = "callback.merged"  # payload: request (the merged caller's call id)
+CALLBACK_ATTEMPTED: Final = "callback.attempted"  # payload: delivery
+CALLBACK_RETRY: Final = "callback.retry"  # payload: reason, next_try_at (a failed attempt)
+CALLBACK_CONNECTED: Final = "callback.connected"  # payload: wait_s, time_to_callback_s
+CALLBACK_FAILED: Final = "callback.failed"  # payload: reason (after the last attempt)
+CALLBACK_EXPIRED: Final = "callback.expired"  # payload: reason (closing|restart)
+CALLBACK_CANCELLED: Final = "callback.cancelled"  # payload: actor
 
 EVENT_TYPES: Final[frozenset[str]] = frozenset(
     {
@@ -51,7 +60,8 @@ EVENT_TYPES: Final[frozenset[str]] = frozenset(
         AGENT_UNPAUSED, AGENT_STATE, AGENT_WRAPUP_ENDED, AGENT_MISSED, AGENT_CONTROL, ALERT_ACKED, SUPERVISION_STARTED,
         SUPERVISION_MODE, SUPERVISION_ENDED, SUPERVISION_DENIED, RATING_RESULT,
         RECORDING_STARTED, RECORDING_FINISHED, RECORDING_FAILED, RECORDING_DELETED,
-        RECORDING_ACCESSED,
+        RECORDING_ACCESSED, CALLBACK_REQUESTED, CALLBACK_MERGED, CALLBACK_ATTEMPTED,
+        CALLBACK_RETRY, CALLBACK_CONNECTED, CALLBACK_FAILED, CALLBACK_EXPIRED, CALLBACK_CANCELLED,
     }
 )
 

@@ -42,6 +42,20 @@ QUEUE_WAIT_UNDER_MINUTE: Final = "queue-wait-under-1"
 QUEUE_WAIT_LONG: Final = "queue-wait-long"
 QUEUE_THANKS: Final = "queue-thanks"
 POSITIONS_SAID: Final = range(2, 11)
+
+# Callbacks (ccd.callbacks): the caller's offer dialogue and the agent's announcement.
+CB_OFFER: Final = "cb-offer"
+CB_YOUR_NUMBER: Final = "cb-your-number"
+CB_CONFIRM: Final = "cb-confirm"
+CB_ENTER_NUMBER: Final = "cb-enter-number"
+CB_INVALID: Final = "cb-invalid"
+CB_CONFIRMED: Final = "cb-confirmed"
+CB_MERGED: Final = "cb-merged"
+CB_UNAVAILABLE: Final = "cb-unavailable"
+CB_SORRY: Final = "cb-sorry"
+CB_AGENT_FOR: Final = "cb-agent-for"
+CB_AGENT_WAITED_LONG: Final = "cb-agent-waited-long"
+CB_CUSTOMER_PRESS_1: Final = "cb-customer-press-1"
 MINUTES_SAID: Final = range(1, 16)
 
 DEFAULT_SCALE: Final = 5
@@ -141,6 +155,64 @@ def _queue_prompts() -> tuple[dict[str, str], dict[str, str]]:
     return en, ru
 
 
+def callback_digit_name(digit: str) -> str:
+    return f"cb-digit-{digit}"
+
+
+def callback_waited_name(minutes: int) -> str:
+    return f"cb-agent-waited-{minutes}"
+
+
+def callback_prompt_names() -> set[str]:
+    """Every prompt the callback offer, delivery and agent announcement can play."""
+    fixed = {CB_OFFER, CB_YOUR_NUMBER, CB_CONFIRM, CB_ENTER_NUMBER, CB_INVALID, CB_CONFIRMED,
+             CB_MERGED, CB_UNAVAILABLE, CB_SORRY, CB_AGENT_FOR, CB_AGENT_WAITED_LONG,
+             CB_CUSTOMER_PRESS_1}
+    return fixed | {callback_digit_name(str(d)) for d in range(10)} | set(map(callback_waited_name, MINUTES_SAID))
+
+
+_RU_DIGITS: Final = tuple("ноль один два три четыре пять шесть семь восемь девять".split())
+_EN_DIGITS: Final = tuple("zero one two three four five six seven eight nine".split())
+
+
+def _callback_prompts() -> tuple[dict[str, str], dict[str, str]]:
+    en = {
+        CB_OFFER: "To be called back, press 1. You keep your place in line.",
+        CB_YOUR_NUMBER: "We will call you back at",
+        CB_CONFIRM: "To confirm, press 1. To enter another number, press 2.",
+        CB_ENTER_NUMBER: "Please enter the number to call you back at, then press the hash key.",
+        CB_INVALID: "Sorry, that was not valid.",
+        CB_CONFIRMED: "Thank you. We will call you back when it is your turn. Goodbye.",
+        CB_MERGED: "A callback to this number is already booked. We keep it. Goodbye.",
+        CB_UNAVAILABLE: "Sorry, a callback is not possible now. Please stay on the line.",
+        CB_SORRY: "Sorry, we could not book a callback. You keep your place in line.",
+        CB_AGENT_FOR: "Callback for",
+        CB_AGENT_WAITED_LONG: "waited more than fifteen minutes.",
+        CB_CUSTOMER_PRESS_1: "This is your callback. To talk to an agent now, press 1.",
+    }
+    ru = {
+        CB_OFFER: "Чтобы мы вам перезвонили, нажмите 1. Ваше место в очереди сохранится.",
+        CB_YOUR_NUMBER: "Мы перезвоним вам по номеру",
+        CB_CONFIRM: "Для подтверждения нажмите 1. Чтобы ввести другой номер, нажмите 2.",
+        CB_ENTER_NUMBER: "Пожалуйста, введите номер для обратного звонка и нажмите решётку.",
+        CB_INVALID: "Извините, это неверный ввод.",
+        CB_CONFIRMED: "Спасибо. Мы перезвоним вам, когда подойдёт ваша очередь. До свидания.",
+        CB_MERGED: "Обратный звонок на этот номер уже заказан. Мы его сохраним. До свидания.",
+        CB_UNAVAILABLE: "Извините, обратный звонок сейчас невозможен. Пожалуйста, оставайтесь на линии.",
+        CB_SORRY: "Извините, не удалось заказать обратный звонок. Ваше место в очереди сохранено.",
+        CB_AGENT_FOR: "Обратный звонок для",
+        CB_AGENT_WAITED_LONG: "ожидание более пятнадцати минут.",
+        CB_CUSTOMER_PRESS_1: "Это обратный звонок. Чтобы поговорить с оператором, нажмите 1.",
+    }
+    for d in range(10):
+        en[callback_digit_name(str(d))] = _EN_DIGITS[d]
+        ru[callback_digit_name(str(d))] = _RU_DIGITS[d]
+    for m in MINUTES_SAID:
+        en[callback_waited_name(m)] = f"waited {m} minute{'s' if m > 1 else ''}."
+        ru[callback_waited_name(m)] = f"ожидание около {_RU_MINUTES[m]}."
+    return en, ru
+
+
 def _catalogue() -> dict[str, dict[str, str]]:
     en = {
         INVALID: "Sorry, that key is not valid.",
@@ -162,6 +234,9 @@ def _catalogue() -> dict[str, dict[str, str]]:
     queue_en, queue_ru = _queue_prompts()
     en.update(queue_en)
     ru.update(queue_ru)
+    cb_en, cb_ru = _callback_prompts()
+    en.update(cb_en)
+    ru.update(cb_ru)
     return {"en": dict(sorted(en.items())), "ru": dict(sorted(ru.items()))}
 
 

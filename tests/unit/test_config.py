@@ -214,3 +214,8 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path, monkeypa
     assert cfg.http.tokens[0].resolved_token().get_secret_value() == "t0ken"
     assert cfg.asterisk_recording_dir == Path("/var/spool/asterisk/recording")
     assert CcdConfig.model_validate({"recordings_dir": "rec"}).recordings_dir == Path("rec")  # no file, no base
+
+
+def test_callbacks_enabled_is_refused_until_the_daemon_runs_them(tmp_path: Path) -> None:
+    found = problems(tmp_path, BASE + "\n[queues.callback]\nenabled = true\n")
+    assert any("queues[0].callback.enabled: callbacks are not available" in p for p in found), found

@@ -57,13 +57,14 @@ def test_prompt_is_8khz_mono_16bit_and_audible(sounds: Path, lang: str, name: st
     if sys.byteorder == "big":
         samples.byteswap()  # wav is little-endian
     seconds = len(samples) / 8000
-    assert 0.8 < seconds < 30, f"{path}: {seconds:.2f} s"
+    one_word = name.startswith("cb-digit-")  # a digit read back alone: short by nature
+    assert (0.4 if one_word else 0.8) < seconds < 30, f"{path}: {seconds:.2f} s"
     peak = max(abs(s) for s in samples)
     rms = math.sqrt(sum(s * s for s in samples) / len(samples))
     assert peak > 0.3 * 32767, f"{path}: peak {peak} (silent?)"
     assert rms > 0.02 * 32767, f"{path}: rms {rms:.0f} (silent?)"
     voiced = sum(1 for i in range(0, len(samples) - 80, 80) if max(samples[i:i + 80]) > 1000)
-    assert voiced / (len(samples) / 80) > 0.3, f"{path}: mostly silence"
+    assert voiced / (len(samples) / 80) > (0.15 if one_word else 0.3), f"{path}: mostly silence"
 
 
 def test_every_setting_finds_its_prompts(sounds: Path) -> None:

@@ -74,7 +74,8 @@ def test_catalogue_is_complete_and_consistent() -> None:
     expected = {P.rate_prompt_name(n) for n in P.SCALES} | {
         P.INVALID, P.THANK_YOU, P.GOODBYE_NO_INPUT, P.RATING_FOLLOWS,
         P.CALL_RECORDED,  # the recording announcement (ccd.recordings)
-    } | set(prompt_names(AnnounceSettings(30, position=True, hold_time=True)))  # queue announcements
+    } | set(prompt_names(AnnounceSettings(30, position=True, hold_time=True))) | (  # queue announcements
+        P.callback_prompt_names())  # callback offer, delivery and agent announcement (ccd.callbacks)
     assert names == expected
     assert P.CATALOGUE["en"]["queue-wait-1"] == "The expected wait is about 1 minute."
     assert P.CATALOGUE["ru"]["queue-position-3"] == "Вы третий в очереди."
