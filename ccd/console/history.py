@@ -61,7 +61,9 @@ def outcome_of(row: Mapping[str, Any]) -> str:
     was away) wins; a call still running has none yet."""
     if row.get("fallback"):
         return "fallback"
-    return str(row.get("outcome") or "in_progress")
+    if row.get("ended_at") is None or not row.get("outcome"):
+        return "in_progress"  # answered calls carry their outcome from the answer on
+    return str(row["outcome"])
 
 
 def as_json(row: Mapping[str, Any]) -> dict[str, Any]:
