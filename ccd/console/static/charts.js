@@ -40,7 +40,7 @@ window.CcdCharts = (function () {
     if (opts.target != null) {
       svg.appendChild(el("line", { class: "line-t", x1: L, x2: W - R, y1: y(opts.target), y2: y(opts.target), "data-series": "target" }));
     }
-    const step = Math.ceil(n / 8);
+    const step = Math.ceil(n / 7);  // labels ~70 px apart
     labels.forEach((lab, i) => {
       if (i % step === 0) svg.appendChild(el("text", { x: L + i * pw, y: H - 8 }, lab));
     });

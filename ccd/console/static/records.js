@@ -158,7 +158,10 @@
       "<tr>" + cols.map((c) => `<td data-col="${esc(c)}">${esc(cell(r[c]))}</td>`).join("") + "</tr>").join("");
   }
   const INTERVALS = ["15m", "30m", "1h", "day", "week", "month", "quarter"];
-  function label(row) { return String(row.interval || row.queue || row.agent || row.team || "").slice(0, 16).replace("T", " "); }
+  function label(row, by) {  // short axis labels: the time of day for sub-day intervals, else the date
+    if (!row.interval) return String(row.queue || row.agent || row.team || "");
+    return ["15m", "30m", "1h"].includes(by) ? String(row.interval).slice(11, 16) : String(row.interval).slice(0, 10);
+  }
   async function showReport() {
     show(null);
     const by = $("rep-by").value, q = period("rep") + "&by=" + by;
@@ -168,7 +171,7 @@
       R.report = rows;
       table("report", rows);
       const box = $("rep-charts"); box.innerHTML = "";
-      const labels = rows.map(label);
+      const labels = rows.map((r) => label(r, by));
       if (INTERVALS.includes(by)) {
         const targets = R.setup.queues.map((x) => x.sl_target);
         box.appendChild(CcdCharts.chart("chart-sl", t("r_sl_chart"), labels,
@@ -195,7 +198,7 @@
       const csv = rows.length ? [Object.keys(rows[0]).join(",")].concat(rows.map((r) => Object.values(r).map(cell).join(","))).join("\n") + "\n" : "";
       $("staff-csv").href = "data:text/csv;charset=utf-8," + encodeURIComponent(csv);
       const box = $("staff-chart"); box.innerHTML = "";
-      box.appendChild(CcdCharts.chart("chart-staffing", t("r_staff_chart"), rows.map((r) => String(r.start).slice(5, 16).replace("T", " ")),
+      box.appendChild(CcdCharts.chart("chart-staffing", t("r_staff_chart"), rows.map((r) => String(r.start).slice(11, 16)),
         [{ name: t("r_required"), values: rows.map((r) => r.agents_needed), kind: "bar", cls: "bar-b" },
           { name: t("r_available"), values: rows.map((r) => r.productive), kind: "line", cls: "line-a" }]));
     } catch (e) { show(e); }

@@ -1,0 +1,155 @@
+"""The console's pages with a year of history: ~500k calls for 60 agents in PostgreSQL.
+
+Seeds direct rows (as bench/reports.py does): call_records, their call.offered and
+rating.result events, recordings for the answered calls, and the agents' presence intervals;
+then times, on a migrated database, the very functions the console's routes call:
+- customer history (ccd.console.history.history) for random callers, as an admin and as a
+  supervisor of one team (the scoped query);
+- a month's KPI report (ccd.store.reports.kpi_report) by queue, by agent and by day;
+- a month's rating statistics (load_rows + render, as /api/ratings and `ccd ratings`);
+- a month's recordings search with a rating filter (the ratings page's lowest-rated calls).
+
+Last line: {"bench": "console_history", "calls", "agents", "history_p50_ms", "history_p99_ms",
+"history_scoped_p99_ms", "report_month_queue_s", "report_month_agent_s", "report_month_day_s",
+"ratings_month_s", "recordings_month_s", "seed_s"}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import asyncpg
+
+from ccd.api.auth import Principal
+from ccd.console.history import Scope, history, scope_of
+from ccd.rating_ivr.report import load_rows, render
+from ccd.recordings import queries
+from ccd.sandbox.bench_support import percentile, run_and_emit, temp_database
+from ccd.store.migrate import migrate
+from ccd.store.reports import kpi_report
+
+AGENTS = 60
+CALLERS = 100_000
+QUEUES = ("support", "sales", "billing")
+NOW = datetime(2026, 11, 30, tzinfo=UTC)
+YEAR_S = 365 * 86400.0
+TEAMS = {f"H{i:02d}": [f"team{i % 6}"] for i in range(AGENTS)}
+
+SEED_CALLS = """
+INSERT INTO call_records (call_id, queue, caller, agent_id, enqueued_at, answered_at, ended_at, wait_s,
+                          talk_s, wrapup_s, outcome, rating, rating_outcome, offered_count)
+SELECT 'h' || g, (ARRAY['support', 'sales', 'billing'])[1 + g % 3], '+7495' || lpad((g::bigint * 7919 % $3)::text, 7, '0'),
+       CASE WHEN g % 7 <> 0 THEN 'H' || lpad((g % 60)::text, 2, '0') END,
+       t, CASE WHEN g % 7 <> 0 THEN t + interval '12 s' END, t + interval '200 s', 12 + g % 30,
+       CASE WHEN g % 7 <> 0 THEN 180 END, CASE WHEN g % 7 <> 0 THEN 8 END,
+       CASE WHEN g % 7 <> 0 THEN 'answered' ELSE 'abandoned' END,
+       CASE WHEN g % 7 <> 0 AND g % 5 = 0 THEN 1 + g % 5 END,
+       CASE WHEN g % 7 <> 0 AND g % 5 = 0 THEN 'rated' END, 1
+FROM generate_series(1, $1) AS g, LATERAL (SELECT $2::timestamptz - (g * ($4 / $1)) * interval '1 s' AS t) x
+"""
+SEED_OFFERS = """
+INSERT INTO events (event_id, ts, type, call_id, agent_id, queue)
+SELECT 'ho' || call_id, enqueued_at + interval '1 s', 'call.offered', call_id, agent_id, queue
+FROM call_records WHERE agent_id IS NOT NULL
+"""
+SEED_RATINGS = """
+INSERT INTO events (event_id, ts, type, call_id, agent_id, queue, payload)
+SELECT 'hr' || call_id, ended_at + interval '10 s', 'rating.result', call_id, agent_id, queue,
+       jsonb_build_object('outcome', 'rated', 'score', rating, 'caller', caller, 'attempts', 1)
+FROM call_records WHERE rating IS NOT NULL
+"""
+SEED_RECORDINGS = """
+INSERT INTO recordings (call_id, queue, agent_id, caller, format, started_at, finished_at, duration_s, file, size)
+SELECT call_id, queue, agent_id, caller, 'wav', answered_at, ended_at, talk_s,
+       to_char(answered_at, 'YYYY/MM/DD/') || call_id || '.wav', 16000 * talk_s::bigint
+FROM call_records WHERE agent_id IS NOT NULL
+"""
+SEED_PRESENCE = """
+INSERT INTO agent_presence_intervals (agent_id, state, reason, started_at, ended_at)
+SELECT 'H' || lpad(a::text, 2, '0'), s, NULL, d + interval '8 h', d + interval '16 h'
+FROM generate_series(0, 59) AS a, unnest(ARRAY['logged_in', 'paused']) AS s,
+     generate_series($1::timestamptz - interval '365 days', $1::timestamptz, interval '1 day') AS d
+WHERE s = 'logged_in' OR a % 3 = 0
+"""
+
+
+async def seed(conn: asyncpg.Connection, calls: int) -> None:
+    await conn.execute(SEED_CALLS, calls, NOW, CALLERS, YEAR_S)
+    for sql in (SEED_OFFERS, SEED_RATINGS, SEED_RECORDINGS):
+        await conn.execute(sql)
+    await conn.execute(SEED_PRESENCE, NOW)
+    await conn.execute("ANALYZE")
+
+
+async def timed(coro: Any) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    result = await coro
+    return time.perf_counter() - t0, result
+
+
+async def run(calls: int, searches: int) -> dict[str, Any]:
+    async with temp_database("ccd_bench_console") as dsn:
+        await migrate(dsn)
+        conn = await asyncpg.connect(dsn, command_timeout=600)
+        try:
+            t0 = time.perf_counter()
+            await seed(conn, calls)
+            seed_s = time.perf_counter() - t0
+            rnd = random.Random(19)
+            admin = Scope(None, [])
+            members = {q: sorted(TEAMS) for q in QUEUES}
+            sup = scope_of(Principal("s", "supervisor", frozenset({"team1"}), "S"), TEAMS, members)
+            took, scoped, found = [], [], 0
+            for _ in range(searches):
+                caller = "+7495" + f"{rnd.randrange(CALLERS):07d}"
+                s, rows = await timed(history(conn, caller, admin))
+                took.append(s * 1000)
+                found += len(rows)
+                s, _ = await timed(history(conn, caller, sup))
+                scoped.append(s * 1000)
+            month = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
+            figures: dict[str, Any] = {}
+            for by in ("queue", "agent", "day"):
+                s, rows = await timed(kpi_report(conn, start=month[0], end=month[1], by=by, tz="UTC", teams=TEAMS))
+                if not rows:
+                    raise RuntimeError(f"empty report by {by}")
+                figures[f"report_month_{by}_s"] = round(s, 3)
+            t0 = time.perf_counter()
+            rating_rows = await load_rows(conn, month[0], month[1], TEAMS)
+            render(rating_rows, ("agent",), "csv", period="day", tz=ZoneInfo("UTC"))
+            figures["ratings_month_s"] = round(time.perf_counter() - t0, 3)
+            s, recs = await timed(queries.search(conn, queries.Search(month[0], month[1], rating_max=2, limit=200)))
+            figures["recordings_month_s"] = round(s, 3)
+            if found == 0 or not recs:
+                raise RuntimeError("the seeded history was not found")
+            return {"history_p50_ms": round(percentile(took, 0.5), 2), "history_p99_ms": round(percentile(took, 0.99), 2),
+                    "history_scoped_p99_ms": round(percentile(scoped, 0.99), 2),
+                    "calls_per_caller": round(found / searches, 1), **figures, "seed_s": round(seed_s, 1)}
+        finally:
+            await conn.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--calls", type=int, default=500_000)
+    ap.add_argument("--searches", type=int, default=200)
+    args = ap.parse_args()
+    measured = ("history_p50_ms", "history_p99_ms", "history_scoped_p99_ms", "calls_per_caller",
+                "report_month_queue_s", "report_month_agent_s", "report_month_day_s", "ratings_month_s",
+                "recordings_month_s", "seed_s")
+    run_and_emit("console_history", run(args.calls, args.searches),
+                 {"calls": args.calls, "agents": AGENTS, "since": (NOW - timedelta(days=365)).date().isoformat()},
+                 measured)
+
+
+if __name__ == "__main__":
+    main()
