@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 
@@ -158,6 +159,12 @@ async def test_history_recordings_ratings_reports(asterisk: AsteriskInstance, cc
     await boris.wait_js("return window.ccdRecords.recordings", "recordings answered")
     listed = await boris.js("return window.ccdRecords.recordings.map(r => r.call_id)")
     assert listed == [sales_call]
+    for dmin, dmax, want in (("0", "3600", [sales_call]), ("3000", "", [])):  # the duration filter
+        await boris.js("window.ccdRecords.recordings = null; document.getElementById('rec-dmin').value = arguments[0];"
+                       "document.getElementById('rec-dmax').value = arguments[1];"
+                       "document.querySelector('#rec-form button').click()", dmin, dmax)
+        await boris.wait_js("return window.ccdRecords.recordings !== null", "recordings answered")
+        assert await boris.js("return window.ccdRecords.recordings.map(r => r.call_id)") == want
 
     # anna plays the support recording in the page and seeks: ranges; the audit names her.
     await click(anna, f'button[data-play="{support_call}"]')
@@ -253,3 +260,51 @@ async def test_history_recordings_ratings_reports(asterisk: AsteriskInstance, cc
     assert rows[0] == ["A2", "in_progress"] and ["A1", "answered"] in rows
     await anna.screenshot("records-history-from-floor")
     asterisk.cli("channel request hangup all")
+
+
+
+async def test_refusals(asterisk: AsteriskInstance, ccd_factory: Factory, tmp_path: Path) -> None:
+    extra = setup(asterisk, tmp_path / "rec")
+    extra["console"]["users"].append({"name": "wall", "role": "viewer"})
+    ccd = await ccd_factory(asterisk, **extra)
+    store = SessionStore(ccd.daemon.dsn, 60)
+    for name, pw in {**PASSWORDS, "wall": "wall-secret-1"}.items():
+        await store.set_password(name, pw)
+    await store.close()
+    base = f"http://{extra['http']['listen']}"
+    staffing = "/console/api/records/staffing?queue=support&from=2026-01-01&to=2026-01-02"
+    async with aiohttp.ClientSession() as anonymous:
+        for path in ("/console/api/history?caller=123", "/console/api/records/setup", staffing):
+            async with anonymous.get(base + path) as r:
+                assert r.status == 401, path
+        async with anonymous.get(base + "/console/records") as r:
+            assert r.status == 200  # the page itself holds no data
+
+    async def signed_in(name: str, password: str) -> aiohttp.ClientSession:
+        web = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        async with web.post(base + "/console/api/login", json={"name": name, "password": password}) as r:
+            assert r.status == 200
+        return web
+
+    wall = await signed_in("wall", "wall-secret-1")
+    async with wall:
+        async with wall.get(base + "/console/api/history?caller=84955550101") as r:
+            assert r.status == 403  # caller numbers are personal data: not on a wallboard
+        async with wall.get(base + "/console/api/records/setup") as r:
+            setup_doc = await r.json()
+            assert r.status == 200 and setup_doc["agents"] == [] and not setup_doc["download"]
+    anna = await signed_in("anna", PASSWORDS["anna"])
+    async with anna:
+        for path, reason in (("/console/api/history?caller=anonymous", "not a phone number"),
+                             ("/console/api/history?caller=123&limit=0", "limit"),
+                             ("/console/api/history", "caller"),
+                             ("/console/api/records/staffing?queue=nope&from=2026-01-01&to=2026-01-02", "unknown queue"),
+                             ("/console/api/records/staffing?queue=support&from=2026-01-02&to=2026-01-01", "days after"),
+                             ("/api/recordings?from=2026-01-01&to=2026-01-02&duration_min=-1", "duration_min")):
+            async with anna.get(base + path) as r:
+                body = await r.json()
+                assert r.status == 400 and reason in body["message"], (path, body)
+        async with anna.get(base + "/console/api/history?caller=8 (495) 555-01-01") as r:
+            assert r.status == 200 and await r.json() == {"caller": "+74955550101", "calls": []}
+        async with anna.get(base + staffing) as r:
+            assert r.status == 200  # no history yet: intervals with no calls
