@@ -16,6 +16,7 @@
       r_staff_chart: "Required vs available agents", r_occ_chart: "Agent occupancy", r_target: "target",
       r_required: "required", r_available: "available (not paused)", r_calls: "calls", r_abandons: "abandons",
       no_recording: "–", r_scope: "per-agent figures need a supervisor or admin",
+      r_forecast: "Forecast", r_forecast_chart: "Agents required next week (forecast)",
     },
     ru: {
       r_signin: "Сначала войдите:", r_history: "История клиента", r_recordings: "Записи",
@@ -33,6 +34,7 @@
       r_staff_chart: "Нужно и есть операторов", r_occ_chart: "Загрузка операторов", r_target: "цель",
       r_required: "нужно", r_available: "есть (не на паузе)", r_calls: "звонки", r_abandons: "потеряно",
       no_recording: "–", r_scope: "данные по операторам — для руководителей и администраторов",
+      r_forecast: "Прогноз", r_forecast_chart: "Нужно операторов на следующей неделе (прогноз)",
     },
   };
   for (const lang of Object.keys(more)) Object.assign(window.CCD_I18N[lang], more[lang]);

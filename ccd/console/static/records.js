@@ -195,8 +195,7 @@
       const rows = await get("/console/api/records/staffing?queue=" + encodeURIComponent(queue) + "&" + period("rep"));
       R.staffing = rows;
       table("staffing", rows);
-      const csv = rows.length ? [Object.keys(rows[0]).join(",")].concat(rows.map((r) => Object.values(r).map(cell).join(","))).join("\n") + "\n" : "";
-      $("staff-csv").href = "data:text/csv;charset=utf-8," + encodeURIComponent(csv);
+      $("staff-csv").href = "data:text/csv;charset=utf-8," + encodeURIComponent(csvOf(rows));
       const box = $("staff-chart"); box.innerHTML = "";
       box.appendChild(CcdCharts.chart("chart-staffing", t("r_staff_chart"), rows.map((r) => String(r.start).slice(11, 16)),
         [{ name: t("r_required"), values: rows.map((r) => r.agents_needed), kind: "bar", cls: "bar-b" },
@@ -204,6 +203,24 @@
     } catch (e) { show(e); }
   }
   $("staff-form").addEventListener("submit", (ev) => { ev.preventDefault(); showStaffing(); });
+  function csvOf(rows) {
+    const q = (v) => { const c = cell(v); return /[",\n]/.test(c) ? '"' + c.replace(/"/g, '""') + '"' : c; };
+    return rows.length ? [Object.keys(rows[0]).join(",")].concat(rows.map((r) => Object.values(r).map(q).join(","))).join("\n") + "\n" : "";
+  }
+  async function showForecast() {  // the coming week from the last weeks (as /api/staffing and `ccd staffing`)
+    show(null);
+    const queue = $("staff-queue").value;
+    try {
+      const rows = await get("/api/staffing?queue=" + encodeURIComponent(queue) + "&weeks=" + ($("staff-weeks").value || 4));
+      R.forecast = rows;
+      table("staffing", rows);
+      $("staff-csv").href = "data:text/csv;charset=utf-8," + encodeURIComponent(csvOf(rows));
+      const box = $("staff-chart"); box.innerHTML = "";
+      box.appendChild(CcdCharts.chart("chart-forecast", t("r_forecast_chart"), rows.map((r) => r.day + " " + r.time),
+        [{ name: t("r_required"), values: rows.map((r) => r.agents), kind: "bar", cls: "bar-b" }]));
+    } catch (e) { show(e); }
+  }
+  $("staff-forecast").addEventListener("click", showForecast);
 
   // -- start ---------------------------------------------------------------------------------
   function fillSelects() {
