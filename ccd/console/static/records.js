@@ -151,9 +151,10 @@
   $("rat-form").addEventListener("submit", (ev) => { ev.preventDefault(); showRatings(); });
 
   // -- reports -------------------------------------------------------------------------------
+  const colName = (c) => (t("col." + c) !== "col." + c ? t("col." + c) : t(c));  // column words differ from outcomes
   function table(id, rows) {
     const cols = rows.length ? Object.keys(rows[0]) : [];
-    $(id).querySelector("thead").innerHTML = "<tr>" + cols.map((c) => `<th>${esc(c)}</th>`).join("") + "</tr>";
+    $(id).querySelector("thead").innerHTML = "<tr>" + cols.map((c) => `<th title="${esc(c)}">${esc(colName(c))}</th>`).join("") + "</tr>";
     $(id).querySelector("tbody").innerHTML = rows.map((r) =>
       "<tr>" + cols.map((c) => `<td data-col="${esc(c)}">${esc(cell(r[c]))}</td>`).join("") + "</tr>").join("");
   }
@@ -162,65 +163,78 @@
     if (!row.interval) return String(row.queue || row.agent || row.team || "");
     return ["15m", "30m", "1h"].includes(by) ? String(row.interval).slice(11, 16) : String(row.interval).slice(0, 10);
   }
+  function drawReport(rows, by) {
+    table("report", rows);
+    const box = $("rep-charts"); box.innerHTML = "";
+    const labels = rows.map((r) => label(r, by));
+    if (INTERVALS.includes(by)) {
+      const targets = R.setup.queues.map((x) => x.sl_target);
+      box.appendChild(CcdCharts.chart("chart-sl", t("r_sl_chart"), labels,
+        [{ name: t("service_level"), values: rows.map((r) => r.service_level), kind: "line", cls: "line-a" }],
+        { max: 1, pct: true, target: targets.length ? Math.max(...targets) : 0.8, targetName: t("r_target") }));
+    }
+    box.appendChild(CcdCharts.chart("chart-calls", t("r_calls_chart"), labels,
+      [{ name: t("r_calls"), values: rows.map((r) => r.offered), kind: "bar", cls: "bar-a" },
+        { name: t("r_abandons"), values: rows.map((r) => r.abandoned), kind: "bar", cls: "bar-b" }]));
+    if (rows.some((r) => r.occupancy != null)) {
+      box.appendChild(CcdCharts.chart("chart-occupancy", t("r_occ_chart"), labels,
+        [{ name: t("occupancy"), values: rows.map((r) => r.occupancy), kind: "bar", cls: "bar-a" }], { max: 1, pct: true }));
+    }
+  }
   async function showReport() {
     show(null);
     const by = $("rep-by").value, q = period("rep") + "&by=" + by;
     $("rep-csv").href = "/api/reports?" + q + "&format=csv";
     try {
       const rows = await get("/api/reports?" + q + "&format=json");
-      R.report = rows;
-      table("report", rows);
-      const box = $("rep-charts"); box.innerHTML = "";
-      const labels = rows.map((r) => label(r, by));
-      if (INTERVALS.includes(by)) {
-        const targets = R.setup.queues.map((x) => x.sl_target);
-        box.appendChild(CcdCharts.chart("chart-sl", t("r_sl_chart"), labels,
-          [{ name: "SL", values: rows.map((r) => r.service_level), kind: "line", cls: "line-a" }],
-          { max: 1, pct: true, target: targets.length ? Math.max(...targets) : 0.8, targetName: t("r_target") }));
-      }
-      box.appendChild(CcdCharts.chart("chart-calls", t("r_calls_chart"), labels,
-        [{ name: t("r_calls"), values: rows.map((r) => r.offered), kind: "bar", cls: "bar-a" },
-          { name: t("r_abandons"), values: rows.map((r) => r.abandoned), kind: "bar", cls: "bar-b" }]));
-      if (rows.some((r) => r.occupancy != null)) {
-        box.appendChild(CcdCharts.chart("chart-occupancy", t("r_occ_chart"), labels,
-          [{ name: t("r_occ_chart"), values: rows.map((r) => r.occupancy), kind: "bar", cls: "bar-a" }], { max: 1, pct: true }));
-      }
+      R.report = rows; R.reportBy = by;
+      drawReport(rows, by);
     } catch (e) { show(e); }
   }
   $("rep-form").addEventListener("submit", (ev) => { ev.preventDefault(); showReport(); });
-  async function showStaffing() {
+  function csvOf(rows) {
+    const q = (v) => { const c = cell(v); return /[",\n]/.test(c) ? '"' + c.replace(/"/g, '""') + '"' : c; };
+    return rows.length ? [Object.keys(rows[0]).join(",")].concat(rows.map((r) => Object.values(r).map(q).join(","))).join("\n") + "\n" : "";
+  }
+  function drawStaffing(kind, rows) {
+    table("staffing", rows);
+    $("staff-csv").href = "data:text/csv;charset=utf-8," + encodeURIComponent(csvOf(rows));
+    const box = $("staff-chart"); box.innerHTML = "";
+    if (kind === "compare") {
+      box.appendChild(CcdCharts.chart("chart-staffing", t("r_staff_chart"), rows.map((r) => String(r.start).slice(11, 16)),
+        [{ name: t("r_required"), values: rows.map((r) => r.agents_needed), kind: "bar", cls: "bar-b" },
+          { name: t("r_available"), values: rows.map((r) => r.productive), kind: "line", cls: "line-a" }]));
+    } else {
+      box.appendChild(CcdCharts.chart("chart-forecast", t("r_forecast_chart"), rows.map((r) => r.day + " " + r.time),
+        [{ name: t("r_required"), values: rows.map((r) => r.agents), kind: "bar", cls: "bar-b" }]));
+    }
+    R.staffView = [kind, rows];
+  }
+  async function showStaffing() {  // required (Erlang C on the calls that came) vs available, past days
     show(null);
     const queue = $("staff-queue").value;
     try {
       const rows = await get("/console/api/records/staffing?queue=" + encodeURIComponent(queue) + "&" + period("rep"));
       R.staffing = rows;
-      table("staffing", rows);
-      $("staff-csv").href = "data:text/csv;charset=utf-8," + encodeURIComponent(csvOf(rows));
-      const box = $("staff-chart"); box.innerHTML = "";
-      box.appendChild(CcdCharts.chart("chart-staffing", t("r_staff_chart"), rows.map((r) => String(r.start).slice(11, 16)),
-        [{ name: t("r_required"), values: rows.map((r) => r.agents_needed), kind: "bar", cls: "bar-b" },
-          { name: t("r_available"), values: rows.map((r) => r.productive), kind: "line", cls: "line-a" }]));
+      drawStaffing("compare", rows);
     } catch (e) { show(e); }
   }
   $("staff-form").addEventListener("submit", (ev) => { ev.preventDefault(); showStaffing(); });
-  function csvOf(rows) {
-    const q = (v) => { const c = cell(v); return /[",\n]/.test(c) ? '"' + c.replace(/"/g, '""') + '"' : c; };
-    return rows.length ? [Object.keys(rows[0]).join(",")].concat(rows.map((r) => Object.values(r).map(q).join(","))).join("\n") + "\n" : "";
-  }
   async function showForecast() {  // the coming week from the last weeks (as /api/staffing and `ccd staffing`)
     show(null);
     const queue = $("staff-queue").value;
     try {
       const rows = await get("/api/staffing?queue=" + encodeURIComponent(queue) + "&weeks=" + ($("staff-weeks").value || 4));
       R.forecast = rows;
-      table("staffing", rows);
-      $("staff-csv").href = "data:text/csv;charset=utf-8," + encodeURIComponent(csvOf(rows));
-      const box = $("staff-chart"); box.innerHTML = "";
-      box.appendChild(CcdCharts.chart("chart-forecast", t("r_forecast_chart"), rows.map((r) => r.day + " " + r.time),
-        [{ name: t("r_required"), values: rows.map((r) => r.agents), kind: "bar", cls: "bar-b" }]));
+      drawStaffing("forecast", rows);
     } catch (e) { show(e); }
   }
   $("staff-forecast").addEventListener("click", showForecast);
+  function redraw() {  // after a language change: the same data, new words
+    if (R.report) drawReport(R.report, R.reportBy);
+    if (R.staffView) drawStaffing(R.staffView[0], R.staffView[1]);
+    if (R.history) searchHistory();
+  }
 
   // -- start ---------------------------------------------------------------------------------
   function fillSelects() {
@@ -229,7 +243,7 @@
     $("staff-queue").innerHTML = R.setup.queues.map((q) => `<option>${esc(q.name)}</option>`).join("");
     document.querySelectorAll("select.agents").forEach((s) => { s.innerHTML = opts(R.setup.agents); });
   }
-  $("lang").addEventListener("change", () => { localStorage.setItem("ccd.lang", $("lang").value); chooseLang(); fillSelects(); });
+  $("lang").addEventListener("change", () => { localStorage.setItem("ccd.lang", $("lang").value); chooseLang(); fillSelects(); redraw(); });
   window.addEventListener("hashchange", route);
   async function start() {
     try { R.me = await get("/console/api/me"); } catch (e) {
