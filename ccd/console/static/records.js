@@ -109,8 +109,7 @@
     } catch (e) { show(e); }
   }
   $("rec-form").addEventListener("submit", (ev) => { ev.preventDefault(); searchRecordings(); });
-  function play(callId) {  // the browser fetches with Range requests and seeks by itself
-    location.hash = "recordings";
+  function play(callId) {  // the browser fetches with Range requests and seeks by itself; any tab
     $("player-box").hidden = false;
     $("player-call").textContent = callId;
     const audio = $("player");
