@@ -86,12 +86,12 @@ async def call_row(dsn: str, call_id: str, timeout: float = 15) -> dict[str, Any
         await conn.close()
 
 
-async def sign_in(page: Page, base: str, name: str) -> None:
+async def sign_in(page: Page, base: str, name: str, password: str | None = None) -> None:
     await page.get(base + "/console/")
     await page.wait_js("return !document.getElementById('login-view').hidden", "login form shown")
     await page.js("document.getElementById('login-name').value = arguments[0];"
                   "document.getElementById('login-password').value = arguments[1];"
-                  "document.getElementById('login-submit').click();", name, PASSWORDS[name])
+                  "document.getElementById('login-submit').click();", name, password or PASSWORDS[name])
     await page.wait_js("return !document.getElementById('floor-view').hidden", "signed in")
 
 
@@ -266,7 +266,8 @@ async def test_history_recordings_ratings_reports(asterisk: AsteriskInstance, cc
 
 
 
-async def test_refusals(asterisk: AsteriskInstance, ccd_factory: Factory, tmp_path: Path) -> None:
+async def test_refusals(asterisk: AsteriskInstance, ccd_factory: Factory, tmp_path: Path,
+                        browser_factory: Callable[[], Page]) -> None:
     extra = setup(asterisk, tmp_path / "rec")
     extra["console"]["users"].append({"name": "wall", "role": "viewer"})
     ccd = await ccd_factory(asterisk, **extra)
@@ -311,3 +312,12 @@ async def test_refusals(asterisk: AsteriskInstance, ccd_factory: Factory, tmp_pa
             assert r.status == 200 and await r.json() == {"caller": "+74955550101", "calls": []}
         async with anna.get(base + staffing) as r:
             assert r.status == 200  # no history yet: intervals with no calls
+
+    # A wallboard's page offers what it may read: reports by queue and interval, no history.
+    page = browser_factory()
+    await sign_in(page, base, "wall", "wall-secret-1")
+    await records(page, base, "")
+    assert await page.js("return !document.getElementById('tab-reports').hidden")
+    assert await page.js("return !document.querySelector('nav a[data-tab=\"history\"]')")
+    assert await page.js("return [...document.querySelectorAll('#rep-by option')].map(o => o.value)") == \
+        ["1h", "30m", "15m", "day", "week", "month", "quarter", "queue"]

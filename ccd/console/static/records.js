@@ -51,7 +51,8 @@
   // -- tabs (the hash names the tab, and for history the number: #history=+7...) ------------
   function route() {
     const h = decodeURIComponent(location.hash.slice(1));
-    const [tab, arg] = h.includes("=") ? [h.slice(0, h.indexOf("=")), h.slice(h.indexOf("=") + 1)] : [h || "history", ""];
+    const home = R.me.role === "viewer" ? "reports" : "history";
+    const [tab, arg] = h.includes("=") ? [h.slice(0, h.indexOf("=")), h.slice(h.indexOf("=") + 1)] : [h || home, ""];
     document.querySelectorAll(".tab").forEach((s) => { s.hidden = s.id !== "tab-" + tab; });
     document.querySelectorAll("nav a[data-tab]").forEach((a) => {
       if (a.dataset.tab === tab) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
@@ -251,6 +252,12 @@
       return;
     }
     R.setup = await get("/console/api/records/setup");
+    if (R.me.role === "viewer") {  // wallboards: queue and interval figures only, no caller data
+      document.querySelectorAll('#rat-by option[value="agent"], #rat-by option[value="team"], #rep-by option[value="agent"], '
+        + '#rep-by option[value="team"]').forEach((o) => o.remove());
+      for (const tab of ["history", "recordings"]) document.querySelector(`nav a[data-tab="${tab}"]`).remove();
+      $("rat-by").value = "queue";
+    }
     $("records-view").hidden = false;
     $("who").textContent = R.me.user + " (" + R.me.role + ")";
     chooseLang(); fillSelects(); defaultDates(); route();
