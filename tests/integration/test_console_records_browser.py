@@ -313,6 +313,22 @@ async def test_refusals(asterisk: AsteriskInstance, ccd_factory: Factory, tmp_pa
         async with anna.get(base + staffing) as r:
             assert r.status == 200  # no history yet: intervals with no calls
 
+        # An unanswered call is in the history of the queue's teams only.
+        asterisk.originate_caller_cli("support", CALLER, hangup_after=2)
+        gone = await ccd.wait_event("call.abandoned", timeout=20)
+        deadline = time.monotonic() + 10
+        while True:
+            async with anna.get(base + "/console/api/history", params={"caller": TYPED}) as r:
+                calls = (await r.json())["calls"]
+            if calls and calls[0]["outcome"] != "in_progress":
+                break
+            assert time.monotonic() < deadline, calls
+            await asyncio.sleep(0.2)
+        assert [(c["call_id"], c["agent_id"], c["outcome"]) for c in calls] == [(gone.call_id, None, "abandoned")]
+    boris = await signed_in("boris", PASSWORDS["boris"])
+    async with boris, boris.get(base + "/console/api/history", params={"caller": TYPED}) as r:
+        assert r.status == 200 and (await r.json())["calls"] == []
+
     # A wallboard's page offers what it may read: reports by queue and interval, no history.
     page = browser_factory()
     await sign_in(page, base, "wall", "wall-secret-1")
