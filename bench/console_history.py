@@ -7,17 +7,23 @@ then times, on a migrated database, the very functions the console's routes call
   supervisor of one team (the scoped query);
 - a month's KPI report (ccd.store.reports.kpi_report) by queue, by agent and by day;
 - a month's rating statistics (load_rows + render, as /api/ratings and `ccd ratings`);
-- a month's recordings search with a rating filter (the ratings page's lowest-rated calls).
+- a month's recordings search with a rating filter (the ratings page's lowest-rated calls);
+then the same history searches and month reports over HTTP, through a `ccd run` process and
+the console's session cookie, as an admin ("root") and as a supervisor of one team ("sup").
 
 Last line: {"bench": "console_history", "calls", "agents", "history_p50_ms", "history_p99_ms",
 "history_scoped_p99_ms", "report_month_queue_s", "report_month_agent_s", "report_month_day_s",
-"ratings_month_s", "recordings_month_s", "seed_s"}.
+"ratings_month_s", "recordings_month_s", "seed_s", and per user U in root, sup:
+"http_history_p50_ms_U", "http_history_p99_ms_U", "http_report_month_queue_s_U",
+"http_report_month_agent_s_U"}.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -27,13 +33,17 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import aiohttp
 import asyncpg
 
 from ccd.api.auth import Principal
 from ccd.console.history import Scope, history, scope_of
+from ccd.console.sessions import SessionStore
 from ccd.rating_ivr.report import load_rows, render
 from ccd.recordings import queries
-from ccd.sandbox.bench_support import percentile, run_and_emit, temp_database
+from ccd.sandbox.asterisk import AsteriskInstance, free_port
+from ccd.sandbox.bench_support import percentile, run_and_emit, scratch_dir, temp_database
+from ccd.sandbox.toml_out import dumps
 from ccd.store.migrate import migrate
 from ccd.store.reports import kpi_report
 
@@ -90,13 +100,86 @@ async def seed(conn: asyncpg.Connection, calls: int) -> None:
     await conn.execute("ANALYZE")
 
 
+def config(ast: AsteriskInstance, dsn: str, base: Path, port: int) -> dict[str, Any]:
+    return {
+        "log_format": "json", "log_level": "warning", "country_code": "7", "national_prefix": "8",
+        "ami": {"port": ast.ami_port, "secret": ast.ami_secret},
+        "ari": {"url": ast.ari_url, "password": ast.ari_password},
+        "database": {"dsn": dsn, "spool_dir": str(base / "spool")},
+        "http": {"listen": f"127.0.0.1:{port}", "tokens": []},
+        "teams": [{"name": f"team{i}"} for i in range(6)],
+        "agents": [{"id": a, "teams": t, "endpoint": AsteriskInstance.agent_endpoint(a)} for a, t in TEAMS.items()],
+        "queues": [{"name": q, "teams": [f"team{i}" for i in range(6)]} for q in QUEUES],
+        "supervisors": [{"id": "s1", "endpoint": "PJSIP/s1", "teams": ["team1"]}],
+        "console": {"users": [{"name": "root", "role": "admin"}, {"name": "sup", "supervisor": "s1"}]},
+    }
+
+
+async def over_http(dsn: str, searches: int) -> dict[str, Any]:
+    """The same work through a `ccd run` process and the console's session cookie."""
+    base_dir = scratch_dir("ccd-bench-console-history-")
+    ast = AsteriskInstance(base_dir / "ast")
+    ast.start()
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        port = free_port()
+        (base_dir / "ccd.toml").write_text(dumps(config(ast, dsn, base_dir, port)))
+        store = SessionStore(dsn, 60)
+        for name in ("root", "sup"):
+            await store.set_password(name, "bench-password")
+        await store.close()
+        proc = subprocess.Popen([sys.executable, "-m", "ccd", "run", "-c", str(base_dir / "ccd.toml")],
+                                stdout=open(base_dir / "ccd.log", "wb"), stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        out: dict[str, Any] = {}
+        for user in ("root", "sup"):
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+                deadline = time.monotonic() + 60
+                while True:
+                    try:
+                        async with http.post(url + "/console/api/login",
+                                             json={"name": user, "password": "bench-password"}) as r:
+                            if r.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        pass
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("ccd not answering")
+                    await asyncio.sleep(0.2)
+                rnd, took, found = random.Random(7), [], 0
+                for _ in range(searches):
+                    t0 = time.perf_counter()
+                    async with http.get(url + "/console/api/history",
+                                        params={"caller": f"8495{rnd.randrange(CALLERS):07d}"}) as r:
+                        found += len((await r.json())["calls"])
+                        assert r.status == 200, r.status
+                    took.append((time.perf_counter() - t0) * 1000)
+                if found == 0:
+                    raise RuntimeError(f"{user} found no calls over HTTP")
+                out[f"http_history_p50_ms_{user}"] = round(percentile(took, 0.5), 2)
+                out[f"http_history_p99_ms_{user}"] = round(percentile(took, 0.99), 2)
+                for by in ("queue", "agent"):
+                    t0 = time.perf_counter()
+                    async with http.get(url + "/api/reports", params={"from": "2026-10-01", "to": "2026-11-01",
+                                                                      "by": by}) as r:
+                        await r.read()
+                        assert r.status == 200, r.status
+                    out[f"http_report_month_{by}_s_{user}"] = round(time.perf_counter() - t0, 3)
+        return out
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        ast.stop()
+
+
 async def timed(coro: Any) -> tuple[float, Any]:
     t0 = time.perf_counter()
     result = await coro
     return time.perf_counter() - t0, result
 
 
-async def run(calls: int, searches: int) -> dict[str, Any]:
+async def run(calls: int, searches: int, http: bool) -> dict[str, Any]:
     async with temp_database("ccd_bench_console") as dsn:
         await migrate(dsn)
         conn = await asyncpg.connect(dsn, command_timeout=600)
@@ -131,7 +214,8 @@ async def run(calls: int, searches: int) -> dict[str, Any]:
             figures["recordings_month_s"] = round(s, 3)
             if found == 0 or not recs:
                 raise RuntimeError("the seeded history was not found")
-            return {"history_p50_ms": round(percentile(took, 0.5), 2), "history_p99_ms": round(percentile(took, 0.99), 2),
+            via_http = await over_http(dsn, searches) if http else {}
+            return {**via_http, "history_p50_ms": round(percentile(took, 0.5), 2), "history_p99_ms": round(percentile(took, 0.99), 2),
                     "history_scoped_p99_ms": round(percentile(scoped, 0.99), 2),
                     "calls_per_caller": round(found / searches, 1), **figures, "seed_s": round(seed_s, 1)}
         finally:
@@ -143,13 +227,16 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=500_000)
     ap.add_argument("--searches", type=int, default=200)
     ap.add_argument("--quick", action="store_true", help="50,000 calls and 50 searches (make bench)")
+    ap.add_argument("--no-http", action="store_true", help="skip the phase through a `ccd run` process")
     args = ap.parse_args()
     if args.quick:
         args.calls, args.searches = 50_000, 50
     measured = ("history_p50_ms", "history_p99_ms", "history_scoped_p99_ms", "calls_per_caller",
                 "report_month_queue_s", "report_month_agent_s", "report_month_day_s", "ratings_month_s",
-                "recordings_month_s", "seed_s")
-    run_and_emit("console_history", run(args.calls, args.searches),
+                "recordings_month_s", "seed_s",
+                *(f"{k}_{u}" for u in ("root", "sup") for k in ("http_history_p50_ms", "http_history_p99_ms",
+                                                                "http_report_month_queue_s", "http_report_month_agent_s")))
+    run_and_emit("console_history", run(args.calls, args.searches, not args.no_http),
                  {"calls": args.calls, "agents": AGENTS, "since": (NOW - timedelta(days=365)).date().isoformat()},
                  measured)
 
