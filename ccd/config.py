@@ -268,6 +268,7 @@ class ConsoleUser(Strict):
     role: Role = "supervisor"
     supervisor: Ident | None = None  # a supervisor user sees and acts on this supervisor's teams
     language: Literal["en", "ru"] | None = None  # None: the browser's choice
+    download: bool = False  # may save recordings as files (admins always may); hearing needs no flag
 
     @model_validator(mode="after")
     def _scoped(self) -> ConsoleUser:

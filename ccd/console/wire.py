@@ -25,6 +25,7 @@ from ccd.bus import Bus
 from ccd.config import CcdConfig
 from ccd.console.auth import ConsoleAuth, Handler
 from ccd.console.floor import FEED_TYPES, local_midnight
+from ccd.console.records import RecordsPage
 from ccd.console.sessions import SessionStore
 from ccd.console.stream import FloorHub, View
 from ccd.errors import Forbidden
@@ -77,6 +78,8 @@ class ConsoleFeature:
         self.api = api
         app.middlewares.append(self.auth.middleware)
         app.middlewares.append(self.audit)
+        self.records = RecordsPage(self.cfg, api, self.dsn, self.auth)  # part 2: history, recordings, ...
+        self.records.add_to(app)
         app.router.add_get("/console", self.index)
         app.router.add_get("/console/", self.index)
         app.router.add_get("/console/static/{name}", self.static)
@@ -136,5 +139,7 @@ class ConsoleFeature:
 
     async def close(self) -> None:
         await self.sessions.close()
+        if hasattr(self, "records"):
+            await self.records.close()
 
 

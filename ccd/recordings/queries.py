@@ -30,6 +30,8 @@ class Search:
     agents_in_scope: list[str] | None = None  # None: every agent (admins)
     include_deleted: bool = False
     limit: int = 1000
+    duration_min: float | None = None  # seconds of audio
+    duration_max: float | None = None
 
 
 _COLUMNS = """r.call_id, r.queue, r.agent_id, r.caller, r.format, r.started_at, r.finished_at,
@@ -47,6 +49,8 @@ WHERE r.started_at >= $1 AND r.started_at < $2
   AND ($7::int IS NULL OR c.rating <= $7)
   AND ($8::text[] IS NULL OR r.agent_id = ANY($8))
   AND ($9::bool OR r.status <> 'deleted')
+  AND ($11::float8 IS NULL OR r.duration_s >= $11)
+  AND ($12::float8 IS NULL OR r.duration_s <= $12)
 ORDER BY r.started_at, r.call_id
 LIMIT $10
 """
@@ -54,7 +58,8 @@ LIMIT $10
 
 async def search(conn: Conn, q: Search) -> list[dict[str, Any]]:
     rows = await conn.fetch(_SEARCH, q.start, q.end, q.queue, q.agent, q.caller, q.rating_min,
-                            q.rating_max, q.agents_in_scope, q.include_deleted, min(q.limit, MAX_ROWS))
+                            q.rating_max, q.agents_in_scope, q.include_deleted, min(q.limit, MAX_ROWS),
+                            q.duration_min, q.duration_max)
     return [dict(r) for r in rows]
 
 

@@ -63,6 +63,8 @@ class SearchQuery(Period):
     rating_max: int | None = Field(None, ge=1, le=9)
     include_deleted: bool = False
     limit: int = Field(500, ge=1, le=API_MAX_ROWS)
+    duration_min: float | None = Field(None, ge=0, le=86400, description="seconds of audio, at least")
+    duration_max: float | None = Field(None, ge=0, le=86400, description="seconds of audio, at most")
 
 
 class RecordingRoutes:
@@ -88,7 +90,8 @@ class RecordingRoutes:
         caller = normalise_number(q.caller, self.cfg) if q.caller else None
         rows = await queries.search(await self.pool(), queries.Search(
             self._local(q.start), self._local(q.end), q.queue, q.agent, caller or q.caller, q.rating_min,
-            q.rating_max, access.agents_in_scope(who, self.api.agent_teams), q.include_deleted, q.limit))
+            q.rating_max, access.agents_in_scope(who, self.api.agent_teams), q.include_deleted, q.limit,
+            q.duration_min, q.duration_max))
         for r in rows:  # who saw which call's metadata (caller numbers are personal data)
             self._audit(who, r, "listed", request)
         return json_response([queries.as_json(r) for r in rows])
@@ -111,6 +114,9 @@ class RecordingRoutes:
 
     async def audio(self, request: web.Request) -> web.StreamResponse:
         who, row = await self._reachable(request)
+        download = request.query.get("download") in ("1", "true")
+        if download and not (who.role == "admin" or request.get("may_download")):
+            raise Forbidden("saving recordings as files is for admins and console users allowed to download")
         if request.headers.get("Range") is not None and byte_range(request.headers["Range"]) is None:
             raise RangeNotSatisfiable("Range must be one byte range: bytes=FIRST-[LAST] or bytes=-N with N > 0")
         if row.get("status") != "stored" or not row.get("file"):
@@ -126,15 +132,17 @@ class RecordingRoutes:
         except Exception as exc:
             raise Unavailable(f"the access could not be audited ({type(exc).__name__})") from exc  # fail closed
         fmt = layout.format_of(path)
+        disposition = "attachment" if download else "inline"
         return web.FileResponse(path, headers={
             "Content-Type": fmt.content_type if fmt else "application/octet-stream",
-            "Content-Disposition": f'inline; filename="{path.name}"',
+            "Content-Disposition": f'{disposition}; filename="{path.name}"',
             "Cache-Control": "private, no-store"})
 
     def _event(self, who: Principal, row: dict[str, object], outcome: str, request: web.Request) -> ev.DomainEvent:
         return ev.event(ev.RECORDING_ACCESSED, self.clock(), call_id=str(row["call_id"]),
                         agent_id=_opt(row.get("agent_id")), queue=_opt(row.get("queue")),
-                        user=who.name, role=who.role, outcome=outcome, via="api",
+                        user=who.name, role=who.role, outcome=outcome,
+                        via="console" if "console_session" in request else "api",
                         range=byte_range(request.headers.get("Range") or ""), remote=request.remote)
 
     def _audit(self, who: Principal, row: dict[str, object], outcome: str, request: web.Request) -> None:

@@ -89,25 +89,41 @@ pieces AS (
     WHERE $4 <> 'queue' AND i.started_at < $2 AND coalesce(i.ended_at, 'infinity') > $1
 ),
 p AS (SELECT * FROM pieces WHERE e > s),
-li AS (SELECT * FROM p WHERE st = 'logged_in'),
-pa AS (SELECT * FROM p WHERE st = 'paused'),
-bu AS (SELECT * FROM p WHERE st = 'busy'),
+-- ... and to UTC days, so that the overlaps below join on (agent, bucket, day): a handful of
+-- rows per key instead of every interval of a month-long bucket (overlaps add up over days)
+pd AS (
+    SELECT p.agent_id, p.b, p.st, d.day, greatest(p.s, d.day) AS s, least(p.e, d.day + interval '1 day') AS e
+    FROM p CROSS JOIN LATERAL generate_series(
+        date_trunc('day', p.s, 'UTC'), p.e - interval '1 microsecond', interval '1 day') AS d(day)
+),
+li AS (SELECT * FROM pd WHERE st = 'logged_in' AND e > s),
+pa AS (SELECT * FROM pd WHERE st = 'paused' AND e > s),
+bu AS (SELECT * FROM pd WHERE st = 'busy' AND e > s),
+li_s AS (SELECT agent_id, b, sum(extract(epoch FROM e - s)) AS s FROM li GROUP BY agent_id, b),
+li_pa AS (
+    SELECT l.agent_id, l.b, sum(extract(epoch FROM least(l.e, x.e) - greatest(l.s, x.s))) AS s
+    FROM li l JOIN pa x ON x.agent_id = l.agent_id AND x.b = l.b AND x.day = l.day
+    WHERE x.s < l.e AND x.e > l.s GROUP BY l.agent_id, l.b
+),
+li_bu AS (
+    SELECT l.agent_id, l.b, sum(extract(epoch FROM least(l.e, y.e) - greatest(l.s, y.s))) AS s
+    FROM li l JOIN bu y ON y.agent_id = l.agent_id AND y.b = l.b AND y.day = l.day
+    WHERE y.s < l.e AND y.e > l.s GROUP BY l.agent_id, l.b
+),
+li_bu_pa AS (
+    SELECT l.agent_id, l.b, sum(extract(epoch FROM least(l.e, y.e, x.e) - greatest(l.s, y.s, x.s))) AS s
+    FROM li l JOIN bu y ON y.agent_id = l.agent_id AND y.b = l.b AND y.day = l.day
+              JOIN pa x ON x.agent_id = l.agent_id AND x.b = l.b AND x.day = l.day
+    WHERE greatest(l.s, y.s, x.s) < least(l.e, y.e, x.e) GROUP BY l.agent_id, l.b
+),
 -- available = logged_in minus paused; busy counts only inside available time
 occ AS (
-    SELECT l.agent_id, l.b,
-        sum(extract(epoch FROM l.e - l.s))
-        - coalesce(sum((SELECT sum(extract(epoch FROM least(l.e, x.e) - greatest(l.s, x.s)))
-                        FROM pa x WHERE x.agent_id = l.agent_id AND x.b = l.b
-                          AND x.s < l.e AND x.e > l.s)), 0) AS avail_s,
-        coalesce(sum((SELECT sum(extract(epoch FROM least(l.e, y.e) - greatest(l.s, y.s)))
-                      FROM bu y WHERE y.agent_id = l.agent_id AND y.b = l.b
-                        AND y.s < l.e AND y.e > l.s)), 0)
-        - coalesce(sum((SELECT sum(extract(epoch FROM
-                            least(l.e, y.e, x.e) - greatest(l.s, y.s, x.s)))
-                        FROM bu y JOIN pa x ON x.agent_id = y.agent_id AND x.b = y.b
-                        WHERE y.agent_id = l.agent_id AND y.b = l.b
-                          AND greatest(l.s, y.s, x.s) < least(l.e, y.e, x.e))), 0) AS busy_s
-    FROM li l GROUP BY l.agent_id, l.b
+    SELECT t.agent_id, t.b, t.s - coalesce(lp.s, 0) AS avail_s,
+           coalesce(lb.s, 0) - coalesce(lbp.s, 0) AS busy_s
+    FROM li_s t
+    LEFT JOIN li_pa lp ON lp.agent_id = t.agent_id AND lp.b = t.b
+    LEFT JOIN li_bu lb ON lb.agent_id = t.agent_id AND lb.b = t.b
+    LEFT JOIN li_bu_pa lbp ON lbp.agent_id = t.agent_id AND lbp.b = t.b
 ),
 occ_agg AS (
     SELECT o.b, k.key, sum(o.avail_s)::float8 AS avail_s, sum(o.busy_s)::float8 AS busy_s

@@ -205,7 +205,9 @@
       return '<tr id="agent-' + esc(a.id) + '" data-state="' + esc(a.state) + '"><th scope="row">' + esc(a.name) + "</th>" +
         '<td class="state state-' + esc(a.state) + '">' + esc(t(a.state)) + reason + "</td>" +
         '<td class="timer' + (over ? " overrun" : "") + '">' + inState + "</td>" +
-        '<td class="caller">' + esc(a.caller || "") + (a.call_queue ? " · " + esc(a.call_queue) : "") + "</td>" +
+        '<td class="caller">' + (a.caller && S.me && S.me.role !== "viewer"  // one click to the caller's history
+          ? '<a class="history" href="/console/records#history=' + encodeURIComponent(a.caller) + '">' + esc(a.caller) + "</a>"
+          : esc(a.caller || "")) + (a.call_queue ? " · " + esc(a.call_queue) : "") + "</td>" +
         '<td class="num calls">' + a.calls + '</td><td class="num">' + dur(a.aht_s) + '</td><td class="num">' + a.missed +
         '</td><td class="num">' + num(a.rating, 1) + "</td><td>" + esc(a.teams.join(", ")) + "</td>" +
         '<td class="actions">' + actionsFor(a) + "</td></tr>";

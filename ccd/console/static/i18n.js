@@ -20,6 +20,7 @@ window.CCD_I18N = {
     "agent.missed": "missed a call", "supervision.started": "supervision started",
     "supervision.mode_changed": "supervision mode changed", "supervision.ended": "supervision ended",
     "supervision.denied": "supervision denied", "rating.result": "rated", "agent.control": "asked to", "alert.acknowledged": "alert acknowledged",
+    records: "History and reports",
     by: "by", failed: "Refused", mode: "mode", active: "active", ended: "ended", requested: "requested",
   },
   ru: {
@@ -42,6 +43,7 @@ window.CCD_I18N = {
     "agent.missed": "пропустил звонок", "supervision.started": "контроль начат",
     "supervision.mode_changed": "режим контроля изменён", "supervision.ended": "контроль завершён",
     "supervision.denied": "контроль запрещён", "rating.result": "оценка", "agent.control": "запрошено", "alert.acknowledged": "тревога принята",
+    records: "История и отчёты",
     by: "—", failed: "Отказано", mode: "режим", active: "идёт", ended: "завершён", requested: "запрошен",
   },
 };
