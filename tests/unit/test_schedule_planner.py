@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -90,7 +91,7 @@ def test_small_plans_are_optimal_by_brute_force(need: list[int], cap: int | None
     verify(req, plan)
     assert plan.status == "optimal"
     best = brute_force(req, _all_shifts(req), limit=3)
-    assert plan.objective == best
+    assert plan.objective == pytest.approx(best, abs=1e-6)  # sums of float block objectives
 
 
 def test_breaks_follow_the_rules_and_the_need_is_covered() -> None:
