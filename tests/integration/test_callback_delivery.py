@@ -52,7 +52,9 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(asterisk: AsteriskInstance) -> AsyncIterator[Rig]:
+async def rig(asterisk_factory: Callable[..., AsteriskInstance]) -> AsyncIterator[Rig]:
+    # A private Asterisk: callback bridges and legs must not outlive the test into others' checks.
+    asterisk = asterisk_factory()
     log = structlog.get_logger("test")
     dispatcher = Dispatcher(log)
     rest = AriClient(asterisk.ari_url, asterisk.ari_user, asterisk.ari_password, asterisk.ari_app, log=log)

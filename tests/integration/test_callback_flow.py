@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from datetime import time as tod
 from typing import Any
@@ -60,7 +60,9 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(asterisk: AsteriskInstance, pg_dsn: str) -> AsyncIterator[Rig]:
+async def rig(asterisk_factory: Callable[..., AsteriskInstance], pg_dsn: str) -> AsyncIterator[Rig]:
+    # A private Asterisk: callback bridges and legs must not outlive the test into others' checks.
+    asterisk = asterisk_factory()
     await migrate(pg_dsn)
     db = await asyncpg.connect(pg_dsn)
     log = structlog.get_logger("test")
