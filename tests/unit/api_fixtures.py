@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiohttp.test_utils import TestClient
 from prometheus_client import CollectorRegistry
 
 from ccd.config import CcdConfig
@@ -50,3 +52,7 @@ class FakeBackend:
 
     def submit(self, inp: Input) -> None:
         self.submitted.append(inp)
+
+
+# The make_client fixture (tests/unit/conftest.py): an API app with the report routes.
+MakeClient = Callable[..., Awaitable[TestClient[Any, Any]]]

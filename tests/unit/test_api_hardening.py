@@ -7,36 +7,13 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from ccd.api.app import Api
-from ccd.api.report_routes import ReportRoutes
 from ccd.log import setup_logging
-from tests.unit.api_fixtures import AUTH, FakeBackend, config
-
-MakeClient = Callable[..., Awaitable[TestClient[Any, Any]]]
-
-
-@pytest.fixture
-async def make_client() -> AsyncIterator[MakeClient]:
-    clients: list[TestClient[Any, Any]] = []
-
-    async def make(backend: FakeBackend | None = None) -> TestClient[Any, Any]:
-        api = Api(backend or FakeBackend())
-        app = api.build()
-        ReportRoutes(api, "postgresql://nobody@127.0.0.1:1/none").add_to(app)  # checks come before the DB
-        client = TestClient(TestServer(app))
-        await client.start_server()
-        clients.append(client)
-        return client
-
-    yield make
-    for c in clients:
-        await c.close()
+from tests.unit.api_fixtures import AUTH, FakeBackend, MakeClient, config
 
 
 async def raw_request(client: TestClient[Any, Any], head: bytes) -> tuple[int, bytes]:
