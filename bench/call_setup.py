@@ -30,7 +30,7 @@ from ccd.asterisk_config import render_queuerules, render_queues
 from ccd.config import CcdConfig
 from ccd.daemon import Daemon
 from ccd.log import setup_logging
-from ccd.queues.inputs import AgentLoggedIn
+from ccd.queues.core.inputs import AgentLoggedIn
 from ccd.sandbox.ami_probe import AmiProbe
 from ccd.sandbox.asterisk import AsteriskInstance
 from ccd.sandbox.asterisk_build import SUPPORTED, AsteriskBuild, build_for, selected

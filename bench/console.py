@@ -36,10 +36,10 @@ from ccd.config import CcdConfig
 from ccd.console.sessions import SessionStore
 from ccd.console.wire import ConsoleFeature
 from ccd.core_loop import CoreLoop
-from ccd.queues.engine import AcdEngine
+from ccd.queues.core.engine import AcdEngine
+from ccd.queues.core.inputs import AgentLoggedIn, AgentPaused, AgentUnpaused, Input
+from ccd.queues.core.snapshot import EngineSnapshot
 from ccd.queues.from_config import agent_specs, queue_specs
-from ccd.queues.inputs import AgentLoggedIn, AgentPaused, AgentUnpaused, Input
-from ccd.queues.snapshot import EngineSnapshot
 from ccd.sandbox.asterisk import free_port
 from ccd.sandbox.bench_support import percentile, run_and_emit, temp_database
 from ccd.store.migrate import migrate

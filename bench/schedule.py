@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ccd.schedule.model import DAY_MIN, BreakRule, PlanRequest, ShiftTemplate
-from ccd.schedule.planner import solve_plan
-from ccd.schedule.roster import Preference, RosterAgent, RosterRules, solve_roster
+from ccd.schedule.core.model import DAY_MIN, BreakRule, PlanRequest, ShiftTemplate
+from ccd.schedule.core.planner import solve_plan
+from ccd.schedule.core.roster import Preference, RosterAgent, RosterRules, solve_roster
 
 INTERVAL = 30
 SLOTS = DAY_MIN // INTERVAL

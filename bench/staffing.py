@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ccd.staffing.erlang import Target, agents_for_target
-from ccd.staffing.forecast import SlotStats, build_forecast
+from ccd.staffing.core.erlang import Target, agents_for_target
+from ccd.staffing.core.forecast import SlotStats, build_forecast
 
 
 def _median_ms(fn: Callable[[], object], repeat: int) -> float:

@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ccd.config import CcdConfig
 from ccd.daemon import Daemon
 from ccd.log import setup_logging
-from ccd.queues.inputs import AgentLoggedIn
+from ccd.queues.core.inputs import AgentLoggedIn
 from ccd.sandbox.asterisk import AsteriskInstance
 from ccd.sandbox.bench_support import percentile, run_and_emit, scratch_dir, temp_database
-from ccd.whisper.session import MODES
+from ccd.whisper.core.session import MODES
 
 SUP_PHONE = "Local/sp-3600-0-x-1600@sim-supervisor"  # answers at once, plays a tone, no keys
 

@@ -26,8 +26,8 @@ from pydantic import (
     model_validator,
 )
 
-from ccd.callbacks.settings import CallbackConfig
-from ccd.schedule.settings import ScheduleConfig
+from ccd.callbacks.core.settings import CallbackConfig
+from ccd.schedule.core.settings import ScheduleConfig
 
 Seniority = Literal["senior", "regular", "trainee"]
 Policy = Literal["seniority_first", "trainee_first"]

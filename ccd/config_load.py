@@ -192,9 +192,9 @@ def _console_checks(console: Any, sups: set[str], queues: set[str]) -> list[tupl
 def _prompt_checks(cfg: CcdConfig) -> list[tuple[tuple[str | int, ...], str]]:
     """Every prompt a queue can play must exist: a missing file would only show
     as silence on a live call."""
-    from ccd.queues.announce import prompt_names
+    from ccd.prompts import CALL_RECORDED, missing_prompts
+    from ccd.queues.core.announce import prompt_names
     from ccd.queues.from_config import announce_settings, survey_settings
-    from ccd.rating_ivr.prompts import CALL_RECORDED, missing_prompts
 
     out: list[tuple[tuple[str | int, ...], str]] = []
     # The prompts are built by a script of the checkout (README deployment step 3): say so.
@@ -206,7 +206,7 @@ def _prompt_checks(cfg: CcdConfig) -> list[tuple[tuple[str | int, ...], str]]:
             s = settings[q.name]
             for path in missing_prompts(cfg.sounds_dir, s.language, s.prompt_names()):
                 out.append((("queues", i, "rating"), f"missing prompt file {path} ({fix})"))
-        if q.name in announcing:  # the queue announcements (ccd.queues.announce)
+        if q.name in announcing:  # the queue announcements (ccd.queues.core.announce)
             for path in missing_prompts(cfg.sounds_dir, q.language, prompt_names(announcing[q.name])):
                 out.append((("queues", i, "announce_frequency"), f"missing prompt file {path} ({fix})"))
         if q.recording.enabled and q.recording.announce:  # the recording announcement (ccd.recordings)

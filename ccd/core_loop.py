@@ -14,10 +14,10 @@ from collections.abc import Callable
 import structlog
 
 from ccd.events import DomainEvent
-from ccd.queues.commands import Command, Record
-from ccd.queues.engine import AcdEngine
-from ccd.queues.inputs import Input
-from ccd.queues.snapshot import EngineSnapshot
+from ccd.queues.core.commands import Command, Record
+from ccd.queues.core.engine import AcdEngine
+from ccd.queues.core.inputs import Input
+from ccd.queues.core.snapshot import EngineSnapshot
 
 log = structlog.get_logger("ccd.core")
 

@@ -36,17 +36,17 @@ from ccd.core_loop import CoreLoop
 from ccd.health import ConnectionHealth
 from ccd.metrics import Metrics, TimedDispatcher
 from ccd.queues.acd_service import AcdService
-from ccd.queues.agent_busy import AgentBusy
 from ccd.queues.agent_persist import AgentStateStore
 from ccd.queues.announcer import QueueAnnouncer
 from ccd.queues.ari_port import ClientAriPort
-from ccd.queues.engine import AcdEngine
+from ccd.queues.core.agent_busy import AgentBusy
+from ccd.queues.core.engine import AcdEngine
+from ccd.queues.core.inputs import AgentDeviceChanged, Input
+from ccd.queues.core.snapshot import EngineSnapshot
 from ccd.queues.executor import AcdExecutor
 from ccd.queues.fallback_import import FallbackImport
 from ccd.queues.from_config import agent_specs, announce_settings, queue_specs, survey_settings
-from ccd.queues.inputs import AgentDeviceChanged, Input
 from ccd.queues.legs import RESTORE_VARIABLES
-from ccd.queues.snapshot import EngineSnapshot
 from ccd.queues.sticky import StickyResolver
 from ccd.queues.sticky_db import StickyDb
 from ccd.rating_ivr.runner import SurveyRunner

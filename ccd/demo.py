@@ -27,7 +27,7 @@ from ccd.config_load import load_config
 from ccd.console.sessions import SessionStore
 from ccd.daemon import Daemon
 from ccd.log import setup_logging
-from ccd.queues.inputs import AgentLoggedIn
+from ccd.queues.core.inputs import AgentLoggedIn
 from ccd.sandbox.asterisk import AsteriskInstance
 from ccd.sandbox.asterisk_build import demo_build
 from ccd.sandbox.asterisk_conf import Credentials, Ports

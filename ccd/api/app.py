@@ -21,9 +21,9 @@ from ccd.api.guard import MAX_JSON_DEPTH, json_depth
 from ccd.api.params import reasons
 from ccd.config import CcdConfig
 from ccd.errors import BadRequest, CcdError, Forbidden, NotFound, Unauthorized
-from ccd.queues.inputs import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentUnpaused, Input
-from ccd.queues.snapshot import EngineSnapshot
-from ccd.queues.stasis_input import PAUSE_REASON_PATTERN
+from ccd.queues.core.inputs import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentUnpaused, Input
+from ccd.queues.core.snapshot import EngineSnapshot
+from ccd.queues.core.stasis_input import PAUSE_REASON_PATTERN
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)

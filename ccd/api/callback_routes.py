@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ccd.api.app import Api, json_response
 from ccd.api.params import Text, query
 from ccd.callbacks import store
-from ccd.callbacks.book import Callback
+from ccd.callbacks.core.book import Callback
 from ccd.callbacks.service import CallbackService
 from ccd.errors import BadRequest, Conflict, NotFound, Unavailable
 

@@ -21,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ccd.api.app import Api, json_response
 from ccd.api.params import Period, Text, query
 from ccd.errors import BadRequest, Forbidden, Unavailable
+from ccd.rating_ivr.core.stats import DIMENSIONS, Dimension
 from ccd.rating_ivr.report import load_rows, render
-from ccd.rating_ivr.stats import DIMENSIONS, Dimension
-from ccd.staffing.erlang import Target
+from ccd.staffing.core.erlang import Target
 from ccd.staffing.history import forecast_rows
 from ccd.store.buckets import MAX_BUCKETS, MAX_SPAN, UNITS, check_bounds, parse_by
 from ccd.store.reports import format_report, kpi_report

@@ -27,8 +27,8 @@ from ccd.api.app import Api, json_response, parse_body
 from ccd.api.params import query
 from ccd.errors import BadRequest, NotFound, Unavailable
 from ccd.schedule import store
-from ccd.schedule.coverage import coverage_rows, coverage_svg, hour_grid
-from ccd.schedule.export import agent_ical, roster_csv
+from ccd.schedule.core.coverage import coverage_rows, coverage_svg, hour_grid
+from ccd.schedule.core.export import agent_ical, roster_csv
 
 
 class PlanBody(BaseModel):
@@ -96,7 +96,7 @@ class ScheduleRoutes:
         body = await parse_body(request, PlanBody)
         self._queue(body.queue)
         from ccd.schedule import service  # the solver (OR-Tools) loads on first use only
-        from ccd.schedule.planner import NoPlanInTime
+        from ccd.schedule.core.planner import NoPlanInTime
 
         pool = await self.pool()
         try:
@@ -114,7 +114,7 @@ class ScheduleRoutes:
         self.api.principal(request)
         plan = await self._plan(request)
         shifts = await store.load_shifts(await self.pool(), plan.id)
-        from ccd.schedule.render import shift_dict
+        from ccd.schedule.core.render import shift_dict
 
         return json_response({**plan.header(), "shifts": [shift_dict(s) for s in shifts]})
 

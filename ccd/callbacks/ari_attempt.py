@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import structlog
 
-from ccd.callbacks.attempt import Attempt, Bridge, HangupChannel, Originate, PlayTo, Result
+from ccd.callbacks.core.attempt import Attempt, Bridge, HangupChannel, Originate, PlayTo, Result
+from ccd.prompts import sound_uri
 from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
-from ccd.rating_ivr.prompts import sound_uri
 
 log = structlog.get_logger("ccd.callbacks")
 APP_ARG = "callback"

@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable, Sequence
 import structlog
 
 from ccd.callbacks.ari_attempt import Seen
-from ccd.callbacks.offer import Action, Done, Hangup, OfferDialogue, Play, Request, StopPlayback
+from ccd.callbacks.core.offer import Action, Done, Hangup, OfferDialogue, Play, Request, StopPlayback
+from ccd.prompts import sound_uri
 from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
-from ccd.rating_ivr.prompts import sound_uri
 
 log = structlog.get_logger("ccd.callbacks")
 

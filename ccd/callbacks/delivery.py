@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import structlog
 
 from ccd.callbacks.ari_attempt import AttemptRunner, Seen
-from ccd.callbacks.attempt import Attempt
-from ccd.callbacks.book import Callback, Dial
+from ccd.callbacks.core.attempt import Attempt
+from ccd.callbacks.core.book import Callback, Dial
 from ccd.callbacks.service import CallbackService
 from ccd.queues.ports import AriPort
 

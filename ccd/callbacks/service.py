@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable, Iterable
 
 from ccd.callbacks import store
-from ccd.callbacks.book import Callback, CallbackBook, Command, Dial, LiveKey, RequestResult, Save
+from ccd.callbacks.core.book import Callback, CallbackBook, Command, Dial, LiveKey, RequestResult, Save
 from ccd.events import DomainEvent
-from ccd.queues.commands import Record
+from ccd.queues.core.commands import Record
 
 
 class CallbackService:

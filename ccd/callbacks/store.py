@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from ccd.callbacks.book import OPEN, Callback
+from ccd.callbacks.core.book import OPEN, Callback
 
 
 class Db(Protocol):

@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from ccd.config_load import load_config
-from ccd.console.passwords import WeakPassword
+from ccd.console.core.passwords import WeakPassword
 from ccd.console.sessions import SessionStore
 from ccd.store.migrate import migrate
 

@@ -23,7 +23,7 @@ from ccd.console.auth import ConsoleAuth, Handler
 from ccd.console.history import HistoryRoutes
 from ccd.console.sessions import Session
 from ccd.errors import BadRequest, Unavailable
-from ccd.staffing.erlang import Target
+from ccd.staffing.core.erlang import Target
 from ccd.staffing.history import comparison_rows
 
 STATIC = Path(__file__).parent / "static"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from ccd.console.passwords import hash_password, verify_password
+from ccd.console.core.passwords import hash_password, verify_password
 from ccd.errors import Unavailable
 
 # A stand-in hash checked when the user is unknown, so timing does not reveal who exists.

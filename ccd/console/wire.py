@@ -24,12 +24,12 @@ from ccd.api.auth import Principal
 from ccd.bus import Bus
 from ccd.config import CcdConfig
 from ccd.console.auth import ConsoleAuth, Handler
-from ccd.console.floor import FEED_TYPES, local_midnight
+from ccd.console.core.floor import FEED_TYPES, local_midnight
 from ccd.console.records import RecordsPage
 from ccd.console.sessions import SessionStore
 from ccd.console.stream import FloorHub, View
 from ccd.errors import Forbidden
-from ccd.queues.snapshot import EngineSnapshot
+from ccd.queues.core.snapshot import EngineSnapshot
 
 log = structlog.get_logger("ccd.console")
 STATIC = Path(__file__).parent / "static"

@@ -1,8 +1,10 @@
-"""The ACD: pure routing engine (functional core) plus its typed inputs and commands."""
+"""The ACD. ``core/`` is the pure routing engine (typed inputs in, commands and domain events
+out); the modules beside it are its shell: the service that feeds it, the executor that runs
+its commands on Asterisk, stickiness and agent state persistence."""
 
-from ccd.queues.commands import CancelOffer, Command, Connect, Offer, Overflow, Record
-from ccd.queues.engine import AcdEngine
-from ccd.queues.inputs import (
+from ccd.queues.core.commands import CancelOffer, Command, Connect, Offer, Overflow, Record
+from ccd.queues.core.engine import AcdEngine
+from ccd.queues.core.inputs import (
     AgentDeviceChanged,
     AgentLoggedIn,
     AgentLoggedOut,
@@ -16,8 +18,8 @@ from ccd.queues.inputs import (
     OfferAnswered,
     OfferFailed,
 )
-from ccd.queues.snapshot import AgentView, CallView, EngineSnapshot, QueueView
-from ccd.queues.specs import AgentSpec, QueueSpec
+from ccd.queues.core.snapshot import AgentView, CallView, EngineSnapshot, QueueView
+from ccd.queues.core.specs import AgentSpec, QueueSpec
 
 __all__ = [
     "AcdEngine",

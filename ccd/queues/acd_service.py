@@ -17,13 +17,14 @@ from ccd.ari.models import Channel
 from ccd.config import CcdConfig, normalise_number
 from ccd.dispatch import Dispatcher
 from ccd.queues import agent_persist
-from ccd.queues.executor import AcdExecutor
-from ccd.queues.inputs import (
+from ccd.queues.core.inputs import (
     CallAbandoned,
     CallArrived,
     CallRestoredConnected,
     Input,
 )
+from ccd.queues.core.stasis_input import Refused, endpoint_of, feature_action, parse_priority
+from ccd.queues.executor import AcdExecutor
 from ccd.queues.legs import (
     CALL_BRIDGE_PREFIX,
     VAR_AGENT,
@@ -37,7 +38,6 @@ from ccd.queues.legs import (
     parse_app_args,
 )
 from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
-from ccd.queues.stasis_input import Refused, endpoint_of, feature_action, parse_priority
 from ccd.queues.sticky import StickyResolver
 from ccd.rating_ivr.runner import SurveyRunner
 from ccd.serial import KeyedSerial

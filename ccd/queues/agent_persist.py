@@ -10,7 +10,7 @@ import structlog
 
 from ccd import events as ev
 from ccd.ami.errors import AmiActionError, AmiError
-from ccd.queues.inputs import AgentLoggedIn, AgentPaused, Input
+from ccd.queues.core.inputs import AgentLoggedIn, AgentPaused, Input
 
 FAMILY = "ccd_agent"
 log = structlog.get_logger("ccd.agents")

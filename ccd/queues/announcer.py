@@ -1,4 +1,4 @@
-"""Plays the periodic queue announcements (ccd.queues.announce decides) to waiting callers.
+"""Plays the periodic queue announcements (ccd.queues.core.announce decides) to waiting callers.
 
 A file played to a channel in a bridge holds that channel until the file ends: Asterisk would
 not move the caller to the agent (or send it to the overflow target) meanwhile. So before
@@ -18,10 +18,10 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter
 
 from ccd import events as ev
-from ccd.queues.announce import Announcement, AnnounceSettings, HoldTime, due
+from ccd.prompts import sound_uri
+from ccd.queues.core.announce import Announcement, AnnounceSettings, HoldTime, due
+from ccd.queues.core.snapshot import EngineSnapshot
 from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
-from ccd.queues.snapshot import EngineSnapshot
-from ccd.rating_ivr.prompts import sound_uri
 from ccd.tasks import cancel_and_wait
 
 log = structlog.get_logger("ccd.announce")

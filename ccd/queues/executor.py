@@ -19,8 +19,8 @@ from typing import Literal
 
 import structlog
 
-from ccd.queues.commands import CancelOffer, Command, Connect, Offer, Overflow
-from ccd.queues.inputs import CallAbandoned, CallEnded, Input, OfferAnswered, OfferFailed
+from ccd.queues.core.commands import CancelOffer, Command, Connect, Offer, Overflow
+from ccd.queues.core.inputs import CallAbandoned, CallEnded, Input, OfferAnswered, OfferFailed
 from ccd.queues.legs import (
     VAR_AGENT,
     VAR_ANSWERED_AT,

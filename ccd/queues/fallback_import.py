@@ -19,7 +19,7 @@ import structlog
 
 from ccd import events as ev
 from ccd.config import CcdConfig, normalise_number
-from ccd.queues.fallback_log import QueueLogReader, agent_resolver, call_events
+from ccd.queues.core.fallback_log import QueueLogReader, agent_resolver, call_events
 
 log = structlog.get_logger("ccd.fallback")
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ccd.config import CcdConfig, normalise_number
-from ccd.queues.announce import AnnounceSettings
-from ccd.queues.specs import AgentSpec, QueueSpec
-from ccd.rating_ivr.settings import ROLES, SurveySettings
+from ccd.queues.core.announce import AnnounceSettings
+from ccd.queues.core.specs import AgentSpec, QueueSpec
+from ccd.rating_ivr.core.settings import ROLES, SurveySettings
 
 
 def agent_specs(cfg: CcdConfig) -> list[AgentSpec]:

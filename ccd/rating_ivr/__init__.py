@@ -1,10 +1,12 @@
 """Post-call rating IVR: the survey state machine, its settings, prompts and statistics.
 
-Pure code only (no I/O, no clock); the ARI executor drives :class:`Survey` and performs its
-actions. See ``survey.py`` for the flow and ``prompts.py`` for where sounds live.
+``core/`` is pure (no I/O, no clock): the survey state machine and the statistics. Beside it
+the shell: ``runner`` (drives :class:`Survey` over ARI), ``report`` and ``cli`` (PostgreSQL).
+Prompt texts live in the shared catalogue ``ccd/prompts.py``.
 """
 
-from ccd.rating_ivr.actions import (
+from ccd.prompts import missing_prompts
+from ccd.rating_ivr.core.actions import (
     OUTCOMES,
     Action,
     Done,
@@ -14,9 +16,8 @@ from ccd.rating_ivr.actions import (
     SurveyResult,
     not_offered,
 )
-from ccd.rating_ivr.prompts import missing_prompts
-from ccd.rating_ivr.settings import SurveySettings
-from ccd.rating_ivr.survey import Survey, announcement
+from ccd.rating_ivr.core.settings import SurveySettings
+from ccd.rating_ivr.core.survey import Survey, announcement
 
 __all__ = [
     "OUTCOMES",

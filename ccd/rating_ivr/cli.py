@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from ccd.config_load import load_config
+from ccd.rating_ivr.core.stats import DIMENSIONS, Dimension, Period
 from ccd.rating_ivr.report import Format, load_rows, render
-from ccd.rating_ivr.stats import DIMENSIONS, Dimension, Period
 
 
 def moment(text: str, tz: ZoneInfo) -> datetime:

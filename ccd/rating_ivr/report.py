@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from ccd.rating_ivr.stats import (
+from ccd.rating_ivr.core.stats import (
     Dimension,
     Period,
     RatingRow,

@@ -16,9 +16,9 @@ import structlog
 
 from ccd.events import DomainEvent
 from ccd.queues.ports import AriPort, ChannelGone
-from ccd.rating_ivr.actions import Action, Done, Hangup, Play, StopPlayback, not_offered
-from ccd.rating_ivr.settings import SurveySettings
-from ccd.rating_ivr.survey import Survey
+from ccd.rating_ivr.core.actions import Action, Done, Hangup, Play, StopPlayback, not_offered
+from ccd.rating_ivr.core.settings import SurveySettings
+from ccd.rating_ivr.core.survey import Survey
 from ccd.serial import KeyedSerial
 
 log = structlog.get_logger("ccd.rating")

@@ -27,7 +27,8 @@ from ccd import events as ev
 from ccd.config import CcdConfig, normalise_number
 from ccd.config_load import load_config
 from ccd.rating_ivr.cli import moment
-from ccd.recordings import layout, queries
+from ccd.recordings import queries
+from ccd.recordings.core import layout
 
 COLUMNS = ("call_id", "started_at", "queue", "agent_id", "caller", "duration_s", "rating", "status", "file")
 

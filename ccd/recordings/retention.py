@@ -15,7 +15,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from ccd import events as ev
-from ccd.recordings.layout import resolve
+from ccd.recordings.core.layout import resolve
 
 log = structlog.get_logger("ccd.recordings")
 

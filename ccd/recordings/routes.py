@@ -23,7 +23,8 @@ from ccd.api.auth import Principal
 from ccd.api.params import Period, Text, query
 from ccd.config import normalise_number
 from ccd.errors import Forbidden, NotFound, RangeNotSatisfiable, Unavailable
-from ccd.recordings import access, layout, queries
+from ccd.recordings import access, queries
+from ccd.recordings.core import layout
 
 AUDIT_TIMEOUT_S = 5.0
 API_MAX_ROWS = 1000  # each listed recording is audited: a search stays a small amount of work

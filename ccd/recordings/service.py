@@ -33,9 +33,9 @@ from ccd.ari.client import AriClient
 from ccd.ari.errors import AriError, AriNotFound
 from ccd.config import CcdConfig, QueueConfig
 from ccd.dispatch import Dispatcher
+from ccd.prompts import CALL_RECORDED, sound_uri
 from ccd.queues.legs import CallLegs
-from ccd.rating_ivr.prompts import CALL_RECORDED, sound_uri
-from ccd.recordings import layout
+from ccd.recordings.core import layout
 from ccd.recordings.queries import Started
 from ccd.recordings.retention import writable_dir
 from ccd.serial import KeyedSerial

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from ccd.config import CcdConfig
-from ccd.schedule import render, service, store
-from ccd.schedule.coverage import coverage_png, coverage_rows, coverage_svg, hour_grid, terminal_map
-from ccd.schedule.export import agent_ical, roster_csv
+from ccd.schedule import service, store
+from ccd.schedule.core import render
+from ccd.schedule.core.coverage import coverage_png, coverage_rows, coverage_svg, hour_grid, terminal_map
+from ccd.schedule.core.export import agent_ical, roster_csv
 
 
 def today(cfg: CcdConfig) -> date:

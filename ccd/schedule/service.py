@@ -11,16 +11,16 @@ from typing import Any
 
 from ccd.config import CcdConfig
 from ccd.schedule import store
-from ccd.schedule.backtest import Actual, backtest
-from ccd.schedule.inputs import plan_request, roster_agents, roster_rules
-from ccd.schedule.model import Plan
-from ccd.schedule.need import NeedRow, horizon_need, need_rows
-from ccd.schedule.planner import solve_plan
-from ccd.schedule.roster import Roster, solve_roster
-from ccd.staffing.erlang import Target
+from ccd.schedule.core.backtest import Actual, backtest
+from ccd.schedule.core.inputs import plan_request, roster_agents, roster_rules
+from ccd.schedule.core.model import Plan
+from ccd.schedule.core.need import NeedRow, horizon_need, need_rows
+from ccd.schedule.core.planner import solve_plan
+from ccd.schedule.core.roster import Roster, solve_roster
+from ccd.staffing.core.erlang import Target
+from ccd.staffing.core.patience import NotEnoughAbandons, PatienceEstimate, estimate_patience
+from ccd.staffing.core.slots import Window, slots_per_day
 from ccd.staffing.history import Db, forecast
-from ccd.staffing.patience import NotEnoughAbandons, PatienceEstimate, estimate_patience
-from ccd.staffing.slots import Window, slots_per_day
 
 # Every caller who waited: abandoned ones (their patience ran out) and answered ones (censored).
 _PATIENCE_SQL = """

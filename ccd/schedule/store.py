@@ -9,10 +9,10 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from ccd.errors import Conflict, NotFound
-from ccd.schedule.export import ShiftRow
-from ccd.schedule.inputs import horizon_start, to_instant
-from ccd.schedule.model import Plan
-from ccd.schedule.staff import Roster
+from ccd.schedule.core.export import ShiftRow
+from ccd.schedule.core.inputs import horizon_start, to_instant
+from ccd.schedule.core.model import Plan
+from ccd.schedule.core.staff import Roster
 
 
 class Db(Protocol):

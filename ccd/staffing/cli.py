@@ -18,12 +18,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ccd.config_load import ConfigError, load_config
-from ccd.staffing import render
-from ccd.staffing.erlang import Target, agents_for_target, evaluate, traffic_erlangs
-from ccd.staffing.erlang_a import agents_for_target_a, evaluate_a
-from ccd.staffing.forecast import ComparisonRow, ForecastRow
+from ccd.staffing.core import render
+from ccd.staffing.core.erlang import Target, agents_for_target, evaluate, traffic_erlangs
+from ccd.staffing.core.erlang_a import agents_for_target_a, evaluate_a
+from ccd.staffing.core.forecast import ComparisonRow, ForecastRow
+from ccd.staffing.core.slots import Window, parse_minutes
 from ccd.staffing.history import comparison, forecast
-from ccd.staffing.slots import Window, parse_minutes
 
 DEFAULT_SHRINKAGE = 0.30  # industry rule of thumb: breaks, training, absence
 
@@ -212,7 +212,7 @@ def _history(args: argparse.Namespace, target: Target, interval_min: int) -> int
     _print(args, meta, [r.as_dict() for r in frows],
            lambda: render.forecast_table(meta, frows, args.all))
     if args.png:
-        from ccd.staffing.heatmap import render_heatmap
+        from ccd.staffing.core.heatmap import render_heatmap
 
         title = f"{args.queue}: agents needed, {meta['target']} ({tz.key})"
         try:

@@ -12,8 +12,8 @@ from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from ccd.staffing.erlang import Target
-from ccd.staffing.forecast import (
+from ccd.staffing.core.erlang import Target
+from ccd.staffing.core.forecast import (
     ComparisonRow,
     ForecastRow,
     IntervalStats,
@@ -23,7 +23,7 @@ from ccd.staffing.forecast import (
     build_forecast,
     staffed_by_interval,
 )
-from ccd.staffing.slots import Window, bucket_starts, check_interval, exposure
+from ccd.staffing.core.slots import Window, bucket_starts, check_interval, exposure
 
 
 class Db(Protocol):

@@ -23,8 +23,8 @@ from ccd.api.app import Api, json_response, parse_body
 from ccd.api.auth import Principal
 from ccd.config import Ident
 from ccd.errors import BadRequest, Conflict, Forbidden, NotFound
+from ccd.whisper.core.session import Session, SessionError
 from ccd.whisper.service import Refused, SupervisionService
-from ccd.whisper.session import Session, SessionError
 
 ModeName = Literal["listen", "whisper", "barge"]
 

@@ -18,7 +18,7 @@ import itertools
 
 from ccd.ari.client import AriClient
 from ccd.ari.errors import AriError, AriNotFound
-from ccd.whisper.session import CallRef, Mode
+from ccd.whisper.core.session import CallRef, Mode
 
 SUP_BRIDGE_PREFIX = "ccd-sup-"
 SNOOP_PREFIX = "ccd-snoop-"

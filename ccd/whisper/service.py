@@ -25,14 +25,14 @@ from ccd.ari.client import AriClient
 from ccd.ari.errors import AriError
 from ccd.config import CcdConfig
 from ccd.dispatch import Dispatcher
+from ccd.queues.core.inputs import AgentDeviceChanged, Input
+from ccd.queues.core.snapshot import EngineSnapshot
 from ccd.queues.executor import AcdExecutor
-from ccd.queues.inputs import AgentDeviceChanged, Input
-from ccd.queues.snapshot import EngineSnapshot
 from ccd.serial import KeyedSerial
-from ccd.whisper import session as ss
-from ccd.whisper.acl import Directory
+from ccd.whisper.core import session as ss
+from ccd.whisper.core.acl import Directory
+from ccd.whisper.core.session import SYSTEM, CallRef, Mode, Session, SessionError, Via
 from ccd.whisper.media import SUP_BRIDGE_PREFIX, AudioPaths
-from ccd.whisper.session import SYSTEM, CallRef, Mode, Session, SessionError, Via
 
 log = structlog.get_logger("ccd.whisper")
 
@@ -89,7 +89,7 @@ class SupervisionService:
         self.dtmf_modes: dict[str, Mode] = {sup.dtmf_listen: "listen", sup.dtmf_whisper: "whisper",
                                             sup.dtmf_barge: "barge"}
         # An agent mentor takes no queue call while mentoring; the daemon combines this with
-        # the device state Asterisk reports (ccd.queues.agent_busy).
+        # the device state Asterisk reports (ccd.queues.core.agent_busy).
         self.on_mentoring: Callable[[str, bool], None] = lambda agent, on: self.submit(AgentDeviceChanged(agent, on))
 
     def subscribe(self, dispatcher: Dispatcher) -> None:

@@ -8,6 +8,7 @@ AMI, ARI and the first resync are done, and records every domain event it emits.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 from ccd.config import CcdConfig
 from ccd.daemon import Daemon
 from ccd.events import DomainEvent
-from ccd.queues.inputs import AgentLoggedIn
+from ccd.queues.core.inputs import AgentLoggedIn
 from ccd.sandbox.asterisk import AsteriskInstance
 
 
@@ -58,12 +59,15 @@ class Running:
             await self.wait_event("agent.login", agent_id=agent_id)
 
 
-async def eventually(check: Callable[[], Awaitable[bool] | bool], what: str, timeout: float = 5.0) -> None:
-    """Poll ``check`` until it holds: Asterisk reports state changes a moment after the fact."""
+async def eventually(check: Callable[[], object], what: str, timeout: float = 15.0) -> None:
+    """Poll ``check`` (plain or async; any truthy answer) until it holds: Asterisk reports state
+    changes a moment after the fact, and a busy machine stretches that moment."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()
-        if result if isinstance(result, bool) else await result:
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
             return
         if time.monotonic() >= deadline:
             raise AssertionError(f"{what}: not within {timeout}s")

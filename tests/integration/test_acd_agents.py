@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from tests.harness.asterisk import AsteriskInstance
-from tests.harness.ccd import Factory, agent
+from tests.harness.ccd import Factory, agent, eventually
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.postgres]
 
@@ -42,11 +42,7 @@ async def test_agent_busy_on_a_private_call_is_skipped(asterisk: AsteriskInstanc
     await ccd.login("1001", "1002")  # 1001 idles longest and would get the call
     # 1001's phone takes a call that has nothing to do with the queue.
     asterisk.cli(f"channel originate {busy['endpoint']} application Wait 30")
-    for _ in range(100):
-        if ccd.daemon.snapshot().agents["1001"].device_in_use:
-            break
-        await asyncio.sleep(0.05)
-    assert ccd.daemon.snapshot().agents["1001"].device_in_use
+    await eventually(lambda: ccd.daemon.snapshot().agents["1001"].device_in_use, "1001's device in use", 20)
     asterisk.originate_caller_cli("support", "5559100", hangup_after=20)
     answered = await ccd.wait_event("call.answered")
     assert answered.agent_id == "1002"

@@ -8,9 +8,9 @@ import asyncio
 import asyncpg
 import pytest
 
-from ccd.queues.inputs import AgentPaused, AgentUnpaused
+from ccd.queues.core.inputs import AgentPaused, AgentUnpaused
 from tests.harness.asterisk import AsteriskInstance
-from tests.harness.ccd import Factory, agent
+from tests.harness.ccd import Factory, agent, eventually
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.postgres]
 
@@ -36,12 +36,12 @@ async def test_policy_picks_trainee_or_senior(
     assert answered.payload["wait_s"] < 3
     # Caller and agent really share the call's mixing bridge in Asterisk.
     bridge = f"ccd-call-{answered.call_id}"
-    for _ in range(100):  # call.answered is recorded as the agent answers; the join follows
+
+    def joined() -> bool:  # call.answered is recorded as the agent answers; the join follows
         out = asterisk.cli(f"bridge show {bridge}")
-        if "Local/c-5551000-support" in out and f"Local/ag-{expected}-" in out:
-            break
-        await asyncio.sleep(0.02)
-    assert "Local/c-5551000-support" in out and f"Local/ag-{expected}-" in out
+        return "Local/c-5551000-support" in out and f"Local/ag-{expected}-" in out
+
+    await eventually(joined, "caller and agent in the call bridge", 15)
 
 
 def caller_of(ccd: object, call_id: str | None) -> str | None:
@@ -174,21 +174,17 @@ async def test_abandoned_call_frees_everything_and_is_recorded(
     asterisk.originate_caller_cli("support", "5558001", hangup_after=1.5)  # nobody logged in
     abandoned = await ccd.wait_event("call.abandoned", timeout=10)
     assert 1.0 <= abandoned.payload["wait_s"] < 3.0
-    await asyncio.sleep(0.5)
-    assert [c for c in asterisk.channels() if "5558001" in c] == []
-    assert abandoned.call_id not in ccd.daemon.executor.calls
+    await eventually(lambda: not [c for c in asterisk.channels() if "5558001" in c], "the caller is gone", 15)
+    await eventually(lambda: abandoned.call_id not in ccd.daemon.executor.calls, "the call is forgotten", 15)
     snap = ccd.daemon.snapshot()
     assert snap.queues["support"].waiting == ()
     assert "ccd-call-" not in asterisk.cli("bridge show all")
     # And the store has it: the writer flushes within its batch interval.
     conn = await asyncpg.connect(pg_dsn)
     try:
-        for _ in range(50):
-            row = await conn.fetchrow("SELECT outcome, wait_s FROM call_records WHERE call_id = $1",
-                                      abandoned.call_id)
-            if row is not None and row["outcome"] is not None:
-                break
-            await asyncio.sleep(0.1)
+        query = "SELECT outcome, wait_s FROM call_records WHERE call_id = $1 AND outcome IS NOT NULL"
+        await eventually(lambda: conn.fetchrow(query, abandoned.call_id), "the call record", 15)
+        row = await conn.fetchrow(query, abandoned.call_id)
         assert row is not None and row["outcome"] == "abandoned"
         assert abs(row["wait_s"] - abandoned.payload["wait_s"]) < 0.01
     finally:

@@ -22,7 +22,7 @@ from ccd.ari import (
     StasisStart,
 )
 from ccd.callbacks.ari_attempt import AttemptRunner, Seen
-from ccd.callbacks.attempt import Attempt, Result
+from ccd.callbacks.core.attempt import Attempt, Result
 from ccd.dispatch import Dispatcher
 from ccd.health import ConnectionHealth
 from ccd.queues.ari_port import ClientAriPort

@@ -19,9 +19,9 @@ import structlog
 from ccd import events as ev
 from ccd.ari import AriClient, AriEventStream, ChannelDestroyed, PlaybackFinished, StasisStart
 from ccd.callbacks.ari_attempt import Seen
-from ccd.callbacks.book import CallbackBook, QueueRules
+from ccd.callbacks.core.book import CallbackBook, QueueRules
+from ccd.callbacks.core.hours import Calendar
 from ccd.callbacks.delivery import Delivery, QueueDialing
-from ccd.callbacks.hours import Calendar
 from ccd.callbacks.service import CallbackService
 from ccd.dispatch import Dispatcher
 from ccd.events import DomainEvent

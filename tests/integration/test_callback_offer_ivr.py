@@ -23,8 +23,8 @@ from ccd.ari import (
 )
 from ccd.callbacks.ari_attempt import Seen
 from ccd.callbacks.ari_offer import OfferRunner
-from ccd.callbacks.numbers import check_number
-from ccd.callbacks.offer import DialogueSettings, Done, OfferDialogue
+from ccd.callbacks.core.numbers import check_number
+from ccd.callbacks.core.offer import DialogueSettings, Done, OfferDialogue
 from ccd.config import CcdConfig, normalise_number
 from ccd.dispatch import Dispatcher
 from ccd.health import ConnectionHealth

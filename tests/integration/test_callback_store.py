@@ -8,7 +8,7 @@ import pytest
 
 from ccd import events as ev
 from ccd.callbacks import store
-from ccd.callbacks.book import CallbackBook, Dial, QueueRules
+from ccd.callbacks.core.book import CallbackBook, Dial, QueueRules
 from ccd.callbacks.service import CallbackService
 from ccd.events import DomainEvent
 from ccd.store.migrate import migrate

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 import pytest
 import structlog
@@ -22,6 +22,7 @@ from ccd.ari import (
 from ccd.dispatch import Dispatcher
 from ccd.sandbox.asterisk_build import selected
 from tests.harness.asterisk import AsteriskInstance
+from tests.harness.ccd import eventually
 
 pytestmark = pytest.mark.asterisk
 
@@ -94,6 +95,14 @@ async def test_channel_in_stasis_is_found_again_with_its_variables(
             await rest.delete_bridge(b.id)
 
 
+async def gone(lookup: Awaitable[object]) -> bool:
+    try:
+        await lookup
+    except (ChannelNotFound, BridgeNotFound):
+        return True
+    return False
+
+
 async def test_created_channel_is_ours_and_errors_are_mapped(rest: AriClient) -> None:
     async with Stream(rest) as s:
         created = await rest.create_channel("Local/ag-x-never-0@sim-agent", app_args=["agent"],
@@ -106,12 +115,7 @@ async def test_created_channel_is_ours_and_errors_are_mapped(rest: AriClient) ->
         assert s is not None
         assert await rest.get_variable(created.id, "CCD_NOT_SET") is None
         await rest.hangup(created.id)
-        for _ in range(50):  # the hang-up completes asynchronously
-            try:
-                await rest.get_channel(created.id)
-            except ChannelNotFound:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: gone(rest.get_channel(created.id)), "the hung-up channel is gone", 15)
         with pytest.raises(ChannelNotFound):
             await rest.answer(created.id)
         with pytest.raises(ChannelNotFound):
@@ -119,6 +123,8 @@ async def test_created_channel_is_ours_and_errors_are_mapped(rest: AriClient) ->
         with pytest.raises(ChannelNotFound):
             await rest.add_channel(bridge.id, created.id)
         await rest.delete_bridge(bridge.id)
+        # Asterisk 16 answers the DELETE before the bridge is gone (a moment's 409 "not in Stasis").
+        await eventually(lambda: gone(rest.get_bridge(bridge.id)), "the deleted bridge is gone", 15)
         with pytest.raises(BridgeNotFound):
             await rest.bridge_start_moh(bridge.id)
         with pytest.raises(BridgeNotFound):

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ccd.queues.stasis_input import PRIORITY_LIMIT
+from ccd.queues.core.stasis_input import PRIORITY_LIMIT
 from ccd.sandbox.asterisk import AsteriskInstance
 from tests.harness.ccd import Factory, Running, agent, eventually
 

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from tests.harness.asterisk import AsteriskInstance
-from tests.harness.ccd import Factory, Running, agent
+from tests.harness.ccd import Factory, Running, agent, eventually
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.postgres]
 
@@ -39,19 +39,13 @@ async def test_caller_presses_4_after_agent_hangs_up(
     # Stored with the right call, agent and queue; the caller is hung up after "thank you".
     conn = await asyncpg.connect(pg_dsn)
     try:
-        for _ in range(50):
-            row = await conn.fetchrow("SELECT agent_id, queue, rating FROM call_records WHERE rating IS NOT NULL")
-            if row:
-                break
-            await asyncio.sleep(0.1)
+        query = "SELECT agent_id, queue, rating FROM call_records WHERE rating IS NOT NULL"
+        await eventually(lambda: conn.fetchrow(query), "the rated call record")
+        row = await conn.fetchrow(query)
         assert row is not None and (row["agent_id"], row["queue"], row["rating"]) == ("A", "support", 4)
     finally:
         await conn.close()
-    for _ in range(100):
-        if not [c for c in asterisk.channels() if "5560001" in c]:
-            break
-        await asyncio.sleep(0.1)
-    assert not [c for c in asterisk.channels() if "5560001" in c]
+    await eventually(lambda: not [c for c in asterisk.channels() if "5560001" in c], "the caller is hung up")
 
 
 async def test_invalid_key_replays_prompt_then_valid_score_is_stored(
@@ -93,11 +87,8 @@ async def test_queue_without_rating_never_keeps_the_caller(
     asterisk.originate_caller_cli("support", "5560006", hangup_after=30)
     ended = await ccd.wait_event("call.ended")
     assert ended.payload["ended_by"] == "agent"
-    for _ in range(40):
-        if not [c for c in asterisk.channels() if "5560006" in c]:
-            break
-        await asyncio.sleep(0.05)
-    assert not [c for c in asterisk.channels() if "5560006" in c]  # gone within 2 s
+    # Hung up with the agent, long before its own 30 s: no survey holds it.
+    await eventually(lambda: not [c for c in asterisk.channels() if "5560006" in c], "the caller is hung up", 10)
     await asyncio.sleep(0.5)
     assert ccd.of("rating.result") == []
 

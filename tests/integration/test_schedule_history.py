@@ -25,8 +25,8 @@ from ccd.events import DomainEvent
 from ccd.schedule import store
 from ccd.schedule.cli import register
 from ccd.schedule.gauges import refresh_once
-from ccd.staffing.erlang import Target
-from ccd.staffing.erlang_a import agents_for_target_a
+from ccd.staffing.core.erlang import Target
+from ccd.staffing.core.erlang_a import agents_for_target_a
 from ccd.store.migrate import migrate
 from ccd.store.writer import EventWriter
 

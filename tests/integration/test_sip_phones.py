@@ -15,7 +15,7 @@ import pytest
 
 from ccd.sandbox.asterisk import AsteriskInstance, free_port
 from ccd.sandbox.sip import RtpEar, Sipp, check_started, render_pjsip, tone_file, uac_scenario, uas_scenario
-from tests.harness.ccd import Factory, Running
+from tests.harness.ccd import Factory, Running, eventually
 from tests.integration.test_supervision_audio import (
     AGENT_HZ,
     CALLER_HZ,
@@ -113,11 +113,7 @@ async def test_sip_phone_busy_on_direct_call_is_skipped(sip_lab: SipLab, ccd_fac
     ccd = await sip_ccd(sip_lab, ccd_factory)
     await ccd.login("A1", "A2")  # A1 idles longest and would get the call
     sip_lab.call("a1-private", "A1", "echo", hz=AGENT_HZ, hold_s=30)
-    for _ in range(200):
-        if ccd.daemon.snapshot().agents["A1"].device_in_use:
-            break
-        await asyncio.sleep(0.05)
-    assert ccd.daemon.snapshot().agents["A1"].device_in_use  # PJSIP device state INUSE
+    await eventually(lambda: ccd.daemon.snapshot().agents["A1"].device_in_use, "PJSIP device state INUSE", 20)
     sip_lab.call("caller", "trunk", "support", number="5551201", hold_s=10)
     answered = await ccd.wait_event("call.answered", timeout=20)
     assert answered.agent_id == "A2"

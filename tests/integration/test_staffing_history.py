@@ -35,7 +35,7 @@ import asyncpg
 import pytest
 
 from ccd.staffing.cli import register, run_staffing
-from ccd.staffing.erlang import Target
+from ccd.staffing.core.erlang import Target
 from ccd.staffing.history import comparison_rows, forecast, forecast_rows
 from ccd.store.migrate import migrate
 

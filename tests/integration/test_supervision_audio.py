@@ -90,12 +90,11 @@ async def quiet_asterisk(ccd: Running, timeout: float = 10) -> None:
 async def assert_nothing_left(ccd: Running) -> None:
     """No channel, no snoop, no supervision or call bridge (holding bridges stay)."""
     await quiet_asterisk(ccd)
-    for _ in range(40):  # the executor deletes the call bridge just after the last hang-up
-        bridges = [b.id for b in await ccd.daemon.rest.list_bridges() if not b.id.startswith("ccd-hold-")]
-        if not bridges:
-            break
-        await asyncio.sleep(0.05)
-    assert bridges == []
+
+    async def no_bridges() -> bool:  # the executor deletes the call bridge just after the last hang-up
+        return not [b for b in await ccd.daemon.rest.list_bridges() if not b.id.startswith("ccd-hold-")]
+
+    await eventually(no_bridges, "no call or supervision bridge left", 15)
     await no_sessions_left(ccd)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ccd.queues import CallArrived, OfferFailed, QueueSpec, Record
 from ccd.queues.agent_persist import restore_inputs
-from ccd.queues.inputs import AgentLoggedIn, AgentPaused
+from ccd.queues.core.inputs import AgentLoggedIn, AgentPaused
 from tests.unit.acd_helpers import Sim, offers, spec
 
 

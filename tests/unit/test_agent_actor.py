@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ccd.queues import AgentLoggedIn, AgentPaused, AgentUnpaused, CallArrived, CallEnded, OfferAnswered, QueueSpec
-from ccd.queues.commands import Record
+from ccd.queues.core.commands import Record
 from tests.unit.acd_helpers import Sim, spec
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ccd.queues.agent_busy import AgentBusy
+from ccd.queues.core.agent_busy import AgentBusy
 
 
 def test_device_state_does_not_free_a_mentoring_agent() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ccd.api.openapi import document, routes
-from ccd.queues.inputs import AgentLoggedIn, AgentPaused
+from ccd.queues.core.inputs import AgentLoggedIn, AgentPaused
 from tests.unit.api_fixtures import AUTH, FakeBackend, MakeClient, config
 
 

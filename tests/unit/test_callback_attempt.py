@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ccd.callbacks.attempt import Attempt, Bridge, HangupChannel, Originate, PlayTo, Result
-from ccd.callbacks.book import CallbackBook, QueueRules
-from ccd.rating_ivr import prompts as P
+from ccd import prompts as P
+from ccd.callbacks.core.attempt import Attempt, Bridge, HangupChannel, Originate, PlayTo, Result
+from ccd.callbacks.core.book import CallbackBook, QueueRules
 
 
 def _agent_first() -> Attempt:

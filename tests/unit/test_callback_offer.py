@@ -6,9 +6,9 @@ import re
 from collections.abc import Sequence
 from functools import partial
 
-from ccd.callbacks.numbers import check_number
-from ccd.callbacks.offer import DialogueSettings, Done, Hangup, OfferDialogue, Play, Request, StopPlayback
-from ccd.rating_ivr import prompts as P
+from ccd import prompts as P
+from ccd.callbacks.core.numbers import check_number
+from ccd.callbacks.core.offer import DialogueSettings, Done, Hangup, OfferDialogue, Play, Request, StopPlayback
 
 
 def _norm(raw: str | None) -> str | None:

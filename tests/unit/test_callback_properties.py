@@ -7,8 +7,8 @@ from datetime import time as tod
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccd.callbacks.book import CallbackBook, Dial, QueueRules
-from ccd.callbacks.hours import Calendar
+from ccd.callbacks.core.book import CallbackBook, Dial, QueueRules
+from ccd.callbacks.core.hours import Calendar
 
 entries = st.lists(
     st.tuples(st.booleans(), st.sampled_from([0, 0, 0, 10]), st.integers(0, 1000)),

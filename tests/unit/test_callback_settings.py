@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from ccd.callbacks.settings import CallbackConfig
+from ccd.callbacks.core.settings import CallbackConfig
 
 
 def test_defaults_are_off_agent_first_and_always_open() -> None:

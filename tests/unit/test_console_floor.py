@@ -13,10 +13,10 @@ from ccd import events as ev
 from ccd.api.auth import Principal
 from ccd.bus import Bus, Sequenced
 from ccd.config import CcdConfig
-from ccd.console.floor import Layout, Today, agent_row, queue_tile, required_now
-from ccd.console.passwords import WeakPassword, hash_password, verify_password
+from ccd.console.core.floor import Layout, Today, agent_row, queue_tile, required_now
+from ccd.console.core.passwords import WeakPassword, hash_password, verify_password
 from ccd.console.stream import FloorHub, View
-from ccd.queues.snapshot import AgentView, CallView, EngineSnapshot, QueueView
+from ccd.queues.core.snapshot import AgentView, CallView, EngineSnapshot, QueueView
 
 T0 = 1_764_500_000.0  # 2025-11-30 10:53 UTC
 

@@ -3,7 +3,7 @@ in the harness; 22 writes the same fields)."""
 
 from __future__ import annotations
 
-from ccd.queues.fallback_log import QueueLogReader, agent_resolver, call_events
+from ccd.queues.core.fallback_log import QueueLogReader, agent_resolver, call_events
 
 LOG = """\
 1796070953|NONE|NONE|NONE|QUEUESTART|

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from ccd import prompts as P
 from ccd.rating_ivr import SurveySettings, missing_prompts
-from ccd.rating_ivr import prompts as P
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "build-prompts"

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from ccd.queues.announce import AnnounceSettings, prompt_names
+from ccd import prompts as P
+from ccd.queues.core.announce import AnnounceSettings, prompt_names
 from ccd.rating_ivr import SurveySettings, missing_prompts
-from ccd.rating_ivr import prompts as P
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from ccd.rating_ivr import Survey, SurveySettings
-from ccd.rating_ivr.stats import (
+from ccd.rating_ivr.core.stats import (
     RatingRow,
     agent_ranking,
     group_stats,

@@ -19,7 +19,7 @@ from ccd.rating_ivr import (
     announcement,
     not_offered,
 )
-from ccd.rating_ivr.actions import Action
+from ccd.rating_ivr.core.actions import Action
 
 T0 = 1_700_000_000.0
 URI = "sound:ccd/en/"

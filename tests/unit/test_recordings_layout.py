@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ccd.recordings import layout
+from ccd.recordings.core import layout
 
 IDS = st.from_regex(r"\A[A-Za-z0-9._-]{1,40}\Z").filter(lambda s: s not in (".", ".."))
 MOMENTS = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(UTC))

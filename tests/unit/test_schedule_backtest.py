@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from ccd.schedule.backtest import Actual, backtest
+from ccd.schedule.core.backtest import Actual, backtest
 
 
 def test_mape_and_bias_by_weekday_and_interval() -> None:

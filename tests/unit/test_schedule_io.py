@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ccd.config_load import check_config
-from ccd.schedule.coverage import coverage_png, coverage_rows, coverage_svg, hour_grid, terminal_map
-from ccd.schedule.export import ShiftRow, agent_ical, roster_csv
-from ccd.schedule.inputs import open_intervals, roster_agents, to_instant
+from ccd.schedule.core.coverage import coverage_png, coverage_rows, coverage_svg, hour_grid, terminal_map
+from ccd.schedule.core.export import ShiftRow, agent_ical, roster_csv
+from ccd.schedule.core.inputs import open_intervals, roster_agents, to_instant
 
 BERLIN = ZoneInfo("Europe/Berlin")
 BASE = """
@@ -142,7 +142,7 @@ def test_metrics_expose_required_scheduled_logged_in() -> None:
 
     from ccd.config import CcdConfig
     from ccd.metrics import Metrics
-    from ccd.queues.snapshot import EngineSnapshot
+    from ccd.queues.core.snapshot import EngineSnapshot
 
     cfg = CcdConfig.model_validate({
         "agents": [{"id": "a", "endpoint": "PJSIP/a"}, {"id": "b", "endpoint": "PJSIP/b"}],

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccd.schedule.model import DAY_MIN, BreakRule, Plan, PlannedShift, PlanRequest, ShiftTemplate
-from ccd.schedule.planner import shortfall_weight, solve_plan
+from ccd.schedule.core.model import DAY_MIN, BreakRule, Plan, PlannedShift, PlanRequest, ShiftTemplate
+from ccd.schedule.core.planner import shortfall_weight, solve_plan
 
 
 def verify(req: PlanRequest, plan: Plan) -> None:
@@ -71,7 +71,7 @@ def brute_force(req: PlanRequest, shifts: list[PlannedShift], limit: int) -> flo
 
 
 def _all_shifts(req: PlanRequest) -> list[PlannedShift]:
-    from ccd.schedule.planner import variants
+    from ccd.schedule.core.planner import variants
 
     return [v.shift() for v in variants(req)]
 

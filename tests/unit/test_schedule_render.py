@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ccd.schedule import render
-from ccd.schedule.backtest import Actual, backtest
-from ccd.schedule.coverage import coverage_rows
-from ccd.schedule.export import ShiftRow
-from ccd.schedule.need import NeedRow, horizon_need
+from ccd.schedule.core import render
+from ccd.schedule.core.backtest import Actual, backtest
+from ccd.schedule.core.coverage import coverage_rows
+from ccd.schedule.core.export import ShiftRow
+from ccd.schedule.core.need import NeedRow, horizon_need
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

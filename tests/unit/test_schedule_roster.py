@@ -8,8 +8,8 @@ from collections import Counter
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ccd.schedule.model import DAY_MIN, PlannedShift
-from ccd.schedule.roster import Preference, Roster, RosterAgent, RosterRules, solve_roster, week_bounds
+from ccd.schedule.core.model import DAY_MIN, PlannedShift
+from ccd.schedule.core.roster import Preference, Roster, RosterAgent, RosterRules, solve_roster, week_bounds
 
 TEMPLATES = {"early": (6 * 60, 480, 450), "late": (14 * 60, 480, 450), "short": (9 * 60, 240, 240),
              "night": (22 * 60, 480, 480)}

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ccd.staffing import render
 from ccd.staffing.cli import register, run_staffing
-from ccd.staffing.erlang import Target
-from ccd.staffing.forecast import ForecastRow, SlotStats, build_forecast
-from ccd.staffing.heatmap import hourly_grid, render_heatmap
+from ccd.staffing.core import render
+from ccd.staffing.core.erlang import Target
+from ccd.staffing.core.forecast import ForecastRow, SlotStats, build_forecast
+from ccd.staffing.core.heatmap import hourly_grid, render_heatmap
 
 WHATIF_KEYS = {"agents", "service_level", "asa_s", "p_wait", "occupancy", "scheduled"}
 
@@ -132,7 +132,7 @@ def test_heatmap_png(tmp_path: Path) -> None:
 
 
 def test_whatif_erlang_a_json(capsys: pytest.CaptureFixture[str]) -> None:
-    from ccd.staffing.erlang_a import agents_for_target_a
+    from ccd.staffing.core.erlang_a import agents_for_target_a
 
     code, out, _ = _run(capsys, "--calls", "100", "--per", "30m", "--aht", "180",
                         "--model", "erlang_a", "--patience", "120", "--format", "json")

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import pytest
 
-from ccd.staffing.erlang import (
+from ccd.staffing.core.erlang import (
     Target,
     agents_for_target,
     asa,

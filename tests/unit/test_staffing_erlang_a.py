@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccd.staffing.erlang import Target, agents_for_target
-from ccd.staffing.erlang_a import agents_for_target_a, evaluate_a
+from ccd.staffing.core.erlang import Target, agents_for_target
+from ccd.staffing.core.erlang_a import agents_for_target_a, evaluate_a
 
 
 def _expm(m: np.ndarray) -> np.ndarray:

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ccd.staffing.erlang import Target
-from ccd.staffing.forecast import (
+from ccd.staffing.core.erlang import Target
+from ccd.staffing.core.forecast import (
     IntervalStats,
     SlotStats,
     Staffed,
@@ -19,7 +19,7 @@ from ccd.staffing.forecast import (
     queue_aht,
     staffed_by_interval,
 )
-from ccd.staffing.slots import (
+from ccd.staffing.core.slots import (
     Window,
     bucket_starts,
     check_interval,

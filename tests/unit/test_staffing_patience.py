@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from ccd.staffing.patience import NotEnoughAbandons, estimate_patience
+from ccd.staffing.core.patience import NotEnoughAbandons, estimate_patience
 
 
 def test_recovers_the_mean_patience_of_simulated_callers() -> None:

@@ -9,7 +9,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccd.staffing.erlang import (
+from ccd.staffing.core.erlang import (
     Target,
     agents_for_target,
     asa,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ccd.queues.inputs import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentUnpaused
-from ccd.queues.stasis_input import PRIORITY_LIMIT, Refused, endpoint_of, feature_action, parse_priority
+from ccd.queues.core.inputs import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentUnpaused
+from ccd.queues.core.stasis_input import PRIORITY_LIMIT, Refused, endpoint_of, feature_action, parse_priority
 
 AGENTS = {"PJSIP/1001": "1001", "PJSIP/alice": "alice"}
 IDS = {"1001", "alice", "1007"}

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ccd.config import CcdConfig
-from ccd.whisper.acl import Directory, Person, Team
+from ccd.whisper.core.acl import Directory, Person, Team
 
 
 def cfg() -> CcdConfig:

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ccd import events as ev
-from ccd.whisper import session as ss
-from ccd.whisper.session import CallRef, Session, SessionError
+from ccd.whisper.core import session as ss
+from ccd.whisper.core.session import CallRef, Session, SessionError
 
 CALL = CallRef("c1", "support", "ccd-ag-c1-1", "ccd-call-c1")
 

@@ -1,0 +1,1 @@
+"""The pure core of ``ccd.recordings``: synchronous, no I/O, no clock reads (time is an argument)."""

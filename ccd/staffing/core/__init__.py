@@ -1,0 +1,1 @@
+"""The pure core of ``ccd.staffing``: synchronous, no I/O, no clock reads (time is an argument)."""
