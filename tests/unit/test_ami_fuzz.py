@@ -43,7 +43,7 @@ separator = st.sampled_from(["\r\n\r\n", "\r\n", "\n\n", "\r\n\r\n\r\n", ""])
 def check_types(event: AmiEvent) -> None:
     for f in dataclasses.fields(event):
         v = getattr(event, f.name)
-        expected = {"str": (str,), "int | None": (int, type(None)), "bool": (bool,)}[str(f.type)]
+        expected = {"str": (str,), "int": (int,), "int | None": (int, type(None)), "bool": (bool,)}[str(f.type)]
         assert isinstance(v, expected), (event, f.name, v)
         assert not (isinstance(v, bool) and str(f.type) != "bool")
 
