@@ -13,6 +13,7 @@ import io
 import signal
 import time
 from collections.abc import Coroutine
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,11 @@ from ccd.queues.core.inputs import AgentDeviceChanged, Input
 from ccd.queues.core.snapshot import EngineSnapshot
 from ccd.queues.executor import AcdExecutor
 from ccd.queues.fallback_import import FallbackImport
-from ccd.queues.from_config import agent_specs, announce_settings, queue_specs, survey_settings
+from ccd.queues.from_config import agent_specs, announce_settings, queue_specs
 from ccd.queues.legs import RESTORE_VARIABLES
 from ccd.queues.sticky import StickyResolver
 from ccd.queues.sticky_db import StickyDb
+from ccd.rating_ivr.from_config import survey_settings
 from ccd.rating_ivr.runner import SurveyRunner
 from ccd.recordings.wire import RecordingFeature
 from ccd.schedule.gauges import run_refresh as run_schedule_gauges
@@ -91,15 +93,26 @@ class Daemon:
         self.sticky_db = StickyDb(dsn)
         self.sticky = StickyResolver(self.sticky_db.lookup,
                                      {q.name: q.sticky_ttl_days * 86400 for q in cfg.queues if q.sticky})
-        self.executor = AcdExecutor(self.port, self.submit, {q.name: q.moh_class for q in cfg.queues})
         self.metrics = Metrics.from_config(cfg, self._snapshot_or_none, self._health_gauges, self.registry)
         self.dispatcher.observe_lag = self.metrics.dispatch_lag.observe
-        # Every domain event goes out through the bus; "the sinks" of the core and of the
-        # features are just its publish, and the store's durable path is the bus's durable.
+        # Every domain event goes out through the bus: the core, the features and the store's
+        # durable path (audit before action) all publish there; nobody fans out by hand.
         self.bus = Bus(self.writer, self.registry)
+        # Features are built before the ACD so that what they do at fixed points of a queue
+        # call (ccd.ports.CallHooks) is given to the executor at construction.
+        self.surveys = SurveyRunner(self.port, survey_settings(cfg), self.bus.publish)
+        # Call recording: announcement before queueing, bridge recording once connected.
+        self.recordings = RecordingFeature(cfg, self.rest, self.bus, dsn, self.registry)
+        # Position / expected-wait announcements to waiting callers (queues that ask for them).
+        self.announcer = QueueAnnouncer(self.port, self.snapshot, announce_settings(cfg),
+                                        {q.name: q.language for q in cfg.queues}, self.registry)
+        hooks = self.recordings.call_hooks()
+        if self.announcer.enabled:
+            hooks = replace(hooks, before_caller_moves=(self.announcer.silence,))
+        self.executor = AcdExecutor(self.port, self.submit, {q.name: q.moh_class for q in cfg.queues},
+                                    self.surveys, hooks)
         self.core = CoreLoop(self.engine, self.executor.perform, [self.bus.publish],
                              on_decision=self.metrics.decision.observe)
-        self.surveys = SurveyRunner(self.port, survey_settings(cfg), self.core_record)
         self.acd = AcdService(cfg, self.port, self.executor, self.surveys, self.sticky, self.submit,
                               AgentStateStore(self.ami), self._wait_ami)
         self.bus.subscribe_store(self.writer.submit)
@@ -111,20 +124,13 @@ class Daemon:
         # counts what this process saw (docs/kpis.md).
         self.fallback = FallbackImport(cfg, self.writer.submit)
         self.dispatcher.subscribe(Resync, lambda e: self.fallback.wake.set())
-        self.supervision = SupervisionService(cfg, self.rest, self.executor, self.snapshot, self.submit,
-                                              self.core.sinks, self.bus)
-        self.supervision.subscribe(self.dispatcher)
         self.agent_busy = AgentBusy()
-        self.supervision.on_mentoring = self._mentoring
+        self.supervision = SupervisionService(cfg, self.rest, self.executor, self.snapshot, self._mentoring,
+                                              self.bus)
+        self.supervision.subscribe(self.dispatcher)
         self.bus.subscribe_events("supervision", self.supervision.on_domain_event)
-        # Call recording: announcement before queueing, bridge recording once connected.
-        self.recordings = RecordingFeature(cfg, self.rest, self.bus, self.core.sinks, dsn, self.registry)
-        self.recordings.hook(self.acd, self.executor, self.dispatcher)
-        # Position / expected-wait announcements to waiting callers (queues that ask for them).
-        self.announcer = QueueAnnouncer(self.port, self.snapshot, announce_settings(cfg),
-                                        {q.name: q.language for q in cfg.queues}, self.registry)
+        self.recordings.subscribe(self.dispatcher)
         if self.announcer.enabled:
-            self.executor.before_caller_moves = self.announcer.silence
             self.bus.subscribe_events("announcer", self.announcer.on_event)
             self.dispatcher.subscribe(PlaybackFinished, lambda e: self.announcer.playback_finished(e.playback.id))
         self.console = ConsoleFeature(cfg, self.bus, self.snapshot, dsn)
@@ -173,14 +179,10 @@ class Daemon:
             return False
         return True
 
-    # -- sinks and small consumers ---------------------------------------------------------
-    def core_record(self, event: ev.DomainEvent) -> None:
-        """Events made outside the engine (survey results) go out on the same bus."""
-        self.bus.publish(event)
-
+    # -- small bus subscribers -------------------------------------------------------------
     def _learn(self, event: ev.DomainEvent) -> None:
         if event.type == ev.CALL_ANSWERED and event.agent_id and event.queue:
-            caller = self.executor.calls.get(event.call_id or "")
+            caller = self.executor.call(event.call_id or "")
             number = caller.caller_number if caller else None
             self.sticky.learn(number, event.queue, event.agent_id, event.ts.timestamp())
         elif event.type == ev.RATING_RESULT and event.payload.get("outcome") == "rated":
