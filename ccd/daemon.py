@@ -22,11 +22,11 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from ccd import events as ev
+from ccd import openapi
 from ccd.ami import events as ami_events
 from ccd.ami.client import AmiClient
 from ccd.api.app import Api
 from ccd.api.report_routes import ReportRoutes
-from ccd.api.schedule_routes import ScheduleRoutes
 from ccd.ari.client import AriClient
 from ccd.ari.events import PlaybackFinished, Resync
 from ccd.ari.stream import AriEventStream
@@ -43,17 +43,21 @@ from ccd.queues.ari_port import ClientAriPort
 from ccd.queues.core.agent_busy import AgentBusy
 from ccd.queues.core.engine import AcdEngine
 from ccd.queues.core.inputs import AgentDeviceChanged, Input
-from ccd.queues.core.snapshot import EngineSnapshot
 from ccd.queues.executor import AcdExecutor
 from ccd.queues.fallback_import import FallbackImport
 from ccd.queues.from_config import agent_specs, announce_settings, queue_specs
 from ccd.queues.legs import RESTORE_VARIABLES
+from ccd.queues.routes import QueueRoutes
 from ccd.queues.sticky import StickyResolver
 from ccd.queues.sticky_db import StickyDb
 from ccd.rating_ivr.from_config import survey_settings
+from ccd.rating_ivr.routes import RatingRoutes
 from ccd.rating_ivr.runner import SurveyRunner
 from ccd.recordings.wire import RecordingFeature
 from ccd.schedule.gauges import run_refresh as run_schedule_gauges
+from ccd.schedule.routes import ScheduleRoutes
+from ccd.snapshot import EngineSnapshot
+from ccd.staffing.routes import StaffingRoutes
 from ccd.store.migrate import migrate
 from ccd.store.writer import EventWriter
 from ccd.whisper.api import add_routes as add_supervision_routes
@@ -225,8 +229,12 @@ class Daemon:
         host, port = self.cfg.http.listen.rsplit(":", 1)
         api = Api(self)
         app = api.build()
+        # Each feature adds its own routes; the OpenAPI document describes them all.
+        QueueRoutes(api, self.snapshot, self.submit).add_to(app)
         self.report_routes = ReportRoutes(api, self.dsn)
         self.report_routes.add_to(app)
+        RatingRoutes(self.report_routes).add_to(app)
+        StaffingRoutes(self.report_routes).add_to(app)
         ScheduleRoutes(api, self.report_routes.pool).add_to(app)
         self._tasks.append(loop.create_task(run_schedule_gauges(
             self.report_routes.pool, [q.name for q in self.cfg.queues], self.metrics.schedule_now),
@@ -234,6 +242,7 @@ class Daemon:
         add_supervision_routes(app, api, self.supervision)
         self.recordings.add_routes(app, api)
         self.console.add_to(app, api)
+        openapi.add_to(app, api)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host or "0.0.0.0", int(port)).start()

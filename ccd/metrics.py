@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector
 from ccd import events as ev
 from ccd.config import CcdConfig
 from ccd.dispatch import Dispatcher
-from ccd.queues.core.snapshot import EngineSnapshot
+from ccd.snapshot import EngineSnapshot
 
 AGENT_STATES = ("logged_out", "available", "ringing", "on_call", "wrap_up", "paused")
 SUPERVISION_MODES = ("listen", "whisper", "barge")

@@ -18,8 +18,8 @@ from ccd.queues.core.inputs import (
     OfferAnswered,
     OfferFailed,
 )
-from ccd.queues.core.snapshot import AgentView, CallView, EngineSnapshot, QueueView
 from ccd.queues.core.specs import AgentSpec, QueueSpec
+from ccd.snapshot import AgentView, CallView, EngineSnapshot, QueueView
 
 __all__ = [
     "AcdEngine",

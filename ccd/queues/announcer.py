@@ -21,7 +21,7 @@ from ccd import events as ev
 from ccd.ports import AriPort, AsteriskFailed, ChannelGone
 from ccd.prompts import sound_uri
 from ccd.queues.core.announce import Announcement, AnnounceSettings, HoldTime, due
-from ccd.queues.core.snapshot import EngineSnapshot
+from ccd.snapshot import EngineSnapshot
 from ccd.tasks import cancel_and_wait
 
 log = structlog.get_logger("ccd.announce")

@@ -26,8 +26,8 @@ from ccd.ari.errors import AriError
 from ccd.config import CcdConfig
 from ccd.dispatch import Dispatcher
 from ccd.ports import CallQuery
-from ccd.queues.core.snapshot import EngineSnapshot
 from ccd.serial import KeyedSerial
+from ccd.snapshot import EngineSnapshot
 from ccd.whisper.core import session as ss
 from ccd.whisper.core.acl import Directory
 from ccd.whisper.core.session import SYSTEM, CallRef, Mode, Session, SessionError, Via

@@ -11,7 +11,7 @@ from prometheus_client import generate_latest
 from ccd import events as ev
 from ccd.config import CcdConfig
 from ccd.metrics import Metrics, QueueInfo, TimedDispatcher
-from ccd.queues.core.snapshot import AgentView, CallView, EngineSnapshot, QueueView
+from ccd.snapshot import AgentView, CallView, EngineSnapshot, QueueView
 
 T0 = 1_700_000_000.0
 HEALTH = {"ami_connected": 1.0, "ari_connected": 0.0, "ami_reconnects_total": 2.0, "store_spool_bytes": 10.0}

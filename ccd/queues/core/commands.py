@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ccd.record import Record
-
-__all__ = ["CancelOffer", "Command", "Connect", "Offer", "Overflow", "Record"]
+from ccd.record import Record as Record  # shared by every core (ccd.record)
 
 
 @dataclass(frozen=True, slots=True)
