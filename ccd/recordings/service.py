@@ -97,7 +97,7 @@ class RecordingService:
 
     # -- hooks ----------------------------------------------------------------------------
     async def before_queue(self, call: QueueCall) -> None:
-        """``acd.before_queue``: the announcement, heard before any agent is connected."""
+        """A ``before_queue`` call hook: the announcement, heard before any agent is connected."""
         q = self.queues.get(call.queue)
         if q is None or not q.recording.announce:
             return
@@ -115,7 +115,7 @@ class RecordingService:
             self.announcing.pop(playback_id, None)
 
     async def on_connected(self, call: QueueCall) -> None:
-        """``executor.on_connected``: start recording the call's mixing bridge."""
+        """An ``on_connected`` call hook: start recording the call's mixing bridge."""
         q = self.queues.get(call.queue)
         if q is None or call.bridge_id is None or call.call_id in self.live:
             return  # not recorded, or already recording (a reconnect after a transfer)
@@ -139,7 +139,7 @@ class RecordingService:
                              name=layout.spool_name(call.call_id)))
 
     async def before_bridge_deleted(self, call: QueueCall) -> None:
-        """``executor.before_bridge_deleted``: stop the recording and hear it finished while
+        """A ``before_bridge_deleted`` call hook: stop the recording and hear it finished while
         its bridge still exists; file it from the spool if the event does not come."""
         live = self.live.get(call.call_id)
         if live is None:

@@ -1,6 +1,6 @@
 """The supervision shell: ARI events and domain events in, session transitions, commands out.
 
-Transitions are applied at once, in event order (dispatcher task, core sinks, API handlers);
+Transitions are applied at once, in event order (dispatcher task, bus subscriber, API handlers);
 their commands run per session in order on a ``KeyedSerial``, so a mode switch never
 overtakes the attach it follows. Audit: the session's start is awaited as durable before the
 audio path is built, and a mode change before the switch; a denied attempt is recorded and
