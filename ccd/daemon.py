@@ -13,7 +13,6 @@ import io
 import signal
 import time
 from collections.abc import Coroutine
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from ccd.ami.client import AmiClient
 from ccd.api.app import Api
 from ccd.api.report_routes import ReportRoutes
 from ccd.ari.client import AriClient
-from ccd.ari.events import PlaybackFinished, Resync
+from ccd.ari.events import Resync
 from ccd.ari.stream import AriEventStream
 from ccd.bus import Bus
 from ccd.config import CcdConfig
@@ -38,21 +37,20 @@ from ccd.health import ConnectionHealth
 from ccd.metrics import Metrics, TimedDispatcher
 from ccd.queues.acd_service import AcdService
 from ccd.queues.agent_persist import AgentStateStore
-from ccd.queues.announcer import QueueAnnouncer
 from ccd.queues.ari_port import ClientAriPort
 from ccd.queues.core.agent_busy import AgentBusy
 from ccd.queues.core.engine import AcdEngine
 from ccd.queues.core.inputs import AgentDeviceChanged, Input
 from ccd.queues.executor import AcdExecutor
 from ccd.queues.fallback_import import FallbackImport
-from ccd.queues.from_config import agent_specs, announce_settings, queue_specs
+from ccd.queues.from_config import agent_specs, queue_specs
 from ccd.queues.legs import RESTORE_VARIABLES
 from ccd.queues.routes import QueueRoutes
 from ccd.queues.sticky import StickyResolver
 from ccd.queues.sticky_db import StickyDb
-from ccd.rating_ivr.from_config import survey_settings
+from ccd.queues.wire import wire_announcer
 from ccd.rating_ivr.routes import RatingRoutes
-from ccd.rating_ivr.runner import SurveyRunner
+from ccd.rating_ivr.wire import wire as wire_surveys
 from ccd.recordings.wire import RecordingFeature
 from ccd.schedule.gauges import run_refresh as run_schedule_gauges
 from ccd.schedule.routes import ScheduleRoutes
@@ -60,8 +58,8 @@ from ccd.snapshot import EngineSnapshot
 from ccd.staffing.routes import StaffingRoutes
 from ccd.store.migrate import migrate
 from ccd.store.writer import EventWriter
-from ccd.whisper.api import add_routes as add_supervision_routes
-from ccd.whisper.service import SupervisionService
+from ccd.whisper.wire import wire as wire_supervision
+from ccd.wiring import merge_hooks
 
 log = structlog.get_logger("ccd.daemon")
 
@@ -102,19 +100,17 @@ class Daemon:
         # Every domain event goes out through the bus: the core, the features and the store's
         # durable path (audit before action) all publish there; nobody fans out by hand.
         self.bus = Bus(self.writer, self.registry)
-        # Features are built before the ACD so that what they do at fixed points of a queue
-        # call (ccd.ports.CallHooks) is given to the executor at construction.
-        self.surveys = SurveyRunner(self.port, survey_settings(cfg), self.bus.publish)
+        # Each feature is built by its wiring function and says what it contributes
+        # (ccd.wiring.Contribution); those that act at fixed points of a queue call are built
+        # before the ACD, so that their call hooks are given to the executor at construction.
+        self.surveys, surveys = wire_surveys(cfg, self.port, self.bus.publish)
         # Call recording: announcement before queueing, bridge recording once connected.
         self.recordings = RecordingFeature(cfg, self.rest, self.bus, dsn, self.registry)
+        recordings = self.recordings.contribution()
         # Position / expected-wait announcements to waiting callers (queues that ask for them).
-        self.announcer = QueueAnnouncer(self.port, self.snapshot, announce_settings(cfg),
-                                        {q.name: q.language for q in cfg.queues}, self.registry)
-        hooks = self.recordings.call_hooks()
-        if self.announcer.enabled:
-            hooks = replace(hooks, before_caller_moves=(self.announcer.silence,))
+        self.announcer, announcer = wire_announcer(cfg, self.port, self.snapshot, self.registry)
         self.executor = AcdExecutor(self.port, self.submit, {q.name: q.moh_class for q in cfg.queues},
-                                    self.surveys, hooks)
+                                    self.surveys, merge_hooks(recordings.hooks, announcer.hooks))
         self.core = CoreLoop(self.engine, self.executor.perform, [self.bus.publish],
                              on_decision=self.metrics.decision.observe)
         self.acd = AcdService(cfg, self.port, self.executor, self.surveys, self.sticky, self.submit,
@@ -129,14 +125,13 @@ class Daemon:
         self.fallback = FallbackImport(cfg, self.writer.submit)
         self.dispatcher.subscribe(Resync, lambda e: self.fallback.wake.set())
         self.agent_busy = AgentBusy()
-        self.supervision = SupervisionService(cfg, self.rest, self.executor, self.snapshot, self._mentoring,
-                                              self.bus)
-        self.supervision.subscribe(self.dispatcher)
-        self.bus.subscribe_events("supervision", self.supervision.on_domain_event)
-        self.recordings.subscribe(self.dispatcher)
-        if self.announcer.enabled:
-            self.bus.subscribe_events("announcer", self.announcer.on_event)
-            self.dispatcher.subscribe(PlaybackFinished, lambda e: self.announcer.playback_finished(e.playback.id))
+        self.supervision, supervision = wire_supervision(cfg, self.rest, self.executor, self.snapshot,
+                                                         self._mentoring, self.bus)
+        self.contributions = (surveys, supervision, recordings, announcer)
+        for part in self.contributions:
+            part.asterisk(self.dispatcher)
+            for name, sink in part.subscribers:
+                self.bus.subscribe_events(name, sink)
         self.console = ConsoleFeature(cfg, self.bus, self.snapshot, dsn)
         self.dispatcher.subscribe(ami_events.FullyBooted, lambda e: self.stream.wake())
         self.dispatcher.subscribe(ami_events.DeviceStateChange, self._device_state)
@@ -216,12 +211,11 @@ class Daemon:
         await self.console.load_today()
         loop = asyncio.get_running_loop()
         self._tasks.extend(self.bus.tasks())
-        for name, coro in (("dispatch", self.dispatcher.run()), ("core", self.core.run()),
-                           ("surveys", self.surveys.run_timers()),
-                           ("recordings-retention", self.recordings.run_retention())):
+        for name, coro in (("dispatch", self.dispatcher.run()), ("core", self.core.run())):
             self._tasks.append(loop.create_task(coro, name=f"ccd-{name}"))
-        if self.announcer.enabled:
-            self._tasks.append(loop.create_task(self.announcer.run(), name="ccd-announcements"))
+        for part in self.contributions:
+            for name, start in part.tasks:
+                self._tasks.append(loop.create_task(start(), name=f"ccd-{name}"))
         if self.fallback.enabled:
             self._tasks.append(loop.create_task(self.fallback.run(), name="ccd-fallback-import"))
         await self.ami.start()
@@ -239,8 +233,9 @@ class Daemon:
         self._tasks.append(loop.create_task(run_schedule_gauges(
             self.report_routes.pool, [q.name for q in self.cfg.queues], self.metrics.schedule_now),
             name="ccd-schedule-gauges"))
-        add_supervision_routes(app, api, self.supervision)
-        self.recordings.add_routes(app, api)
+        for part in self.contributions:
+            for add_routes in part.routes:
+                add_routes(app, api)
         self.console.add_to(app, api)
         openapi.add_to(app, api)
         self._runner = web.AppRunner(app, access_log=None)

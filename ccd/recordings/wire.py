@@ -20,13 +20,13 @@ from ccd import events as ev
 from ccd.api.app import Api
 from ccd.ari.client import AriClient
 from ccd.config import CcdConfig
-from ccd.dispatch import Dispatcher
 from ccd.errors import Unavailable
 from ccd.ports import CallHooks
 from ccd.recordings import queries
 from ccd.recordings.retention import DiskCollector, deletion_events, expired, oldest_cutoff
 from ccd.recordings.routes import RecordingRoutes
 from ccd.recordings.service import RecordingService
+from ccd.wiring import Contribution
 
 log = structlog.get_logger("ccd.recordings")
 
@@ -51,13 +51,15 @@ class RecordingFeature:
         self._deleted: set[str] = set()  # deleted in this run, maybe not yet committed
         registry.register(DiskCollector(Path(cfg.recordings_dir)))
 
+    def contribution(self) -> Contribution:
+        """Everything the feature adds to the daemon (ccd.wiring)."""
+        return Contribution(asterisk=self.service.subscribe, routes=(self.add_routes,), hooks=self.call_hooks(),
+                            tasks=(("recordings-retention", self.run_retention),))
+
     def call_hooks(self) -> CallHooks:
         """The announcement before queueing; the bridge recording from connect to teardown."""
         return CallHooks(before_queue=(self.service.before_queue,), on_connected=(self.service.on_connected,),
                          before_bridge_deleted=(self.service.before_bridge_deleted,))
-
-    def subscribe(self, dispatcher: Dispatcher) -> None:
-        self.service.subscribe(dispatcher)
 
     def add_routes(self, app: web.Application, api: Api) -> None:
         RecordingRoutes(api, self.pool, self.durable, self.record, self.clock).add_to(app)
