@@ -71,7 +71,9 @@ class Daemon:
     def __init__(self, cfg: CcdConfig) -> None:
         self.cfg = cfg
         self.registry = CollectorRegistry()
-        self.dispatcher = TimedDispatcher(structlog.get_logger("ccd.dispatch"))
+        self.metrics = Metrics.from_config(cfg, self._snapshot_or_none, self._health_gauges, self.registry)
+        self.dispatcher = TimedDispatcher(structlog.get_logger("ccd.dispatch"),
+                                          observe_lag=self.metrics.dispatch_lag.observe)
         self.health = ConnectionHealth(("ami", "ari"))
         ari_pw = cfg.ari.resolved_password()
         self.rest = AriClient(cfg.ari.url, cfg.ari.username, ari_pw.get_secret_value() if ari_pw else "",
@@ -95,8 +97,6 @@ class Daemon:
         self.sticky_db = StickyDb(dsn)
         self.sticky = StickyResolver(self.sticky_db.lookup,
                                      {q.name: q.sticky_ttl_days * 86400 for q in cfg.queues if q.sticky})
-        self.metrics = Metrics.from_config(cfg, self._snapshot_or_none, self._health_gauges, self.registry)
-        self.dispatcher.observe_lag = self.metrics.dispatch_lag.observe
         # Every domain event goes out through the bus: the core, the features and the store's
         # durable path (audit before action) all publish there; nobody fans out by hand.
         self.bus = Bus(self.writer, self.registry)

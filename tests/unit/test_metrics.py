@@ -181,8 +181,7 @@ def test_from_config_uses_queue_members_and_sl_settings() -> None:
 async def test_timed_dispatcher_observes_batch_wait() -> None:
     lags: list[float] = []
     seen: list[object] = []
-    d = TimedDispatcher()
-    d.observe_lag = lags.append
+    d = TimedDispatcher(observe_lag=lags.append)
     d.subscribe(object, seen.append)
     d.start()
     d.publish([1, 2])
