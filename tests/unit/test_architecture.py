@@ -99,3 +99,11 @@ def test_contracts_break_when_a_feature_imports_another(copy_of_ccd: Path) -> No
     broken = lint_imports(copy_of_ccd)
     assert broken.returncode != 0
     assert "ccd.recordings is not allowed to import ccd.queues" in broken.stdout
+
+
+def test_contracts_break_when_a_core_imports_its_own_shell(copy_of_ccd: Path) -> None:
+    core = copy_of_ccd / "ccd" / "whisper" / "core" / "acl.py"
+    core.write_text(core.read_text(encoding="utf-8") + "\nfrom ccd.whisper import media  # noqa\n", encoding="utf-8")
+    broken = lint_imports(copy_of_ccd)
+    assert broken.returncode != 0
+    assert "ccd.whisper.core.acl -> ccd.whisper.media" in broken.stdout
