@@ -16,6 +16,7 @@ test: deps
 lint: deps
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	.venv/bin/lint-imports
 
 unit: deps
 	$(PY) -m pytest -q tests/unit
@@ -24,4 +25,4 @@ bench: deps
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b --quick || exit 1; done
 
 clean:
-	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache prompts-build var
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .import_linter_cache prompts-build var

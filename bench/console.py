@@ -38,10 +38,10 @@ from ccd.console.wire import ConsoleFeature
 from ccd.core_loop import CoreLoop
 from ccd.queues.core.engine import AcdEngine
 from ccd.queues.core.inputs import AgentLoggedIn, AgentPaused, AgentUnpaused, Input
-from ccd.queues.core.snapshot import EngineSnapshot
 from ccd.queues.from_config import agent_specs, queue_specs
 from ccd.sandbox.asterisk import free_port
 from ccd.sandbox.bench_support import percentile, run_and_emit, temp_database
+from ccd.snapshot import EngineSnapshot
 from ccd.store.migrate import migrate
 
 AGENTS, QUEUES, RATE, CONSOLES = 60, 10, 10, 20  # RATE: domain events per second on the bus

@@ -194,7 +194,8 @@ def _prompt_checks(cfg: CcdConfig) -> list[tuple[tuple[str | int, ...], str]]:
     as silence on a live call."""
     from ccd.prompts import CALL_RECORDED, missing_prompts
     from ccd.queues.core.announce import prompt_names
-    from ccd.queues.from_config import announce_settings, survey_settings
+    from ccd.queues.from_config import announce_settings
+    from ccd.rating_ivr.from_config import survey_settings
 
     out: list[tuple[tuple[str | int, ...], str]] = []
     # The prompts are built by a script of the checkout (README deployment step 3): say so.

@@ -17,7 +17,7 @@ from ccd.events import DomainEvent
 from ccd.queues.core.commands import Command, Record
 from ccd.queues.core.engine import AcdEngine
 from ccd.queues.core.inputs import Input
-from ccd.queues.core.snapshot import EngineSnapshot
+from ccd.snapshot import EngineSnapshot
 
 log = structlog.get_logger("ccd.core")
 

@@ -21,13 +21,13 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from ccd import events as ev
+from ccd import openapi
 from ccd.ami import events as ami_events
 from ccd.ami.client import AmiClient
 from ccd.api.app import Api
 from ccd.api.report_routes import ReportRoutes
-from ccd.api.schedule_routes import ScheduleRoutes
 from ccd.ari.client import AriClient
-from ccd.ari.events import PlaybackFinished, Resync
+from ccd.ari.events import Resync
 from ccd.ari.stream import AriEventStream
 from ccd.bus import Bus
 from ccd.config import CcdConfig
@@ -37,25 +37,29 @@ from ccd.health import ConnectionHealth
 from ccd.metrics import Metrics, TimedDispatcher
 from ccd.queues.acd_service import AcdService
 from ccd.queues.agent_persist import AgentStateStore
-from ccd.queues.announcer import QueueAnnouncer
 from ccd.queues.ari_port import ClientAriPort
 from ccd.queues.core.agent_busy import AgentBusy
 from ccd.queues.core.engine import AcdEngine
 from ccd.queues.core.inputs import AgentDeviceChanged, Input
-from ccd.queues.core.snapshot import EngineSnapshot
 from ccd.queues.executor import AcdExecutor
 from ccd.queues.fallback_import import FallbackImport
-from ccd.queues.from_config import agent_specs, announce_settings, queue_specs, survey_settings
+from ccd.queues.from_config import agent_specs, queue_specs
 from ccd.queues.legs import RESTORE_VARIABLES
+from ccd.queues.routes import QueueRoutes
 from ccd.queues.sticky import StickyResolver
 from ccd.queues.sticky_db import StickyDb
-from ccd.rating_ivr.runner import SurveyRunner
+from ccd.queues.wire import wire_announcer
+from ccd.rating_ivr.routes import RatingRoutes
+from ccd.rating_ivr.wire import wire as wire_surveys
 from ccd.recordings.wire import RecordingFeature
 from ccd.schedule.gauges import run_refresh as run_schedule_gauges
+from ccd.schedule.routes import ScheduleRoutes
+from ccd.snapshot import EngineSnapshot
+from ccd.staffing.routes import StaffingRoutes
 from ccd.store.migrate import migrate
 from ccd.store.writer import EventWriter
-from ccd.whisper.api import add_routes as add_supervision_routes
-from ccd.whisper.service import SupervisionService
+from ccd.whisper.wire import wire as wire_supervision
+from ccd.wiring import merge_hooks
 
 log = structlog.get_logger("ccd.daemon")
 
@@ -67,7 +71,9 @@ class Daemon:
     def __init__(self, cfg: CcdConfig) -> None:
         self.cfg = cfg
         self.registry = CollectorRegistry()
-        self.dispatcher = TimedDispatcher(structlog.get_logger("ccd.dispatch"))
+        self.metrics = Metrics.from_config(cfg, self._snapshot_or_none, self._health_gauges, self.registry)
+        self.dispatcher = TimedDispatcher(structlog.get_logger("ccd.dispatch"),
+                                          observe_lag=self.metrics.dispatch_lag.observe)
         self.health = ConnectionHealth(("ami", "ari"))
         ari_pw = cfg.ari.resolved_password()
         self.rest = AriClient(cfg.ari.url, cfg.ari.username, ari_pw.get_secret_value() if ari_pw else "",
@@ -91,15 +97,22 @@ class Daemon:
         self.sticky_db = StickyDb(dsn)
         self.sticky = StickyResolver(self.sticky_db.lookup,
                                      {q.name: q.sticky_ttl_days * 86400 for q in cfg.queues if q.sticky})
-        self.executor = AcdExecutor(self.port, self.submit, {q.name: q.moh_class for q in cfg.queues})
-        self.metrics = Metrics.from_config(cfg, self._snapshot_or_none, self._health_gauges, self.registry)
-        self.dispatcher.observe_lag = self.metrics.dispatch_lag.observe
-        # Every domain event goes out through the bus; "the sinks" of the core and of the
-        # features are just its publish, and the store's durable path is the bus's durable.
+        # Every domain event goes out through the bus: the core, the features and the store's
+        # durable path (audit before action) all publish there; nobody fans out by hand.
         self.bus = Bus(self.writer, self.registry)
+        # Each feature is built by its wiring function and says what it contributes
+        # (ccd.wiring.Contribution); those that act at fixed points of a queue call are built
+        # before the ACD, so that their call hooks are given to the executor at construction.
+        self.surveys, surveys = wire_surveys(cfg, self.port, self.bus.publish)
+        # Call recording: announcement before queueing, bridge recording once connected.
+        self.recordings = RecordingFeature(cfg, self.rest, self.bus, dsn, self.registry)
+        recordings = self.recordings.contribution()
+        # Position / expected-wait announcements to waiting callers (queues that ask for them).
+        self.announcer, announcer = wire_announcer(cfg, self.port, self.snapshot, self.registry)
+        self.executor = AcdExecutor(self.port, self.submit, {q.name: q.moh_class for q in cfg.queues},
+                                    self.surveys, merge_hooks(recordings.hooks, announcer.hooks))
         self.core = CoreLoop(self.engine, self.executor.perform, [self.bus.publish],
                              on_decision=self.metrics.decision.observe)
-        self.surveys = SurveyRunner(self.port, survey_settings(cfg), self.core_record)
         self.acd = AcdService(cfg, self.port, self.executor, self.surveys, self.sticky, self.submit,
                               AgentStateStore(self.ami), self._wait_ami)
         self.bus.subscribe_store(self.writer.submit)
@@ -111,22 +124,14 @@ class Daemon:
         # counts what this process saw (docs/kpis.md).
         self.fallback = FallbackImport(cfg, self.writer.submit)
         self.dispatcher.subscribe(Resync, lambda e: self.fallback.wake.set())
-        self.supervision = SupervisionService(cfg, self.rest, self.executor, self.snapshot, self.submit,
-                                              self.core.sinks, self.bus)
-        self.supervision.subscribe(self.dispatcher)
         self.agent_busy = AgentBusy()
-        self.supervision.on_mentoring = self._mentoring
-        self.bus.subscribe_events("supervision", self.supervision.on_domain_event)
-        # Call recording: announcement before queueing, bridge recording once connected.
-        self.recordings = RecordingFeature(cfg, self.rest, self.bus, self.core.sinks, dsn, self.registry)
-        self.recordings.hook(self.acd, self.executor, self.dispatcher)
-        # Position / expected-wait announcements to waiting callers (queues that ask for them).
-        self.announcer = QueueAnnouncer(self.port, self.snapshot, announce_settings(cfg),
-                                        {q.name: q.language for q in cfg.queues}, self.registry)
-        if self.announcer.enabled:
-            self.executor.before_caller_moves = self.announcer.silence
-            self.bus.subscribe_events("announcer", self.announcer.on_event)
-            self.dispatcher.subscribe(PlaybackFinished, lambda e: self.announcer.playback_finished(e.playback.id))
+        self.supervision, supervision = wire_supervision(cfg, self.rest, self.executor, self.snapshot,
+                                                         self._mentoring, self.bus)
+        self.contributions = (surveys, supervision, recordings, announcer)
+        for part in self.contributions:
+            part.asterisk(self.dispatcher)
+            for name, sink in part.subscribers:
+                self.bus.subscribe_events(name, sink)
         self.console = ConsoleFeature(cfg, self.bus, self.snapshot, dsn)
         self.dispatcher.subscribe(ami_events.FullyBooted, lambda e: self.stream.wake())
         self.dispatcher.subscribe(ami_events.DeviceStateChange, self._device_state)
@@ -173,14 +178,10 @@ class Daemon:
             return False
         return True
 
-    # -- sinks and small consumers ---------------------------------------------------------
-    def core_record(self, event: ev.DomainEvent) -> None:
-        """Events made outside the engine (survey results) go out on the same bus."""
-        self.bus.publish(event)
-
+    # -- small bus subscribers -------------------------------------------------------------
     def _learn(self, event: ev.DomainEvent) -> None:
         if event.type == ev.CALL_ANSWERED and event.agent_id and event.queue:
-            caller = self.executor.calls.get(event.call_id or "")
+            caller = self.executor.call(event.call_id or "")
             number = caller.caller_number if caller else None
             self.sticky.learn(number, event.queue, event.agent_id, event.ts.timestamp())
         elif event.type == ev.RATING_RESULT and event.payload.get("outcome") == "rated":
@@ -210,12 +211,11 @@ class Daemon:
         await self.console.load_today()
         loop = asyncio.get_running_loop()
         self._tasks.extend(self.bus.tasks())
-        for name, coro in (("dispatch", self.dispatcher.run()), ("core", self.core.run()),
-                           ("surveys", self.surveys.run_timers()),
-                           ("recordings-retention", self.recordings.run_retention())):
+        for name, coro in (("dispatch", self.dispatcher.run()), ("core", self.core.run())):
             self._tasks.append(loop.create_task(coro, name=f"ccd-{name}"))
-        if self.announcer.enabled:
-            self._tasks.append(loop.create_task(self.announcer.run(), name="ccd-announcements"))
+        for part in self.contributions:
+            for name, start in part.tasks:
+                self._tasks.append(loop.create_task(start(), name=f"ccd-{name}"))
         if self.fallback.enabled:
             self._tasks.append(loop.create_task(self.fallback.run(), name="ccd-fallback-import"))
         await self.ami.start()
@@ -223,15 +223,21 @@ class Daemon:
         host, port = self.cfg.http.listen.rsplit(":", 1)
         api = Api(self)
         app = api.build()
+        # Each feature adds its own routes; the OpenAPI document describes them all.
+        QueueRoutes(api, self.snapshot, self.submit).add_to(app)
         self.report_routes = ReportRoutes(api, self.dsn)
         self.report_routes.add_to(app)
+        RatingRoutes(self.report_routes).add_to(app)
+        StaffingRoutes(self.report_routes).add_to(app)
         ScheduleRoutes(api, self.report_routes.pool).add_to(app)
         self._tasks.append(loop.create_task(run_schedule_gauges(
             self.report_routes.pool, [q.name for q in self.cfg.queues], self.metrics.schedule_now),
             name="ccd-schedule-gauges"))
-        add_supervision_routes(app, api, self.supervision)
-        self.recordings.add_routes(app, api)
+        for part in self.contributions:
+            for add_routes in part.routes:
+                add_routes(app, api)
         self.console.add_to(app, api)
+        openapi.add_to(app, api)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host or "0.0.0.0", int(port)).start()

@@ -20,8 +20,8 @@ from prometheus_client.registry import Collector
 
 from ccd import events as ev
 from ccd.config import CcdConfig
-from ccd.dispatch import Dispatcher
-from ccd.queues.core.snapshot import EngineSnapshot
+from ccd.dispatch import Dispatcher, Logger
+from ccd.snapshot import EngineSnapshot
 
 AGENT_STATES = ("logged_out", "available", "ringing", "on_call", "wrap_up", "paused")
 SUPERVISION_MODES = ("listen", "whisper", "barge")
@@ -343,7 +343,9 @@ class _Live(Collector):
 class TimedDispatcher(Dispatcher):
     """A Dispatcher that reports how long each published batch waited before delivery."""
 
-    observe_lag: Callable[[float], None] | None = None
+    def __init__(self, log: Logger | None = None, *, observe_lag: Callable[[float], None] | None = None) -> None:
+        super().__init__(log)
+        self.observe_lag = observe_lag
 
     def publish(self, events: Iterable[object]) -> None:
         observe = self.observe_lag

@@ -6,6 +6,7 @@ Tokens come from the config (inline, file or environment) and are compared in co
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -54,3 +55,10 @@ class TokenAuth:
             if hmac.compare_digest(secret, given):
                 found = principal
         return found
+
+
+def agents_in_scope(who: Principal, agent_teams: Mapping[str, Sequence[str]]) -> list[str] | None:
+    """The agents whose records (calls, recordings) ``who`` may reach; None means all of them."""
+    if who.teams is None:
+        return None
+    return sorted(a for a, teams in agent_teams.items() if who.covers(list(teams)))

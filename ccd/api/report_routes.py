@@ -1,5 +1,7 @@
-"""Reports over HTTP: KPI reports, rating statistics and the staffing forecast — the same
-computations as `ccd report`, `ccd ratings` and `ccd staffing`, as JSON or CSV.
+"""KPI reports over HTTP (the same computation as `ccd report`, as JSON or CSV), and the one
+report connection that every read-side report shares: the rating statistics
+(``ccd.rating_ivr.routes``), the staffing forecast (``ccd.staffing.routes``) and the shift
+plans (``ccd.schedule.routes``) take their connection from ``ReportRoutes.conn``.
 
 Query parameters are validated by pydantic (400 with the reason), within bounds that keep a
 report from stalling the daemon (buckets, span, rows: see ccd.store.buckets). Supervisors see
@@ -12,25 +14,19 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import asyncpg
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from ccd.api.app import Api, json_response
-from ccd.api.params import Period, Text, query
+from ccd.api.app import Api
+from ccd.api.params import Period, query
 from ccd.errors import BadRequest, Forbidden, Unavailable
-from ccd.rating_ivr.core.stats import DIMENSIONS, Dimension
-from ccd.rating_ivr.report import load_rows, render
-from ccd.staffing.core.erlang import Target
-from ccd.staffing.history import forecast_rows
 from ccd.store.buckets import MAX_BUCKETS, MAX_SPAN, UNITS, check_bounds, parse_by
 from ccd.store.reports import format_report, kpi_report
 
 BY_PATTERN = r"^(queue|agent|team|(interval[:=]?)?(15m|30m|1h|day|week|month|quarter|year)|interval)$"
-DIMS_PATTERN = rf"^({'|'.join(DIMENSIONS)})(,({'|'.join(DIMENSIONS)}))*$"
-MAX_RATING_ROWS = 100_000  # survey results one ratings request may load into memory
 REPORT_TIMEOUT_S = 20.0  # PostgreSQL cancels a report query after this: 504
 QUEUE_WAIT_S = 60.0  # a report waits this long for its turn, then 503
 # Viewers (wallboards, dashboards) see queue- and interval-level figures; how one agent
@@ -52,31 +48,6 @@ class ReportQuery(Period_):
     def _bounded(self) -> Any:
         check_bounds(self.start, self.end, self.by)  # ValueError with the reason -> 400
         return self
-
-
-class RatingsQuery(Period_):
-    by: str = Field("queue", pattern=DIMS_PATTERN, max_length=64)
-    period: Literal["hour", "day", "week", "month"] = "day"
-    queue: Text | None = None
-    agent: Text | None = None
-    team: Text | None = None
-
-
-class StaffingQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    queue: Text
-    target_sl: float = Field(0.8, gt=0, lt=1)
-    answer_within: float = Field(20.0, ge=0, le=3600)
-    interval: int = Field(30, description="minutes: 15, 30 or 60", json_schema_extra={"enum": [15, 30, 60]})
-    weeks: int = Field(4, ge=1, le=52)
-    shrinkage: float = Field(0.0, ge=0, lt=1)
-
-    @field_validator("interval")
-    @classmethod
-    def _interval(cls, value: int) -> int:
-        if value not in (15, 30, 60):
-            raise ValueError("interval must be 15, 30 or 60 (minutes)")
-        return value
 
 
 class ReportRoutes:
@@ -112,7 +83,8 @@ class ReportRoutes:
         finally:
             await pool.release(conn)
 
-    def _local(self, value: datetime) -> datetime:
+    def local(self, value: datetime) -> datetime:
+        """A query's naive time in the configured zone."""
         return value if value.tzinfo else value.replace(tzinfo=self.cfg.tz)
 
     async def reports(self, request: web.Request) -> web.StreamResponse:
@@ -121,7 +93,7 @@ class ReportRoutes:
         key = parse_by(q.by)[0]
         if who.role == "viewer" and key in ("agent", "team"):
             raise Forbidden(VIEWER_SCOPE)
-        start, end = self._local(q.start), self._local(q.end)
+        start, end = self.local(q.start), self.local(q.end)
         try:
             check_bounds(start, end, q.by)  # again in the configured zone
         except ValueError as exc:
@@ -134,53 +106,16 @@ class ReportRoutes:
         if who.teams is not None and key in ("agent", "team"):
             rows = [r for r in rows if who.covers(self.api.agent_teams.get(str(r.get("agent")), []))
                     or (key == "team" and r.get("team") in who.teams)]
-        return self._out(await asyncio.to_thread(format_report, rows, q.format), q.format)
-
-    async def ratings(self, request: web.Request) -> web.StreamResponse:
-        who = self.api.principal(request)
-        q = query(request, RatingsQuery)
-        by = cast(tuple[Dimension, ...], tuple(q.by.split(",")))
-        per_agent = any(d in ("agent", "team") for d in by) or q.agent is not None or q.team is not None
-        if who.role == "viewer" and per_agent:
-            raise Forbidden(VIEWER_SCOPE)
-        async with self.conn() as conn:
-            rows = await load_rows(conn, self._local(q.start), self._local(q.end), self.cfg.agent_teams(),
-                                   queue=q.queue, agent=q.agent, limit=MAX_RATING_ROWS + 1)
-        if len(rows) > MAX_RATING_ROWS:
-            raise BadRequest(f"more than {MAX_RATING_ROWS} survey results in this period: ask for a shorter one")
-        if who.teams is not None:
-            rows = [r for r in rows if who.covers(r.teams)]
-        scale = max((x.rating.scale for x in self.cfg.queues if x.rating.enabled), default=5)
-        # the statistics are pure Python over up to MAX_RATING_ROWS rows: not on the event loop
-        text = await asyncio.to_thread(render, rows, by, q.format, period=q.period, tz=self.cfg.tz,
-                                       scale_max=scale, team=q.team, ranking=who.role != "viewer")
-        return self._out(text, q.format)
-
-    async def staffing(self, request: web.Request) -> web.Response:
-        self.api.principal(request)
-        q = query(request, StaffingQuery)
-        if q.queue not in {x.name for x in self.cfg.queues}:
-            raise BadRequest(f"queue: unknown queue {q.queue!r}")
-        target = Target(service_level=q.target_sl, answer_within_s=q.answer_within, shrinkage=q.shrinkage)
-        try:
-            async with self.conn() as conn:
-                rows: list[dict[str, Any]] = await forecast_rows(
-                    conn, q.queue, self.cfg.timezone, interval_min=q.interval, weeks=q.weeks,
-                    target=target)
-        except ValueError as exc:  # e.g. no answered calls yet to take the handle time from
-            raise BadRequest(f"cannot forecast {q.queue!r}: {exc}") from exc
-        return json_response(rows)
+        return self.out(await asyncio.to_thread(format_report, rows, q.format), q.format)
 
     @staticmethod
-    def _out(text: str, fmt: str) -> web.Response:
+    def out(text: str, fmt: str) -> web.Response:
         if fmt == "csv":
             return web.Response(text=text, content_type="text/csv")
         return web.Response(text=text, content_type="application/json")
 
     def add_to(self, app: web.Application) -> None:
         app.router.add_get("/api/reports", self.reports)
-        app.router.add_get("/api/ratings", self.ratings)
-        app.router.add_get("/api/staffing", self.staffing)
 
     async def close(self) -> None:
         if self._pool is not None:

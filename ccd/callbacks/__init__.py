@@ -5,5 +5,6 @@ calendar), ``numbers`` (validate a number to call back), ``book`` (the open call
 every queue: order, limits, retries, expiry), ``offer`` (the caller's DTMF dialogue) and
 ``attempt`` (one delivery attempt). Shells: ``store`` (PostgreSQL), ``service`` (the book
 made durable, events on the bus), ``ari_offer`` / ``ari_attempt`` (Asterisk), ``delivery``
-(attempts back into the book), ``metrics`` (/metrics), ``settings`` (config section).
+(attempts back into the book), ``metrics`` (/metrics), ``routes`` (HTTP), ``settings``
+(config section).
 """

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import structlog
 
 from ccd.callbacks.core.attempt import Attempt, Bridge, HangupChannel, Originate, PlayTo, Result
+from ccd.ports import AriPort, AsteriskFailed, ChannelGone
 from ccd.prompts import sound_uri
-from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
 
 log = structlog.get_logger("ccd.callbacks")
 APP_ARG = "callback"

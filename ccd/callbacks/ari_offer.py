@@ -15,8 +15,8 @@ import structlog
 
 from ccd.callbacks.ari_attempt import Seen
 from ccd.callbacks.core.offer import Action, Done, Hangup, OfferDialogue, Play, Request, StopPlayback
+from ccd.ports import AriPort, AsteriskFailed, ChannelGone
 from ccd.prompts import sound_uri
-from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
 
 log = structlog.get_logger("ccd.callbacks")
 

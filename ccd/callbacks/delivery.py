@@ -21,7 +21,7 @@ from ccd.callbacks.ari_attempt import AttemptRunner, Seen
 from ccd.callbacks.core.attempt import Attempt
 from ccd.callbacks.core.book import Callback, Dial
 from ccd.callbacks.service import CallbackService
-from ccd.queues.ports import AriPort
+from ccd.ports import AriPort
 
 log = structlog.get_logger("ccd.callbacks")
 

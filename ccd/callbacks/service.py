@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from ccd.callbacks import store
 from ccd.callbacks.core.book import Callback, CallbackBook, Command, Dial, LiveKey, RequestResult, Save
 from ccd.events import DomainEvent
-from ccd.queues.core.commands import Record
+from ccd.record import Record
 
 
 class CallbackService:

@@ -19,11 +19,10 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from ccd.api.app import Api, json_response
-from ccd.api.auth import Principal
+from ccd.api.auth import Principal, agents_in_scope
 from ccd.api.params import Text, query
 from ccd.config import CcdConfig, normalise_number
 from ccd.errors import BadRequest, Unavailable
-from ccd.recordings.access import agents_in_scope
 
 MAX_CALLS = 500
 TIMEOUT_S = 10.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -43,7 +44,7 @@ class SessionStore:
         return self._pool
 
     async def set_password(self, user: str, password: str) -> None:
-        hashed = hash_password(password)
+        hashed = hash_password(password, os.urandom(16))
         pool = await self.pool()
         await pool.execute(
             "INSERT INTO console_users (name, password_hash) VALUES ($1, $2) "

@@ -24,7 +24,7 @@ from ccd.api.auth import Principal
 from ccd.bus import Bus, Sequenced
 from ccd.config import CcdConfig, QueueThresholds
 from ccd.console.core.floor import Layout, Today, agent_row, feed_item, queue_tile, snapshot_parts
-from ccd.queues.core.snapshot import EngineSnapshot
+from ccd.snapshot import EngineSnapshot
 
 RING = 2000  # deltas kept for resuming clients
 FEED = 50  # feed items in a snapshot

@@ -29,7 +29,7 @@ from ccd.console.records import RecordsPage
 from ccd.console.sessions import SessionStore
 from ccd.console.stream import FloorHub, View
 from ccd.errors import Forbidden
-from ccd.queues.core.snapshot import EngineSnapshot
+from ccd.snapshot import EngineSnapshot
 
 log = structlog.get_logger("ccd.console")
 STATIC = Path(__file__).parent / "static"

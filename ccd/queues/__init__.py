@@ -1,6 +1,8 @@
 """The ACD. ``core/`` is the pure routing engine (typed inputs in, commands and domain events
 out); the modules beside it are its shell: the service that feeds it, the executor that runs
-its commands on Asterisk, stickiness and agent state persistence."""
+its commands on Asterisk (given the other features' ``CallHooks`` at construction, answering
+``CallQuery``), stickiness, agent state persistence, the announcer and its wiring (``wire``),
+and the live-state and agent-action routes (``routes``)."""
 
 from ccd.queues.core.commands import CancelOffer, Command, Connect, Offer, Overflow, Record
 from ccd.queues.core.engine import AcdEngine
@@ -18,8 +20,8 @@ from ccd.queues.core.inputs import (
     OfferAnswered,
     OfferFailed,
 )
-from ccd.queues.core.snapshot import AgentView, CallView, EngineSnapshot, QueueView
 from ccd.queues.core.specs import AgentSpec, QueueSpec
+from ccd.snapshot import AgentView, CallView, EngineSnapshot, QueueView
 
 __all__ = [
     "AcdEngine",

@@ -16,6 +16,7 @@ from ccd.ari import events as ari
 from ccd.ari.models import Channel
 from ccd.config import CcdConfig, normalise_number
 from ccd.dispatch import Dispatcher
+from ccd.ports import AriPort, AsteriskFailed, ChannelGone, SurveyPort
 from ccd.queues import agent_persist
 from ccd.queues.core.inputs import (
     CallAbandoned,
@@ -24,7 +25,7 @@ from ccd.queues.core.inputs import (
     Input,
 )
 from ccd.queues.core.stasis_input import Refused, endpoint_of, feature_action, parse_priority
-from ccd.queues.executor import AcdExecutor
+from ccd.queues.executor import AcdExecutor, run_hooks
 from ccd.queues.legs import (
     CALL_BRIDGE_PREFIX,
     VAR_AGENT,
@@ -32,14 +33,11 @@ from ccd.queues.legs import (
     VAR_ENQUEUED_AT,
     VAR_QUEUE_SEQ,
     AgentLeg,
-    CallLegs,
     as_float,
     call_bridge_id,
     parse_app_args,
 )
-from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
 from ccd.queues.sticky import StickyResolver
-from ccd.rating_ivr.runner import SurveyRunner
 from ccd.serial import KeyedSerial
 
 log = structlog.get_logger("ccd.acd")
@@ -51,7 +49,7 @@ class AcdService:
         cfg: CcdConfig,
         ari: AriPort,
         executor: AcdExecutor,
-        surveys: SurveyRunner,
+        surveys: SurveyPort,
         sticky: StickyResolver,
         submit: Callable[[Input], None],
         agent_store: agent_persist.AgentStateStore,
@@ -74,14 +72,9 @@ class AcdService:
         self.shared_phones = frozenset(cfg.shared_phones)
         self.serial = KeyedSerial()
         self.arrivals = 0  # arrival counter: the tie-break kept on the channel (VAR_QUEUE_SEQ)
-        # Hook awaited before a new caller is queued (e.g. "this call is recorded").
-        self.before_queue: Callable[[CallLegs], Awaitable[None]] | None = None
         self.restored_agents = False
         self.resynced = False  # state rebuilt from Asterisk after the latest (re)connect
         self.resynced_event = asyncio.Event()
-        executor.after_agent_hangup = self._after_agent_hangup
-        executor.after_caller_hangup = lambda call: surveys.caller_hung_up_first(
-            call.call_id, call.connected_agent, call.queue, call.caller_number)
 
     def subscribe(self, dispatcher: Dispatcher) -> None:
         dispatcher.subscribe(ari.StasisStart, self.on_stasis_start)
@@ -115,7 +108,7 @@ class AcdService:
     def on_stasis_end(self, e: ari.StasisEnd) -> None:
         # A caller leaving Stasis has hung up (or was sent on by an overflow we performed,
         # which already removed the call); agent legs are handled on ari.ChannelDestroyed.
-        if e.channel.id in self.executor.calls:
+        if self.executor.call(e.channel.id) is not None:
             self.surveys.hung_up(e.channel.id)
             self.executor.channel_gone(e.channel.id, 16)
 
@@ -160,16 +153,13 @@ class AcdService:
                     raise
                 # A call ccd cannot take goes to the native Queue(): it never stays in Stasis.
                 log.exception("call not taken: sending it to the native Queue() fallback", call_id=chan.id)
-                self.executor.calls.pop(chan.id, None)
+                self.executor.forget(chan.id)
                 await self._fallback(chan.id, queue)
 
         async def entering() -> None:
             nonlocal arrived
-            if self.before_queue is not None:
-                try:
-                    await self.before_queue(call)
-                except Exception:
-                    log.exception("pre-queue hook failed", call_id=call.call_id)
+            if self.executor.hooks.before_queue:  # e.g. "this call is recorded"
+                await run_hooks(self.executor.hooks.before_queue, call, "pre-queue")
                 if call.ended:
                     arrived = True
                     self.submit(CallArrived(chan.id, queue, caller, priority, enqueued_at=enqueued_at))
@@ -203,10 +193,6 @@ class AcdService:
             await self.ari.continue_in_dialplan(channel_id, "ccd-queue-fallback", queue, 1)
         except (ChannelGone, AsteriskFailed):
             pass
-
-    # -- the survey hook ------------------------------------------------------------------
-    def _after_agent_hangup(self, call: CallLegs, ended_by: str) -> bool:
-        return self.surveys.offer(call.call_id, call.connected_agent, call.queue, call.caller_number)
 
     # -- feature codes --------------------------------------------------------------------
     async def _feature(self, e: ari.StasisStart) -> None:
@@ -247,13 +233,13 @@ class AcdService:
             self.restored_agents = True
         await self.executor.ensure_holding_bridges()
         present = {c.id: c for c in e.channels}
-        for call_id in [c for c in self.executor.calls if c not in present]:
+        for call_id in [c for c in self.executor.call_ids() if c not in present]:
             self.executor.channel_gone(call_id, 16)
         members = {b.id: set(b.channels) for b in e.bridges}
         callers = []
         for chan in e.channels:
             args = parse_app_args(chan.dialplan.app_data, self.app) or []
-            if args[:1] == ["queue"] and chan.id not in self.executor.calls and len(args) > 1:
+            if args[:1] == ["queue"] and self.executor.call(chan.id) is None and len(args) > 1:
                 callers.append((*self._queue_order(chan, args), chan, args))
         for enqueued_at, _, chan, args in sorted(callers, key=lambda t: t[:2]):
             await self._restore_caller(chan, args, enqueued_at, present, members)
@@ -262,14 +248,14 @@ class AcdService:
             if args[:1] == ["agent"] and chan.id not in self.executor.leg_owner:
                 await self._hangup(chan.id)
         for bridge_id, chans in members.items():
-            if bridge_id.startswith(CALL_BRIDGE_PREFIX) and not chans & set(self.executor.calls):
+            if bridge_id.startswith(CALL_BRIDGE_PREFIX) and not chans & self.executor.call_ids():
                 try:
                     await self.ari.delete_bridge(bridge_id)
                 except (ChannelGone, AsteriskFailed):
                     pass
         self.resynced = True
         self.resynced_event.set()
-        log.info("ccd ready: state rebuilt from Asterisk", calls=len(self.executor.calls),
+        log.info("ccd ready: state rebuilt from Asterisk", calls=len(self.executor.call_ids()),
                  reconnect=e.reconnect)
 
     def _queue_order(self, chan: Channel, args: list[str]) -> tuple[float, float]:

@@ -18,10 +18,10 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter
 
 from ccd import events as ev
+from ccd.ports import AriPort, AsteriskFailed, ChannelGone
 from ccd.prompts import sound_uri
 from ccd.queues.core.announce import Announcement, AnnounceSettings, HoldTime, due
-from ccd.queues.core.snapshot import EngineSnapshot
-from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
+from ccd.snapshot import EngineSnapshot
 from ccd.tasks import cancel_and_wait
 
 log = structlog.get_logger("ccd.announce")

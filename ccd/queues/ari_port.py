@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from ccd.ari.client import AriClient
 from ccd.ari.errors import AriConflict, AriError, AriNotFound
-from ccd.queues.ports import AsteriskConflict, AsteriskFailed, BridgeInfo, ChannelGone, ChannelInfo
+from ccd.ports import AsteriskConflict, AsteriskFailed, BridgeInfo, ChannelGone, ChannelInfo
 
 
 class ClientAriPort:

@@ -14,11 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Literal
 
 import structlog
 
+from ccd.ports import (
+    NO_HOOKS,
+    AgentCall,
+    AriPort,
+    AsteriskConflict,
+    AsteriskFailed,
+    CallHook,
+    CallHooks,
+    ChannelGone,
+    SurveyPort,
+)
 from ccd.queues.core.commands import CancelOffer, Command, Connect, Offer, Overflow
 from ccd.queues.core.inputs import CallAbandoned, CallEnded, Input, OfferAnswered, OfferFailed
 from ccd.queues.legs import (
@@ -30,7 +41,6 @@ from ccd.queues.legs import (
     call_bridge_id,
     hold_bridge_id,
 )
-from ccd.queues.ports import AriPort, AsteriskConflict, AsteriskFailed, ChannelGone
 from ccd.serial import KeyedSerial
 from ccd.tasks import cancel_and_wait
 
@@ -50,31 +60,50 @@ def failure_reason(cause: int) -> Literal["no_answer", "busy", "failed"]:
         return "busy"
     return "no_answer" if cause in NO_ANSWER_CAUSES else "failed"
 
-AfterCall = Callable[[CallLegs, str], bool]  # (call, ended_by) -> True if it keeps the caller
+async def run_hooks(hooks: tuple[CallHook, ...], call: CallLegs, what: str) -> None:
+    """Each hook in order; one failing (e.g. recording) never skips the next nor drops the call."""
+    for hook in hooks:
+        try:
+            await hook(call)
+        except Exception:
+            log.exception(f"{what} hook failed", call_id=call.call_id)
 
 
 class AcdExecutor:
-    def __init__(self, ari: AriPort, feed: Feed, moh_classes: dict[str, str]) -> None:
+    """``surveys`` decides whether a caller stays for the post-call survey; ``hooks`` are the
+    other features' steps at fixed points of a call (``ccd.ports.CallHooks``)."""
+
+    def __init__(self, ari: AriPort, feed: Feed, moh_classes: dict[str, str], surveys: SurveyPort,
+                 hooks: CallHooks = NO_HOOKS) -> None:
         self.ari = ari
         self.feed = feed
         self.moh_classes = moh_classes
-        self.calls: dict[str, CallLegs] = {}
+        self.surveys = surveys
+        self.hooks = hooks
+        self._calls: dict[str, CallLegs] = {}
         self.leg_owner: dict[str, str] = {}  # agent leg channel id -> call id
         self.cancelled: set[str] = set()  # legs we hung up ourselves: no OfferFailed for them
         self.serial = KeyedSerial()
         self.parking: set[asyncio.Task[None]] = set()
-        # Hook for the post-call survey: decides whether the caller stays after the agent left.
-        self.after_agent_hangup: AfterCall = lambda call, ended_by: False
-        # Hook run (in the call's order) once caller and agent are bridged: call recording.
-        self.on_connected: Callable[[CallLegs], Awaitable[None]] | None = None
-        # Hook awaited before the call's bridge is deleted: the recording is stopped and heard
-        # finished while its bridge (whose events ccd receives) still exists.
-        self.before_bridge_deleted: Callable[[CallLegs], Awaitable[None]] | None = None
-        # Hook for a connected call the caller ended (the survey records "not_offered").
-        self.after_caller_hangup: Callable[[CallLegs], None] = lambda call: None
-        # Hook awaited before the caller is moved (to the agent or the overflow target): stops
-        # a queue announcement, which would otherwise hold the caller until it ends.
-        self.before_caller_moves: Callable[[str], Awaitable[None]] | None = None
+
+    # -- queries (ccd.ports.CallQuery): the bookkeeping itself stays private ------------------
+    def call(self, call_id: str) -> CallLegs | None:
+        return self._calls.get(call_id)
+
+    def call_ids(self) -> frozenset[str]:
+        return frozenset(self._calls)
+
+    def agent_call(self, agent_id: str) -> AgentCall | None:
+        """The agent's answered, live queue call (supervision joins it)."""
+        for call in self._calls.values():
+            leg = call.leg_of(agent_id)
+            if leg is not None and leg.answered and not call.ended and call.bridge_id:
+                return AgentCall(call.call_id, call.queue, leg.channel_id, call.bridge_id)
+        return None
+
+    def forget(self, call_id: str) -> None:
+        """A call ccd did not take after all (sent to the native Queue() fallback)."""
+        self._calls.pop(call_id, None)
 
     # -- setup ----------------------------------------------------------------------------
     async def ensure_holding_bridges(self) -> None:
@@ -94,7 +123,7 @@ class AcdExecutor:
             self.serial.submit(cmd.call_id, lambda: self._overflow(cmd), "overflow")
 
     async def _offer(self, cmd: Offer) -> None:
-        call = self.calls.get(cmd.call_id)
+        call = self._calls.get(cmd.call_id)
         if call is None or call.ended:
             self.feed(OfferFailed(cmd.call_id, cmd.agent_id, "failed"))
             return
@@ -127,7 +156,7 @@ class AcdExecutor:
             call.bridge_id = call_bridge_id(call.call_id)
 
     async def _cancel(self, cmd: CancelOffer) -> None:
-        call = self.calls.get(cmd.call_id)
+        call = self._calls.get(cmd.call_id)
         leg = call.leg_of(cmd.agent_id) if call else None
         if call is None or leg is None:
             return
@@ -136,7 +165,7 @@ class AcdExecutor:
         await self._hangup_quietly(leg.channel_id)
 
     async def _connect(self, cmd: Connect) -> None:
-        call = self.calls.get(cmd.call_id)
+        call = self._calls.get(cmd.call_id)
         leg = call.leg_of(cmd.agent_id) if call else None
         if call is None or call.bridge_id is None or leg is None:
             return
@@ -144,8 +173,8 @@ class AcdExecutor:
         bridge_id = call.bridge_id
 
         async def caller_in() -> None:
-            if self.before_caller_moves is not None:
-                await self.before_caller_moves(call.call_id)
+            for hook in self.hooks.before_caller_moves:
+                await hook(call.call_id)
             if call.parked is not None:
                 # The caller's move into the holding bridge must not land after this one.
                 await asyncio.wait([call.parked], timeout=PARK_WAIT_S)
@@ -162,16 +191,12 @@ class AcdExecutor:
             await self.ari.set_variable(call.call_id, VAR_ANSWERED_AT, f"{cmd.answered_at:.6f}")
         except ChannelGone:
             return
-        if self.on_connected is not None:
-            try:
-                await self.on_connected(call)
-            except Exception:  # a feature failing (e.g. recording) never drops the call
-                log.exception("post-connect hook failed", call_id=call.call_id)
+        await run_hooks(self.hooks.on_connected, call, "post-connect")
 
     async def _overflow(self, cmd: Overflow) -> None:
-        if self.before_caller_moves is not None:
-            await self.before_caller_moves(cmd.call_id)
-        call = self.calls.pop(cmd.call_id, None)
+        for hook in self.hooks.before_caller_moves:
+            await hook(cmd.call_id)
+        call = self._calls.pop(cmd.call_id, None)
         if call is not None:
             call.ended = True
             await self._teardown(call, keep_caller=cmd.target is not None)
@@ -199,7 +224,7 @@ class AcdExecutor:
     # -- what Asterisk reports ------------------------------------------------------------
     def caller_entered(self, call_id: str, queue: str, caller_number: str | None) -> CallLegs:
         call = CallLegs(call_id=call_id, queue=queue, caller_number=caller_number)
-        self.calls[call_id] = call
+        self._calls[call_id] = call
         return call
 
     def park_caller(self, call: CallLegs) -> None:
@@ -226,7 +251,7 @@ class AcdExecutor:
 
     def channel_answered(self, channel_id: str) -> None:
         call_id = self.leg_owner.get(channel_id)
-        call = self.calls.get(call_id) if call_id else None
+        call = self._calls.get(call_id) if call_id else None
         leg = call.legs.get(channel_id) if call else None
         if call is None or leg is None or leg.answered:
             return
@@ -234,14 +259,14 @@ class AcdExecutor:
         self.feed(OfferAnswered(call.call_id, leg.agent_id))
 
     def channel_gone(self, channel_id: str, cause: int) -> None:
-        if channel_id in self.calls:
-            self._caller_gone(self.calls[channel_id])
+        if channel_id in self._calls:
+            self._caller_gone(self._calls[channel_id])
             return
         call_id = self.leg_owner.pop(channel_id, None)
         if channel_id in self.cancelled:
             self.cancelled.discard(channel_id)
             return
-        call = self.calls.get(call_id) if call_id else None
+        call = self._calls.get(call_id) if call_id else None
         leg = call.legs.pop(channel_id, None) if call else None
         if call is None or leg is None:
             return
@@ -257,22 +282,24 @@ class AcdExecutor:
     def _caller_gone(self, call: CallLegs) -> None:
         if call.ended:
             if call.in_survey:
-                self.calls.pop(call.call_id, None)
+                self._calls.pop(call.call_id, None)
             return
         call.ended = True
-        self.calls.pop(call.call_id, None)
+        self._calls.pop(call.call_id, None)
         self.feed(CallEnded(call.call_id, "caller") if call.connected_agent else CallAbandoned(call.call_id))
         if call.connected_agent:
-            self.after_caller_hangup(call)
+            # A connected call the caller ended: the survey records "not_offered".
+            self.surveys.caller_hung_up_first(call.call_id, call.connected_agent, call.queue, call.caller_number)
         self.serial.submit(call.call_id, lambda: self._teardown(call, keep_caller=False), "teardown")
 
     def _agent_hung_up(self, call: CallLegs) -> None:
         call.ended = True
         self.feed(CallEnded(call.call_id, "agent"))
-        keep = self.after_agent_hangup(call, "agent")
+        # The post-call survey decides whether the caller stays after the agent left.
+        keep = self.surveys.offer(call.call_id, call.connected_agent, call.queue, call.caller_number)
         call.in_survey = keep
         if not keep:
-            self.calls.pop(call.call_id, None)
+            self._calls.pop(call.call_id, None)
         self.serial.submit(call.call_id, lambda: self._teardown(call, keep_caller=keep), "teardown")
 
     async def _teardown(self, call: CallLegs, keep_caller: bool) -> None:
@@ -283,11 +310,7 @@ class AcdExecutor:
         if not keep_caller:
             await self._hangup_quietly(call.call_id)
         if call.bridge_id is not None:
-            if self.before_bridge_deleted is not None:
-                try:
-                    await self.before_bridge_deleted(call)
-                except Exception:  # a feature failing never keeps the bridge
-                    log.exception("pre-teardown hook failed", call_id=call.call_id)
+            await run_hooks(self.hooks.before_bridge_deleted, call, "pre-teardown")  # never keeps the bridge
             try:
                 await self.ari.delete_bridge(call.bridge_id)
             except ChannelGone:

@@ -1,11 +1,10 @@
-"""Build the engine's specs, the survey and the announcement settings from the validated config."""
+"""Build the engine's specs and the announcement settings from the validated config."""
 
 from __future__ import annotations
 
 from ccd.config import CcdConfig, normalise_number
 from ccd.queues.core.announce import AnnounceSettings
 from ccd.queues.core.specs import AgentSpec, QueueSpec
-from ccd.rating_ivr.core.settings import ROLES, SurveySettings
 
 
 def agent_specs(cfg: CcdConfig) -> list[AgentSpec]:
@@ -42,18 +41,3 @@ def announce_settings(cfg: CcdConfig) -> dict[str, AnnounceSettings]:
     """Queue announcement settings of the queues that announce (absent: no announcements)."""
     return {q.name: AnnounceSettings(q.announce_frequency, q.announce_position, q.announce_holdtime)
             for q in cfg.queues if q.announce_frequency > 0}
-
-
-def survey_settings(cfg: CcdConfig) -> dict[str, SurveySettings]:
-    """Settings for the queues that rate calls (absent: the queue runs no survey)."""
-    out = {}
-    for q in cfg.queues:
-        r = q.rating
-        if r.enabled:
-            # The admin's own recordings: <prompts_dir>/<role>.wav (e.g. rate-call.wav).
-            own = {role: str(r.prompts_dir / role) for role in ROLES} if r.prompts_dir else {}
-            out[q.name] = SurveySettings(
-                enabled=True, scale_max=r.scale, language=q.language, timeout_s=r.timeout,
-                retries=r.retries, announce_at_start=r.announce_at_start, prompts=own,
-            )
-    return out

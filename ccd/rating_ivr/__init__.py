@@ -1,7 +1,9 @@
 """Post-call rating IVR: the survey state machine, its settings, prompts and statistics.
 
 ``core/`` is pure (no I/O, no clock): the survey state machine and the statistics. Beside it
-the shell: ``runner`` (drives :class:`Survey` over ARI), ``report`` and ``cli`` (PostgreSQL).
+the shell: ``runner`` (drives :class:`Survey` over ARI; the ACD asks it through
+``ccd.ports.SurveyPort``), ``from_config`` (settings per queue), ``wire`` (its wiring function),
+``routes`` (``/api/ratings``), ``report`` and ``cli`` (PostgreSQL).
 Prompt texts live in the shared catalogue ``ccd/prompts.py``.
 """
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from ccd.events import DomainEvent
-from ccd.queues.ports import AriPort, ChannelGone
+from ccd.ports import AriPort, ChannelGone
 from ccd.rating_ivr.core.actions import Action, Done, Hangup, Play, StopPlayback, not_offered
 from ccd.rating_ivr.core.settings import SurveySettings
 from ccd.rating_ivr.core.survey import Survey

@@ -9,14 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ccd.api.auth import Principal
+from ccd.api.auth import Principal, agents_in_scope
 
-
-def agents_in_scope(who: Principal, agent_teams: Mapping[str, Sequence[str]]) -> list[str] | None:
-    """The agents whose recordings ``who`` may reach; None means all of them."""
-    if who.teams is None:
-        return None
-    return sorted(a for a, teams in agent_teams.items() if who.covers(list(teams)))
+__all__ = ["agents_in_scope", "may_hear", "refused_filter"]
 
 
 def may_hear(who: Principal, agent_id: str | None, agent_teams: Mapping[str, Sequence[str]]) -> bool:

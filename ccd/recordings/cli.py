@@ -18,19 +18,26 @@ import json
 import shutil
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from ccd import events as ev
 from ccd.config import CcdConfig, normalise_number
 from ccd.config_load import load_config
-from ccd.rating_ivr.cli import moment
 from ccd.recordings import queries
 from ccd.recordings.core import layout
 
 COLUMNS = ("call_id", "started_at", "queue", "agent_id", "caller", "duration_s", "rating", "status", "file")
+
+
+def moment(text: str, tz: ZoneInfo) -> datetime:
+    """A time given on the command line; without an offset, in the configured zone."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=tz)
 
 
 def _search(args: argparse.Namespace, cfg: CcdConfig) -> queries.Search:

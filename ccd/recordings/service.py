@@ -33,8 +33,8 @@ from ccd.ari.client import AriClient
 from ccd.ari.errors import AriError, AriNotFound
 from ccd.config import CcdConfig, QueueConfig
 from ccd.dispatch import Dispatcher
+from ccd.ports import QueueCall
 from ccd.prompts import CALL_RECORDED, sound_uri
-from ccd.queues.legs import CallLegs
 from ccd.recordings.core import layout
 from ccd.recordings.queries import Started
 from ccd.recordings.retention import writable_dir
@@ -74,7 +74,8 @@ def sha256_and_size(path: Path) -> tuple[str, int]:
 
 class RecordingService:
     def __init__(self, cfg: CcdConfig, rest: AriClient, record: Sink,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 started_of: Callable[[str], Awaitable[Started | None]] = _unknown) -> None:
         self.cfg, self.rest, self.record, self.clock = cfg, rest, record, clock
         self.queues: dict[str, QueueConfig] = {q.name: q for q in cfg.queues if q.recording.enabled}
         self.root = Path(cfg.recordings_dir)
@@ -86,7 +87,7 @@ class RecordingService:
         self.serial = KeyedSerial()
         # What ccd stored when a recording started (the wire looks it up in the database);
         # used for files found in the spool whose end ccd never heard of.
-        self.started_of: Callable[[str], Awaitable[Started | None]] = _unknown
+        self.started_of = started_of
 
     def subscribe(self, dispatcher: Dispatcher) -> None:
         dispatcher.subscribe(ari.Resync, self.on_resync)
@@ -95,8 +96,8 @@ class RecordingService:
         dispatcher.subscribe(ari.PlaybackFinished, self.on_playback_finished)
 
     # -- hooks ----------------------------------------------------------------------------
-    async def before_queue(self, call: CallLegs) -> None:
-        """``acd.before_queue``: the announcement, heard before any agent is connected."""
+    async def before_queue(self, call: QueueCall) -> None:
+        """A ``before_queue`` call hook: the announcement, heard before any agent is connected."""
         q = self.queues.get(call.queue)
         if q is None or not q.recording.announce:
             return
@@ -113,8 +114,8 @@ class RecordingService:
         finally:
             self.announcing.pop(playback_id, None)
 
-    async def on_connected(self, call: CallLegs) -> None:
-        """``executor.on_connected``: start recording the call's mixing bridge."""
+    async def on_connected(self, call: QueueCall) -> None:
+        """An ``on_connected`` call hook: start recording the call's mixing bridge."""
         q = self.queues.get(call.queue)
         if q is None or call.bridge_id is None or call.call_id in self.live:
             return  # not recorded, or already recording (a reconnect after a transfer)
@@ -137,8 +138,8 @@ class RecordingService:
                              queue=live.queue, caller=live.caller, format=fmt,
                              name=layout.spool_name(call.call_id)))
 
-    async def before_bridge_deleted(self, call: CallLegs) -> None:
-        """``executor.before_bridge_deleted``: stop the recording and hear it finished while
+    async def before_bridge_deleted(self, call: QueueCall) -> None:
+        """A ``before_bridge_deleted`` call hook: stop the recording and hear it finished while
         its bridge still exists; file it from the spool if the event does not come."""
         live = self.live.get(call.call_id)
         if live is None:

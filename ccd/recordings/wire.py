@@ -1,11 +1,12 @@
-"""The recording feature as one object the daemon owns: the service on the ACD hooks and
-the ARI events, the HTTP routes, the retention task and the disk-space gauges."""
+"""The recording feature as one object the daemon owns: what it contributes to a queue call's
+life (``call_hooks``, given to the ACD at construction), its ARI subscriptions, the HTTP
+routes, the retention task and the disk-space gauges. Its events go out on the bus."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -19,77 +20,57 @@ from ccd import events as ev
 from ccd.api.app import Api
 from ccd.ari.client import AriClient
 from ccd.config import CcdConfig
-from ccd.dispatch import Dispatcher
 from ccd.errors import Unavailable
-from ccd.queues.acd_service import AcdService
-from ccd.queues.executor import AcdExecutor
-from ccd.queues.legs import CallLegs
+from ccd.ports import CallHooks
 from ccd.recordings import queries
 from ccd.recordings.retention import DiskCollector, deletion_events, expired, oldest_cutoff
 from ccd.recordings.routes import RecordingRoutes
 from ccd.recordings.service import RecordingService
+from ccd.wiring import Contribution
 
 log = structlog.get_logger("ccd.recordings")
 
 RETENTION_INTERVAL_S = 3600.0
-Hook = Callable[[CallLegs], Awaitable[None]]
-Sink = Callable[[ev.DomainEvent], None]
 
 
-class Writer(Protocol):
-    def submit(self, event: ev.DomainEvent) -> None: ...
+class EventBus(Protocol):
+    """The daemon's bus (``ccd.bus.Bus``): publish, or commit first then publish."""
+
+    def publish(self, event: ev.DomainEvent) -> None: ...
 
     async def durable(self, event: ev.DomainEvent) -> None: ...
 
 
-def chain(first: Hook | None, then: Hook) -> Hook:
-    """Keep a hook someone else set: theirs runs first, ours after (errors stay apart)."""
-    if first is None:
-        return then
-
-    async def both(call: CallLegs) -> None:
-        try:
-            await first(call)
-        finally:
-            await then(call)
-
-    return both
-
-
 class RecordingFeature:
-    def __init__(self, cfg: CcdConfig, rest: AriClient, writer: Writer, sinks: list[Sink], dsn: str,
+    def __init__(self, cfg: CcdConfig, rest: AriClient, bus: EventBus, dsn: str,
                  registry: CollectorRegistry, clock: Callable[[], float] = time.time) -> None:
-        self.cfg, self.writer, self.sinks, self.dsn, self.clock = cfg, writer, sinks, dsn, clock
-        self.service = RecordingService(cfg, rest, self.record, clock)
-        self.service.started_of = self._started_of
+        self.cfg, self.bus, self.dsn, self.clock = cfg, bus, dsn, clock
+        self.service = RecordingService(cfg, rest, self.record, clock, started_of=self._started_of)
         self.days = {q.name: q.recording.retention_days for q in cfg.queues}
         self._pool: asyncpg.Pool | None = None
         self._deleted: set[str] = set()  # deleted in this run, maybe not yet committed
         registry.register(DiskCollector(Path(cfg.recordings_dir)))
 
-    def hook(self, acd: AcdService, executor: AcdExecutor, dispatcher: Dispatcher) -> None:
-        acd.before_queue = chain(acd.before_queue, self.service.before_queue)
-        executor.on_connected = chain(executor.on_connected, self.service.on_connected)
-        executor.before_bridge_deleted = chain(executor.before_bridge_deleted, self.service.before_bridge_deleted)
-        self.service.subscribe(dispatcher)
+    def contribution(self) -> Contribution:
+        """Everything the feature adds to the daemon (ccd.wiring)."""
+        return Contribution(asterisk=self.service.subscribe, routes=(self.add_routes,), hooks=self.call_hooks(),
+                            tasks=(("recordings-retention", self.run_retention),))
+
+    def call_hooks(self) -> CallHooks:
+        """The announcement before queueing; the bridge recording from connect to teardown."""
+        return CallHooks(before_queue=(self.service.before_queue,), on_connected=(self.service.on_connected,),
+                         before_bridge_deleted=(self.service.before_bridge_deleted,))
 
     def add_routes(self, app: web.Application, api: Api) -> None:
         RecordingRoutes(api, self.pool, self.durable, self.record, self.clock).add_to(app)
 
     # -- events out -----------------------------------------------------------------------
     def record(self, event: ev.DomainEvent) -> None:
-        for sink in list(self.sinks):
-            try:
-                sink(event)
-            except Exception:
-                log.exception("event sink failed", event_type=event.type)
+        self.bus.publish(event)
 
     async def durable(self, event: ev.DomainEvent) -> None:
         """Committed (or fsync'ed in the writer's spool) before this returns; then the rest."""
-        await self.writer.durable(event)
-        for sink in list(self.sinks):
-            if sink != self.writer.submit:
-                sink(event)
+        await self.bus.durable(event)
 
     async def pool(self) -> asyncpg.Pool:
         if self._pool is None:

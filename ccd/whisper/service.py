@@ -1,6 +1,6 @@
 """The supervision shell: ARI events and domain events in, session transitions, commands out.
 
-Transitions are applied at once, in event order (dispatcher task, core sinks, API handlers);
+Transitions are applied at once, in event order (dispatcher task, bus subscriber, API handlers);
 their commands run per session in order on a ``KeyedSerial``, so a mode switch never
 overtakes the attach it follows. Audit: the session's start is awaited as durable before the
 audio path is built, and a mode change before the switch; a denied attempt is recorded and
@@ -25,10 +25,9 @@ from ccd.ari.client import AriClient
 from ccd.ari.errors import AriError
 from ccd.config import CcdConfig
 from ccd.dispatch import Dispatcher
-from ccd.queues.core.inputs import AgentDeviceChanged, Input
-from ccd.queues.core.snapshot import EngineSnapshot
-from ccd.queues.executor import AcdExecutor
+from ccd.ports import CallQuery
 from ccd.serial import KeyedSerial
+from ccd.snapshot import EngineSnapshot
 from ccd.whisper.core import session as ss
 from ccd.whisper.core.acl import Directory
 from ccd.whisper.core.session import SYSTEM, CallRef, Mode, Session, SessionError, Via
@@ -70,12 +69,15 @@ class Refused(Exception):
 
 
 class SupervisionService:
-    def __init__(self, cfg: CcdConfig, rest: AriClient, executor: AcdExecutor,
-                 snapshot: Callable[[], EngineSnapshot], submit: Callable[[Input], None],
-                 sinks: list[Callable[[ev.DomainEvent], None]], store: AuditStore,
-                 clock: Callable[[], float] = time.time) -> None:
-        self.cfg, self.rest, self.executor = cfg, rest, executor
-        self.snapshot, self.submit, self.sinks, self.store, self.clock = snapshot, submit, sinks, store, clock
+    """``calls`` answers "which call is this agent on?" (the ACD executor); ``on_mentoring``
+    tells the ACD that an agent mentor is busy (or free again): the daemon combines it with the
+    device state Asterisk reports (ccd.queues.core.agent_busy); ``store`` is the bus."""
+
+    def __init__(self, cfg: CcdConfig, rest: AriClient, calls: CallQuery,
+                 snapshot: Callable[[], EngineSnapshot], on_mentoring: Callable[[str, bool], None],
+                 store: AuditStore, clock: Callable[[], float] = time.time) -> None:
+        self.cfg, self.rest, self.calls = cfg, rest, calls
+        self.snapshot, self.on_mentoring, self.store, self.clock = snapshot, on_mentoring, store, clock
         self.directory = Directory.from_config(cfg)
         self.media = AudioPaths(rest)
         self.serial = KeyedSerial()
@@ -88,9 +90,6 @@ class SupervisionService:
         sup = cfg.supervision
         self.dtmf_modes: dict[str, Mode] = {sup.dtmf_listen: "listen", sup.dtmf_whisper: "whisper",
                                             sup.dtmf_barge: "barge"}
-        # An agent mentor takes no queue call while mentoring; the daemon combines this with
-        # the device state Asterisk reports (ccd.queues.core.agent_busy).
-        self.on_mentoring: Callable[[str, bool], None] = lambda agent, on: self.submit(AgentDeviceChanged(agent, on))
 
     def subscribe(self, dispatcher: Dispatcher) -> None:
         dispatcher.subscribe(ari.StasisStart, self.on_stasis_start)
@@ -104,12 +103,9 @@ class SupervisionService:
         return [s for s in self.sessions.values() if s.state != "ended"]
 
     def locate(self, agent: str) -> CallRef | None:
-        """The agent's answered, live queue call, from the executor's bookkeeping."""
-        for call in self.executor.calls.values():
-            leg = call.leg_of(agent)
-            if leg is not None and leg.answered and not call.ended and call.bridge_id:
-                return CallRef(call.call_id, call.queue, leg.channel_id, call.bridge_id)
-        return None
+        """The agent's answered, live queue call (the ACD executor answers)."""
+        found = self.calls.agent_call(agent)
+        return CallRef(found.call_id, found.queue, found.agent_channel, found.bridge_id) if found else None
 
     def busy(self, person: str) -> bool:
         return any(s.supervisor == person for s in self.live())
@@ -361,13 +357,8 @@ class SupervisionService:
             await self._quiet(self.rest.hangup(channel))
 
     def _record(self, event: ev.DomainEvent, stored: bool = False) -> None:
-        for sink in list(self.sinks):
-            if stored and sink == self.store.submit:
-                continue  # durable() already submitted it
-            try:
-                sink(event)
-            except Exception:
-                log.exception("event sink failed", event_type=event.type)
+        if not stored:  # durable() already published it to everyone
+            self.store.submit(event)
 
     @staticmethod
     def _mode_or_none(mode: str) -> Mode | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from ccd.api.openapi import routes
+from ccd.openapi import routes
 from tests.harness.asterisk import AsteriskInstance, free_port
 from tests.harness.ccd import Factory, agent
 

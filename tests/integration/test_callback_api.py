@@ -10,8 +10,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from ccd.api.app import Api
-from ccd.api.callback_routes import CallbackRoutes
 from ccd.callbacks.core.book import CallbackBook, QueueRules
+from ccd.callbacks.routes import CallbackRoutes
 from ccd.callbacks.service import CallbackService
 from ccd.store.migrate import migrate
 from tests.unit.api_fixtures import AUTH, FakeBackend

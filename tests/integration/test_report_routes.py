@@ -13,6 +13,8 @@ from prometheus_client import CollectorRegistry
 from ccd.api.app import Api
 from ccd.api.report_routes import ReportRoutes
 from ccd.config import CcdConfig
+from ccd.rating_ivr.routes import RatingRoutes
+from ccd.staffing.routes import StaffingRoutes
 from tests.integration.test_rating_export import seed
 
 pytestmark = pytest.mark.postgres
@@ -50,6 +52,8 @@ async def client(pg_dsn: str) -> tuple[TestClient[Any, Any], ReportRoutes]:
     app = api.build()
     routes = ReportRoutes(api, pg_dsn)
     routes.add_to(app)
+    RatingRoutes(routes).add_to(app)
+    StaffingRoutes(routes).add_to(app)
     c: TestClient[Any, Any] = TestClient(TestServer(app))
     await c.start_server()
     return c, routes

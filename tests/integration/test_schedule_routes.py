@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from ccd.api.app import Api
 from ccd.api.report_routes import ReportRoutes
-from ccd.api.schedule_routes import ScheduleRoutes
 from ccd.config_load import load_config
+from ccd.schedule.routes import ScheduleRoutes
 from tests.integration.test_report_routes import Backend
 from tests.integration.test_schedule_history import _config, _seed
 

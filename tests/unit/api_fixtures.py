@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from ccd.config import CcdConfig
 from ccd.metrics import Metrics
 from ccd.queues.core.inputs import Input
-from ccd.queues.core.snapshot import AgentView, CallView, EngineSnapshot, QueueView
+from ccd.snapshot import AgentView, CallView, EngineSnapshot, QueueView
 
 TOKENS = {"admin": "adm-secret-1", "sup": "sup-secret-1", "viewer": "view-secret-1"}
 AUTH = {name: {"Authorization": f"Bearer {tok}"} for name, tok in TOKENS.items()}

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from ccd.ports import NO_HOOKS, BridgeInfo, CallHooks, ChannelGone, ChannelInfo
 from ccd.queues.core.commands import CancelOffer, Connect, Offer, Overflow
 from ccd.queues.core.inputs import CallAbandoned, CallEnded, Input, OfferAnswered, OfferFailed
 from ccd.queues.executor import AcdExecutor
-from ccd.queues.ports import BridgeInfo, ChannelGone, ChannelInfo
 
 
 class RecordingAri:
@@ -67,10 +67,35 @@ class RecordingAri:
         return []
 
 
-def make() -> tuple[AcdExecutor, RecordingAri, list[Input]]:
+class NoSurvey:
+    """The survey port: offers (``keeps``) or declines to keep the caller after the agent left."""
+
+    def __init__(self, keeps: bool = False) -> None:
+        self.keeps = keeps
+
+    def offer(self, call_id: str, agent_id: str | None, queue: str, caller: str | None) -> bool:
+        return self.keeps
+
+    def caller_hung_up_first(self, call_id: str, agent_id: str | None, queue: str, caller: str | None) -> None:
+        pass
+
+    def left_bridge(self, channel_id: str) -> None:
+        pass
+
+    def dtmf(self, channel_id: str, digit: str) -> None:
+        pass
+
+    def playback_finished(self, playback_id: str) -> None:
+        pass
+
+    def hung_up(self, channel_id: str) -> None:
+        pass
+
+
+def make(surveys: NoSurvey | None = None, hooks: CallHooks = NO_HOOKS) -> tuple[AcdExecutor, RecordingAri, list[Input]]:
     ari = RecordingAri()
     fed: list[Input] = []
-    ex = AcdExecutor(ari, fed.append, {"support": "default"})
+    ex = AcdExecutor(ari, fed.append, {"support": "default"}, surveys or NoSurvey(), hooks)
     return ex, ari, fed
 
 
@@ -110,7 +135,7 @@ class SlowParkAri(RecordingAri):
 
 async def test_connect_adds_the_agent_at_once_and_the_caller_only_after_its_park() -> None:
     ari = SlowParkAri()
-    ex = AcdExecutor(ari, [].append, {"support": "default"})
+    ex = AcdExecutor(ari, [].append, {"support": "default"}, NoSurvey())
     call = ex.caller_entered("c1", "support", None)
     ex.park_caller(call)
     ex.perform(offer())
@@ -131,7 +156,6 @@ async def test_connect_adds_the_agent_at_once_and_the_caller_only_after_its_park
 
 
 async def test_caller_moves_only_after_the_hook_let_it_while_the_agent_joins_at_once() -> None:
-    ex, ari, _ = make()
     gate = asyncio.Event()
     hooked: list[str] = []
 
@@ -139,7 +163,7 @@ async def test_caller_moves_only_after_the_hook_let_it_while_the_agent_joins_at_
         hooked.append(call_id)
         await gate.wait()
 
-    ex.before_caller_moves = before
+    ex, ari, _ = make(hooks=CallHooks(before_caller_moves=(before,)))
     ex.caller_entered("c1", "support", None)
     ex.perform(offer())
     await settle(ex)
@@ -204,7 +228,7 @@ async def test_caller_hangup_while_waiting_is_abandon_and_cleans_up() -> None:
     assert ("hangup", "ccd-ag-c1-1") in ari.ops and ("delbridge", "ccd-call-c1") in ari.ops
     ex.channel_gone("ccd-ag-c1-1", 16)
     assert fed == [CallAbandoned("c1")]
-    assert ex.calls == {} and ex.leg_owner == {}
+    assert not ex.call_ids() and ex.leg_owner == {}
 
 
 async def test_agent_hangup_ends_call_and_hangs_up_caller_without_survey() -> None:
@@ -222,8 +246,7 @@ async def test_agent_hangup_ends_call_and_hangs_up_caller_without_survey() -> No
 
 
 async def test_agent_hangup_keeps_caller_when_survey_takes_over() -> None:
-    ex, ari, fed = make()
-    ex.after_agent_hangup = lambda call, by: True
+    ex, ari, fed = make(NoSurvey(keeps=True))
     ex.caller_entered("c1", "support", None)
     ex.perform(offer())
     await settle(ex)
@@ -233,7 +256,7 @@ async def test_agent_hangup_keeps_caller_when_survey_takes_over() -> None:
     ex.channel_gone("ccd-ag-c1-1", 16)
     await settle(ex)
     assert ("hangup", "c1") not in ari.ops
-    assert "c1" in ex.calls and ex.calls["c1"].in_survey
+    assert (c1 := ex.call("c1")) is not None and c1.in_survey
     ex.channel_gone("c1", 16)  # the caller leaves the survey: no second CallEnded
     assert fed.count(CallEnded("c1", "agent")) == 1 and len(fed) == 2
 
@@ -254,7 +277,7 @@ async def test_overflow_continues_in_dialplan() -> None:
     ex.perform(Overflow("c1", "support", "voicemail,support,1", "max_wait"))
     await settle(ex)
     assert ari.ops[-1] == ("continue", "c1", "voicemail", "support", "1")
-    assert "c1" not in ex.calls
+    assert ex.call("c1") is None
 
 
 async def test_commands_of_different_calls_do_not_wait_for_each_other() -> None:
@@ -302,7 +325,7 @@ async def test_call_bridge_is_created_alongside_the_originate_not_after() -> Non
     assert ("newbridge", "ccd-call-c1", "mixing") in ari.ops
     gate.set()
     await settle(ex)
-    assert ex.calls["c1"].bridge_id == "ccd-call-c1" and fed == []
+    assert (c1 := ex.call("c1")) is not None and c1.bridge_id == "ccd-call-c1" and fed == []
 
 
 async def test_a_failed_bridge_fails_the_offer() -> None:
@@ -316,4 +339,4 @@ async def test_a_failed_bridge_fails_the_offer() -> None:
     ex.perform(offer("c1"))
     await settle(ex)
     assert fed == [OfferFailed("c1", "1001", "failed")]
-    assert ex.calls["c1"].bridge_id is None
+    assert (c1 := ex.call("c1")) is not None and c1.bridge_id is None

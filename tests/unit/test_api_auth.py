@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ccd.api.openapi import document, routes
+from ccd.openapi import document, routes
 from ccd.queues.core.inputs import AgentLoggedIn, AgentPaused
 from tests.unit.api_fixtures import AUTH, FakeBackend, MakeClient, config
 

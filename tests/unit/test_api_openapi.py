@@ -13,8 +13,10 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ccd import openapi
 from ccd.api.app import Api
-from ccd.api.openapi import document, routes
+from ccd.openapi import document, routes
+from ccd.queues.routes import QueueRoutes
 from tests.unit.api_fixtures import AUTH, FakeBackend
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -29,7 +31,10 @@ CHECKS = [checks.not_a_server_error, openapi_checks.status_code_conformance,
 def served() -> Iterator[tuple[str, web.Application, FakeBackend]]:
     """The API on a real socket in its own thread (schemathesis' client is synchronous)."""
     backend = FakeBackend()
-    app = Api(backend).build()
+    api = Api(backend)
+    app = api.build()
+    QueueRoutes(api, backend.snapshot, backend.submit).add_to(app)
+    openapi.add_to(app, api)
     loop = asyncio.new_event_loop()
     runner = web.AppRunner(app)
     loop.run_until_complete(runner.setup())

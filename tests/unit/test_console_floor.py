@@ -3,6 +3,7 @@ resume and per-team filtering."""
 
 from __future__ import annotations
 
+import os
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,20 +17,20 @@ from ccd.config import CcdConfig
 from ccd.console.core.floor import Layout, Today, agent_row, queue_tile, required_now
 from ccd.console.core.passwords import WeakPassword, hash_password, verify_password
 from ccd.console.stream import FloorHub, View
-from ccd.queues.core.snapshot import AgentView, CallView, EngineSnapshot, QueueView
+from ccd.snapshot import AgentView, CallView, EngineSnapshot, QueueView
 
 T0 = 1_764_500_000.0  # 2025-11-30 10:53 UTC
 
 
 def test_password_hash_verifies_only_the_right_password() -> None:
-    h = hash_password("correct horse")
+    h = hash_password("correct horse", os.urandom(16))
     assert h.startswith("scrypt$") and "correct" not in h
     assert verify_password("correct horse", h)
     assert not verify_password("correct hors", h)
     assert not verify_password("correct horse", "garbage")
-    assert hash_password("correct horse") != h  # salted
+    assert hash_password("correct horse", os.urandom(16)) != h  # salted
     with pytest.raises(WeakPassword):
-        hash_password("short")
+        hash_password("short", os.urandom(16))
 
 
 def e(type_: str, now: float, **kw: object) -> ev.DomainEvent:

@@ -11,7 +11,7 @@ from prometheus_client import generate_latest
 from ccd import events as ev
 from ccd.config import CcdConfig
 from ccd.metrics import Metrics, QueueInfo, TimedDispatcher
-from ccd.queues.core.snapshot import AgentView, CallView, EngineSnapshot, QueueView
+from ccd.snapshot import AgentView, CallView, EngineSnapshot, QueueView
 
 T0 = 1_700_000_000.0
 HEALTH = {"ami_connected": 1.0, "ari_connected": 0.0, "ami_reconnects_total": 2.0, "store_spool_bytes": 10.0}
@@ -181,8 +181,7 @@ def test_from_config_uses_queue_members_and_sl_settings() -> None:
 async def test_timed_dispatcher_observes_batch_wait() -> None:
     lags: list[float] = []
     seen: list[object] = []
-    d = TimedDispatcher()
-    d.observe_lag = lags.append
+    d = TimedDispatcher(observe_lag=lags.append)
     d.subscribe(object, seen.append)
     d.start()
     d.publish([1, 2])

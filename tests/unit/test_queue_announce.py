@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from ccd.prompts import CATALOGUE
 from ccd.queues.core.announce import AnnounceSettings, HoldTime, due, position_prompt, prompt_names, wait_prompt
-from ccd.queues.core.snapshot import CallView, QueueView
+from ccd.snapshot import CallView, QueueView
 
 EVERY = AnnounceSettings(frequency_s=30, position=True, hold_time=True)
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from ccd import events as ev
 from ccd.queues.announcer import QueueAnnouncer
 from ccd.queues.core.announce import AnnounceSettings
-from ccd.queues.core.snapshot import CallView, EngineSnapshot, QueueView
+from ccd.snapshot import CallView, EngineSnapshot, QueueView
 from tests.unit.test_acd_executor import RecordingAri
 
 

@@ -142,7 +142,7 @@ def test_metrics_expose_required_scheduled_logged_in() -> None:
 
     from ccd.config import CcdConfig
     from ccd.metrics import Metrics
-    from ccd.queues.core.snapshot import EngineSnapshot
+    from ccd.snapshot import EngineSnapshot
 
     cfg = CcdConfig.model_validate({
         "agents": [{"id": "a", "endpoint": "PJSIP/a"}, {"id": "b", "endpoint": "PJSIP/b"}],

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from ccd import events as ev
 from ccd.callbacks.core.hours import Calendar
-from ccd.queues.core.commands import Record
+from ccd.record import Record
 
 Status = Literal["pending", "dialling", "connected", "failed", "expired", "cancelled"]
 Delivery = Literal["agent_first", "customer_first"]

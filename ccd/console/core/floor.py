@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ccd import events as ev
-from ccd.queues.core.snapshot import AgentView, EngineSnapshot, QueueView
+from ccd.snapshot import AgentView, EngineSnapshot, QueueView
 from ccd.staffing.core.erlang import Target, agents_for_target
 
 INTERVAL_S = 1800.0

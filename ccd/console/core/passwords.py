@@ -1,11 +1,12 @@
-"""Password hashes for console users: scrypt (stdlib), self-describing, compared in constant time."""
+"""Password hashes for console users: scrypt (stdlib), self-describing, compared in constant time.
+
+Pure: the caller draws the salt (``os.urandom(16)`` in ccd.console.sessions)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-import os
 
 N, R, P = 2**14, 8, 1  # ~16 MiB and a few tens of ms per check: fine for interactive sign-in
 MIN_LENGTH = 8
@@ -19,10 +20,9 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-def hash_password(password: str, salt: bytes | None = None) -> str:
+def hash_password(password: str, salt: bytes) -> str:
     if len(password) < MIN_LENGTH:
         raise WeakPassword(f"a password needs at least {MIN_LENGTH} characters")
-    salt = salt or os.urandom(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=N, r=R, p=P, dklen=32)
     return f"scrypt${N}${R}${P}${_b64(salt)}${_b64(digest)}"
 

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Final, Literal
 from ccd.queues.core.index import sorted_seq
 from ccd.queues.core.policy import agent_key
 from ccd.queues.core.specs import AgentSpec
+from ccd.snapshot import AgentState as AgentState  # declared with the read model that shows them
 
 if TYPE_CHECKING:
     from ccd.queues.core.calls import Call
     from ccd.queues.core.index import AgentKey, CallKey, QueueIndex, SortedSeq
 
-AgentState = Literal["logged_out", "available", "ringing", "on_call", "wrap_up", "paused"]
 
 LOGGED_OUT: Final = "logged_out"
 AVAILABLE: Final = "available"

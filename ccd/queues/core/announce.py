@@ -24,7 +24,7 @@ from ccd.prompts import (
     queue_position_name,
     queue_wait_name,
 )
-from ccd.queues.core.snapshot import QueueView
+from ccd.snapshot import QueueView
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ccd.events import DomainEvent
+from ccd.record import Record as Record  # shared by every core (ccd.record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +46,6 @@ class Overflow:
     queue: str
     target: str | None
     reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """A domain event for the event store, metrics and API."""
-
-    event: DomainEvent
 
 
 Command = Offer | CancelOffer | Connect | Overflow | Record

@@ -32,7 +32,7 @@ from ccd.queues.core.inputs import (
     OfferFailed,
 )
 from ccd.queues.core.routing import RING_GRACE, SYSTEM_ACTOR
-from ccd.queues.core.snapshot import AgentView, CallView, EngineSnapshot, QueueView
+from ccd.snapshot import AgentView, CallView, EngineSnapshot, QueueView
 
 __all__ = ["RING_GRACE", "AcdEngine"]
 

@@ -5,18 +5,26 @@ pydantic models the handlers validate with, so the document cannot drift from va
 The document is built per request from the app's router: a route another module adds
 without an entry here still appears (with a generic description), and a unit test insists
 that every shipped route has a real entry.
+
+It describes every feature's routes, so it sits beside the composition root (ccd.daemon),
+above the features, and imports their request models directly; ccd.api imports it not.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
 
-if TYPE_CHECKING:
-    from ccd.api.app import Api
+from ccd.api.app import Api, EmptyBody, json_response
+from ccd.api.report_routes import ReportQuery
+from ccd.queues.routes import PauseBody
+from ccd.rating_ivr.routes import RatingsQuery
+from ccd.recordings.routes import SearchQuery
+from ccd.schedule import routes as schedule
+from ccd.staffing.routes import StaffingQuery
+from ccd.whisper.api import ModeBody, StartBody
 
 Json = dict[str, Any]
 IDENT = {"type": "string", "pattern": r"^[A-Za-z0-9_.-]{1,64}$"}
@@ -89,16 +97,7 @@ def op(summary: str, role: str | None, ok: int = 200, ok_schema: Json | None = N
     return out
 
 
-def _lazy(module: str, name: str) -> type[BaseModel]:
-    # Route modules import ccd.api.app, which imports this module: load their models on demand.
-    model: type[BaseModel] = getattr(importlib.import_module(module), name)
-    return model
-
-
 def operations() -> dict[tuple[str, str], Json]:
-    from ccd.api.app import EmptyBody, PauseBody
-
-    reports = "ccd.api.report_routes"
     agent = [{"name": "agent_id", "in": "path", "required": True, "schema": IDENT}]
     session = [{"name": "session_id", "in": "path", "required": True, "schema": {"type": "string"}}]
     call = [{"name": "call_id", "in": "path", "required": True, "schema": {"type": "string"}}]
@@ -116,25 +115,25 @@ def operations() -> dict[tuple[str, str], Json]:
                                    ok_schema={"type": "array", "items": AGENT_VIEW}),
         ("GET", "/api/reports"): op("KPI report (as `ccd report`); a viewer token gets queue and interval rows only",
                                     "viewer", params=query_params(
-            _lazy(reports, "ReportQuery")), content=REPORT_CONTENT, errors=(503,)),
+            ReportQuery), content=REPORT_CONTENT, errors=(503,)),
         ("GET", "/api/ratings"): op("Rating statistics (as `ccd ratings`)", "viewer", params=query_params(
-            _lazy(reports, "RatingsQuery")), content=REPORT_CONTENT, errors=(503,)),
+            RatingsQuery), content=REPORT_CONTENT, errors=(503,)),
         ("GET", "/api/staffing"): op("Erlang C staffing forecast (as `ccd staffing`)", "viewer", params=query_params(
-            _lazy(reports, "StaffingQuery")), ok_schema={"type": "array"}, errors=(503,)),
+            StaffingQuery), ok_schema={"type": "array"}, errors=(503,)),
         **schedule_operations(),
         ("GET", "/api/supervision"): op("Live supervision sessions of your teams", "supervisor",
                                         ok_schema={"type": "array", "items": SESSION}),
         ("POST", "/api/supervision"): op("Start listen / whisper / barge: ccd rings the supervisor", "supervisor",
                                          201, SESSION, errors=(404, 409),
-                                         body=_lazy("ccd.whisper.api", "StartBody")),
+                                         body=StartBody),
         ("POST", "/api/supervision/{session_id}/mode"): op("Switch a live session's mode", "supervisor",
                                                            ok_schema=SESSION, errors=(404, 409), params=session,
-                                                           body=_lazy("ccd.whisper.api", "ModeBody")),
+                                                           body=ModeBody),
         ("DELETE", "/api/supervision/{session_id}"): op("Stop a session", "supervisor", ok_schema=SESSION,
                                                         errors=(404, 409), params=session),
         # Call recordings (ccd.recordings): supervisors hear their teams' agents, admins all.
         ("GET", "/api/recordings"): op("Search call recordings by period, queue, agent, caller, rating",
-                                       "supervisor", params=query_params(_lazy("ccd.recordings.routes", "SearchQuery")),
+                                       "supervisor", params=query_params(SearchQuery),
                                        ok_schema={"type": "array"}, errors=(503,)),
         ("GET", "/api/recordings/{call_id}"): op("One call recording's metadata", "supervisor", params=call,
                                                  errors=(404, 503)),
@@ -157,21 +156,20 @@ def operations() -> dict[tuple[str, str], Json]:
 
 
 def schedule_operations() -> dict[tuple[str, str], Json]:
-    """Shift plans (ccd.api.schedule_routes, docs/schedule.md)."""
-    mod = "ccd.api.schedule_routes"
+    """Shift plans (ccd.schedule.routes, docs/schedule.md)."""
     plan = [{"name": "plan_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
     base = "/api/schedule/plans"
     return {
         ("GET", base): op("Stored shift plans, newest first", "viewer", ok_schema={"type": "array"},
-                          params=query_params(_lazy(mod, "QueueQuery")), errors=(503,)),
+                          params=query_params(schedule.QueueQuery), errors=(503,)),
         ("POST", base): op("Forecast, plan and roster from history; stored as a draft version", "supervisor",
-                           201, body=_lazy(mod, "PlanBody"), errors=(503,)),
+                           201, body=schedule.PlanBody, errors=(503,)),
         ("GET", f"{base}/{{plan_id}}"): op("A plan with its shifts", "viewer", params=plan, errors=(404, 503)),
         ("POST", f"{base}/{{plan_id}}/approve"): op("Approve a draft (draft -> approved)", "supervisor",
                                                     params=plan, errors=(404, 409, 503)),
         ("GET", f"{base}/{{plan_id}}/coverage"): op(
             "Coverage vs need per interval", "viewer", errors=(404, 503),
-            params=plan + query_params(_lazy(mod, "CoverageQuery")),
+            params=plan + query_params(schedule.CoverageQuery),
             content={"application/json": {"schema": ANY_JSON}, "text/csv": {"schema": {"type": "string"}},
                      "image/svg+xml": {"schema": {"type": "string"}}}),
         ("GET", f"{base}/{{plan_id}}/roster.csv"): op("The roster as CSV", "viewer", params=plan, errors=(404, 503),
@@ -181,9 +179,9 @@ def schedule_operations() -> dict[tuple[str, str], Json]:
             params=[*plan, {"name": "agent", "in": "path", "required": True, "schema": IDENT}],
             content={"text/calendar": {"schema": {"type": "string"}}}),
         ("GET", "/api/schedule/need"): op("Agents needed per interval, Erlang C and Erlang A side by side",
-                                          "viewer", params=query_params(_lazy(mod, "NeedQuery")), errors=(503,)),
+                                          "viewer", params=query_params(schedule.NeedQuery), errors=(503,)),
         ("GET", "/api/schedule/backtest"): op("Forecast vs actual: MAPE and bias per weekday and interval",
-                                              "viewer", params=query_params(_lazy(mod, "BacktestQuery")),
+                                              "viewer", params=query_params(schedule.BacktestQuery),
                                               errors=(503,)),
     }
 
@@ -228,9 +226,11 @@ def document(app: web.Application) -> Json:
 
 def handler(api: Api) -> Any:
     async def openapi(request: web.Request) -> web.Response:
-        from ccd.api.app import json_response
-
         api.principal(request)
         return json_response(document(request.app))
 
     return openapi
+
+
+def add_to(app: web.Application, api: Api) -> None:
+    app.router.add_get("/api/openapi.json", handler(api))

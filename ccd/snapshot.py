@@ -1,4 +1,6 @@
-"""Read-only views of the engine for metrics, the API and the wallboard."""
+"""Read-only views of the ACD engine's state (the engine builds them): what metrics, the API,
+supervision and the console read of the live floor. Shared, so that those features depend on
+this read model and never on the queues feature itself."""
 
 from __future__ import annotations
 
@@ -6,7 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from ccd.queues.core.agents import AgentState
+AgentState = Literal["logged_out", "available", "ringing", "on_call", "wrap_up", "paused"]
+
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,19 @@
+"""The post-call survey's wiring function: the runner (the ACD asks it through
+``ccd.ports.SurveyPort``) and its timer task."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ccd.config import CcdConfig
+from ccd.events import DomainEvent
+from ccd.ports import AriPort
+from ccd.rating_ivr.from_config import survey_settings
+from ccd.rating_ivr.runner import SurveyRunner
+from ccd.wiring import Contribution
+
+
+def wire(cfg: CcdConfig, ari: AriPort, publish: Callable[[DomainEvent], None]) -> tuple[SurveyRunner, Contribution]:
+    runner = SurveyRunner(ari, survey_settings(cfg), publish)
+    return runner, Contribution(tasks=(("surveys", runner.run_timers),))
+
