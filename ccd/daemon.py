@@ -183,9 +183,8 @@ class Daemon:
             caller = self.executor.calls.get(event.call_id or "")
             number = caller.caller_number if caller else None
             self.sticky.learn(number, event.queue, event.agent_id, event.ts.timestamp())
-        elif event.type == ev.RATING_RESULT and event.payload.get("outcome") == "rated":
-            self.sticky.learn_rating(event.payload.get("caller"), event.queue or "", event.agent_id or "",
-                                     int(event.payload.get("score") or 0))
+        elif isinstance(event, ev.RatingResult) and event.outcome == "rated":
+            self.sticky.learn_rating(event.caller, event.queue or "", event.agent_id or "", event.score or 0)
 
     def _device_state(self, e: ami_events.DeviceStateChange) -> None:
         agent_id = self.agents_by_device.get(e.device)
