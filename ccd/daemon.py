@@ -86,7 +86,7 @@ class Daemon:
         self.writer = EventWriter(dsn, Path(cfg.database.spool_dir) / "events.spool",
                                   batch_max=cfg.database.batch_max, flush_interval=cfg.database.flush_interval,
                                   spool_max_bytes=cfg.database.spool_max_mb * 1024 * 1024)
-        self.engine = AcdEngine(agent_specs(cfg), queue_specs(cfg))
+        self.engine = AcdEngine(agent_specs(cfg), queue_specs(cfg), ids=ev.EventIds.fresh())
         self.port = ClientAriPort(self.rest)
         self.sticky_db = StickyDb(dsn)
         self.sticky = StickyResolver(self.sticky_db.lookup,

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from pydantic import BaseModel
 
+from ccd.events.schema import event_schemas
+
 if TYPE_CHECKING:
     from ccd.api.app import Api
 
@@ -221,7 +223,8 @@ def document(app: web.Application) -> Json:
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Error": {"type": "object", "required": ["error", "message"],
-                                  "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}},
+                                  "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
+                        **event_schemas()},  # the domain events (the console stream, future webhooks)
         },
     }
 

@@ -6,6 +6,7 @@ from typing import get_args
 
 import pytest
 
+from ccd.events import EventIds
 from ccd.queues import AcdEngine, AgentLoggedIn, AgentSpec, QueueSpec
 from ccd.queues.core import agent_states
 from ccd.queues.core.agent_states import TRANSITIONS, IllegalTransition
@@ -25,7 +26,7 @@ def test_an_illegal_change_raises_a_clear_error() -> None:
 
 
 def test_the_engine_checks_every_change() -> None:
-    engine = AcdEngine([AgentSpec("a1", "A1", "PJSIP/a1", "regular")], [QueueSpec("q", ("a1",))])
+    engine = AcdEngine([AgentSpec("a1", "A1", "PJSIP/a1", "regular")], [QueueSpec("q", ("a1",))], ids=EventIds(0))
     engine.handle(AgentLoggedIn("a1"), 1.0)
     st = engine.state
     a = st.agents["a1"]

@@ -87,3 +87,13 @@ def test_every_type_has_a_class_and_a_schema() -> None:
         payload = schema["properties"]["payload"]
         assert set(row["payload"]) <= set(payload["properties"])
         assert set(payload["required"]) <= set(row["payload"])
+
+
+def test_the_openapi_document_carries_the_event_schemas() -> None:
+    from aiohttp import web
+
+    from ccd.api.openapi import document
+
+    schemas = document(web.Application())["components"]["schemas"]
+    assert schemas["DomainEvent"] == event_schemas()["DomainEvent"]
+    assert schemas["CallAnswered"]["properties"]["payload"]["properties"]["wait_s"] == {"type": "number"}

@@ -43,11 +43,9 @@ class AcdEngine:
     """Construct with the agent and queue specs (and the event id source the shell owns);
     feed inputs and timer ticks; perform the returned commands in order."""
 
-    def __init__(self, agents: Sequence[AgentSpec], queues: Sequence[QueueSpec],
-                 ids: ev.EventIds | None = None) -> None:
-        # Without an injected source the engine gets a freshly seeded one: a replay that
-        # must give the same ids injects its own.
-        self.state = EngineState(agents, queues, ids if ids is not None else ev.EventIds.fresh())
+    def __init__(self, agents: Sequence[AgentSpec], queues: Sequence[QueueSpec], *, ids: ev.EventIds) -> None:
+        # The shell seeds ``ids`` (EventIds.fresh()); a replay injects the same seed again.
+        self.state = EngineState(agents, queues, ids)
 
     def handle(self, inp: Input, now: float) -> list[Command]:
         st = self._begin(now)
