@@ -10,9 +10,6 @@ stream; ``schema`` derives their JSON Schema. Cores stamp ids from an injected
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from ccd.events.agents import (
     SYSTEM_ACTOR,
     AgentControl,
@@ -102,12 +99,6 @@ from ccd.events.supervision import (
     SupervisionStarted,
 )
 
-
-def event_at(type_: str, ts: datetime, **fields: Any) -> DomainEvent:
-    """As :func:`event`, with the timestamp already made."""
-    return build(type_, ts, **fields)
-
-
 __all__ = [
     "AGENT_CONTROL", "AGENT_LOGIN", "AGENT_LOGOUT", "AGENT_MISSED", "AGENT_PAUSED", "AGENT_STATE",
     "AGENT_UNPAUSED", "AGENT_WRAPUP_ENDED", "ALERT_ACKED", "CALLBACK_ATTEMPTED", "CALLBACK_CANCELLED",
@@ -123,6 +114,6 @@ __all__ = [
     "CallbackEvent", "CallbackExpired", "CallbackFailed", "CallbackMerged", "CallbackRequested",
     "CallbackRetry", "DomainEvent", "EventIds", "RatingResult", "RawEvent", "RecordingAccessed",
     "RecordingDeleted", "RecordingFailed", "RecordingFinished", "RecordingStarted", "SupervisionDenied",
-    "SupervisionEnded", "SupervisionModeChanged", "SupervisionStarted", "build", "event", "event_at",
+    "SupervisionEnded", "SupervisionModeChanged", "SupervisionStarted", "build", "event",
     "from_dict", "new_event_id", "to_dict", "utc",
 ]
