@@ -36,6 +36,7 @@ from ccd.config import CcdConfig
 from ccd.console.sessions import SessionStore
 from ccd.console.wire import ConsoleFeature
 from ccd.core_loop import CoreLoop
+from ccd.events import EventIds
 from ccd.queues.core.engine import AcdEngine
 from ccd.queues.core.inputs import AgentLoggedIn, AgentPaused, AgentUnpaused, Input
 from ccd.queues.from_config import agent_specs, queue_specs
@@ -130,7 +131,7 @@ async def run(seconds: float) -> dict[str, Any]:
         await store.close()
         cfg = CcdConfig.model_validate({**config(), "database": {"dsn": dsn}})
         bus = Bus()
-        core = CoreLoop(AcdEngine(agent_specs(cfg), queue_specs(cfg)), lambda cmd: None, [bus.publish])
+        core = CoreLoop(AcdEngine(agent_specs(cfg), queue_specs(cfg), ids=EventIds.fresh()), lambda cmd: None, [bus.publish])
         console = ConsoleFeature(cfg, bus, core.snapshot, dsn)
         api = Api(Backend(cfg, core))  # type: ignore[arg-type]
         app = api.build()

@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ccd.events import EventIds
 from ccd.queues import (  # path set up above so the bench runs from a checkout
     AcdEngine,
     AgentLoggedIn,
@@ -85,7 +86,7 @@ class Bench:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         agents, queues = build(rng)
-        self.engine = AcdEngine(agents, queues)
+        self.engine = AcdEngine(agents, queues, ids=EventIds.fresh())
         self.queue_names = [q.name for q in queues]
         self.queue_of = {m: q.name for q in queues for m in q.members}
         self.now = 1_700_000_000.0

@@ -92,7 +92,7 @@ class Daemon:
         self.writer = EventWriter(dsn, Path(cfg.database.spool_dir) / "events.spool",
                                   batch_max=cfg.database.batch_max, flush_interval=cfg.database.flush_interval,
                                   spool_max_bytes=cfg.database.spool_max_mb * 1024 * 1024)
-        self.engine = AcdEngine(agent_specs(cfg), queue_specs(cfg))
+        self.engine = AcdEngine(agent_specs(cfg), queue_specs(cfg), ids=ev.EventIds.fresh())
         self.port = ClientAriPort(self.rest)
         self.sticky_db = StickyDb(dsn)
         self.sticky = StickyResolver(self.sticky_db.lookup,
@@ -184,9 +184,8 @@ class Daemon:
             caller = self.executor.call(event.call_id or "")
             number = caller.caller_number if caller else None
             self.sticky.learn(number, event.queue, event.agent_id, event.ts.timestamp())
-        elif event.type == ev.RATING_RESULT and event.payload.get("outcome") == "rated":
-            self.sticky.learn_rating(event.payload.get("caller"), event.queue or "", event.agent_id or "",
-                                     int(event.payload.get("score") or 0))
+        elif isinstance(event, ev.RatingResult) and event.outcome == "rated":
+            self.sticky.learn_rating(event.caller, event.queue or "", event.agent_id or "", event.score or 0)
 
     def _device_state(self, e: ami_events.DeviceStateChange) -> None:
         agent_id = self.agents_by_device.get(e.device)

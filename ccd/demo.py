@@ -102,10 +102,10 @@ class View:
 
     def observe(self, e: ev.DomainEvent) -> None:
         self.counts[(e.queue or "", e.type)] += 1
-        if e.type == ev.CALL_ANSWERED and e.payload.get("sticky"):
+        if isinstance(e, ev.CallAnswered) and e.sticky:
             self.counts[(e.queue or "", "sticky")] += 1
-        if e.type == ev.RATING_RESULT and e.payload.get("outcome") == "rated":
-            self.ratings.append(int(e.payload["score"]))
+        if isinstance(e, ev.RatingResult) and e.outcome == "rated" and e.score is not None:
+            self.ratings.append(e.score)
 
     def render(self, traffic: Traffic) -> str:
         snap = self.daemon.snapshot()

@@ -187,14 +187,14 @@ class Metrics:
 
     # -- domain events ------------------------------------------------------------------------
     def observe(self, e: ev.DomainEvent) -> None:
-        q, p, ts = e.queue or "", e.payload, e.ts.timestamp()
+        q, ts = e.queue or "", e.ts.timestamp()
         info = self.queues.get(q)
-        if e.type == ev.CALL_QUEUED:
+        if isinstance(e, ev.CallQueued):
             self.offered.labels(q).inc()
-            if info is not None and info.sticky and p.get("caller") and e.call_id:
-                _bounded_put(self._sticky_by_call, e.call_id, p.get("sticky_agent"))
-        elif e.type == ev.CALL_ANSWERED:
-            wait = float(p.get("wait_s", 0.0))
+            if info is not None and info.sticky and e.caller and e.call_id:
+                _bounded_put(self._sticky_by_call, e.call_id, e.sticky_agent)
+        elif isinstance(e, ev.CallAnswered):
+            wait = e.wait_s
             self.answered.labels(q).inc()
             self.wait.labels(q).observe(wait)
             if q in self.sl:
@@ -205,38 +205,38 @@ class Metrics:
                 self.sticky.labels(q, result).inc()
             if e.agent_id:
                 self.handled.labels(e.agent_id).inc()
-        elif e.type in (ev.CALL_ABANDONED, ev.CALL_OVERFLOW):
-            self._unanswered(e, q, float(p.get("wait_s", 0.0)), ts)
-        elif e.type == ev.CALL_ENDED:
-            self._call_ended(e, q, float(p.get("talk_s", 0.0)), ts)
-        elif e.type == ev.AGENT_WRAPUP_ENDED and e.agent_id in self._after_call:
+        elif isinstance(e, ev.CallAbandoned | ev.CallOverflow):
+            self._unanswered(e, q, e.wait_s, ts)
+        elif isinstance(e, ev.CallEnded):
+            self._call_ended(e, q, e.talk_s, ts)
+        elif isinstance(e, ev.AgentWrapupEnded) and e.agent_id in self._after_call:
             queue, talk, _ = self._after_call.pop(e.agent_id or "")
-            self.handle.labels(queue).observe(talk + float(p.get("wrapup_s", 0.0)))
+            self.handle.labels(queue).observe(talk + e.wrapup_s)
         elif e.type in (ev.AGENT_PAUSED, ev.AGENT_LOGOUT) and e.agent_id in self._after_call:
             # Left during (or instead of) wrap-up: the wrap-up lasted until now.
             queue, talk, ended = self._after_call.pop(e.agent_id or "")
             self.handle.labels(queue).observe(talk + max(0.0, ts - ended))
         elif e.type == ev.AGENT_MISSED and e.agent_id:
             self.missed.labels(e.agent_id).inc()
-        elif e.type == ev.RATING_RESULT and p.get("outcome") == "rated" and p.get("score") is not None:
-            self.ratings.labels(q, str(p["score"])).inc()
-            self.rating_score.labels(q).observe(float(p["score"]))
-        elif e.type in (ev.SUPERVISION_STARTED, ev.SUPERVISION_MODE, ev.SUPERVISION_ENDED):
+        elif isinstance(e, ev.RatingResult) and e.outcome == "rated" and e.score is not None:
+            self.ratings.labels(q, str(e.score)).inc()
+            self.rating_score.labels(q).observe(float(e.score))
+        elif isinstance(e, ev.SupervisionStarted | ev.SupervisionModeChanged | ev.SupervisionEnded):
             self._supervision(e)
         elif e.type == ev.SUPERVISION_DENIED:
             self.supervision_denied.inc()
         elif e.type == ev.RECORDING_FAILED:
             self.recording_failures.labels(q).inc()
 
-    def _unanswered(self, e: ev.DomainEvent, q: str, wait: float, ts: float) -> None:
+    def _unanswered(self, e: ev.CallAbandoned | ev.CallOverflow, q: str, wait: float, ts: float) -> None:
         self._sticky_by_call.pop(e.call_id or "", None)
-        abandoned = e.type == ev.CALL_ABANDONED
-        if abandoned:
+        abandoned = isinstance(e, ev.CallAbandoned)
+        if isinstance(e, ev.CallAbandoned):
             short = q in self.sl and wait < self.sl[q].short_abandon_s
             self.abandoned.labels(q, "yes" if short else "no").inc()
             self.abandon_wait.labels(q).observe(wait)
         else:
-            self.overflow.labels(q, str(e.payload.get("reason", "max_wait"))).inc()
+            self.overflow.labels(q, e.reason).inc()
         if q in self.sl:
             self.sl[q].left_unanswered(ts, wait, abandoned)
 
@@ -251,11 +251,10 @@ class Metrics:
         else:
             self.handle.labels(q).observe(talk)
 
-    def _supervision(self, e: ev.DomainEvent) -> None:
-        p = e.payload
-        key = str(p.get("session") or f"{p.get('supervisor', '')}/{e.call_id or e.agent_id or ''}")
-        mode = str(p.get("mode", "listen"))
-        if e.type == ev.SUPERVISION_STARTED:
+    def _supervision(self, e: ev.SupervisionStarted | ev.SupervisionModeChanged | ev.SupervisionEnded) -> None:
+        key = e.session or f"{e.supervisor}/{e.call_id or e.agent_id or ''}"
+        mode = e.mode
+        if isinstance(e, ev.SupervisionStarted):
             self.supervision.labels(mode).inc()
             _bounded_put(self._supervising, key, mode)
         elif e.type == ev.SUPERVISION_MODE and key in self._supervising:

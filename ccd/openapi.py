@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from ccd.api.app import Api, EmptyBody, json_response
 from ccd.api.report_routes import ReportQuery
+from ccd.events.schema import event_schemas
 from ccd.queues.routes import PauseBody
 from ccd.rating_ivr.routes import RatingsQuery
 from ccd.recordings.routes import SearchQuery
@@ -219,7 +220,8 @@ def document(app: web.Application) -> Json:
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Error": {"type": "object", "required": ["error", "message"],
-                                  "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}},
+                                  "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
+                        **event_schemas()},  # the domain events (the console stream, future webhooks)
         },
     }
 

@@ -47,7 +47,8 @@ class CallbackMetrics(Collector):
             self.attempts.labels(q).inc()
         elif e.type == ev.CALLBACK_CONNECTED:
             self.ended.labels(q, "connected").inc()
-            self.ttc.labels(q).observe(float(e.payload.get("time_to_callback_s", 0.0)))
+            if isinstance(e, ev.CallbackConnected):
+                self.ttc.labels(q).observe(e.time_to_callback_s)
         elif e.type == ev.CALLBACK_FAILED:
             self.ended.labels(q, "failed").inc()
         elif e.type == ev.CALLBACK_EXPIRED:

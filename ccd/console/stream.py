@@ -93,11 +93,11 @@ class FloorHub:
     def remember(self, e: ev.DomainEvent) -> dict[str, float]:
         """Fold one event into today's figures and the acknowledged alerts (also at start-up)."""
         self.today.apply(e)
-        if e.type != ev.ALERT_ACKED or not isinstance(e.payload.get("alert"), str):
+        if not isinstance(e, ev.AlertAcknowledged):
             return {}
-        until = e.ts.timestamp() + float(e.payload.get("quiet_s") or 0.0)
-        self.acks[e.payload["alert"]] = until
-        return {e.payload["alert"]: until}
+        until = e.ts.timestamp() + e.quiet_s
+        self.acks[e.alert] = until
+        return {e.alert: until}
 
     def on_event(self, item: Sequenced) -> None:
         e = item.event

@@ -7,7 +7,6 @@ before the response) for the console's activity feed and the event store alike.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -67,9 +66,7 @@ class ConsoleFeature:
             log.warning("console: today's figures not loaded", error=repr(exc))
             return
         for r in rows:
-            self.hub.remember(ev.DomainEvent(type=r["type"], ts=r["ts"], call_id=r["call_id"],
-                                                agent_id=r["agent_id"], queue=r["queue"],
-                                                payload=json.loads(r["payload"]), event_id=r["event_id"]))
+            self.hub.remember(ev.from_dict(r))
         log.info("console: today's figures loaded", events=len(rows), since=since.isoformat())
 
     def add_to(self, app: web.Application, api: Api) -> None:
@@ -112,8 +109,8 @@ class ConsoleFeature:
         kind, _, rest = body.alert.partition(":")
         subject = rest.partition(":")[0]
         quiet = self.cfg.console.alert_cooldown_s
-        await self.bus.durable(ev.event(
-            ev.ALERT_ACKED, self.clock(), queue=subject if kind == "q" else None,
+        await self.bus.durable(ev.AlertAcknowledged(
+            ts=ev.utc(self.clock()), queue=subject if kind == "q" else None,
             agent_id=subject if kind == "a" else None, alert=body.alert, actor=who.name, quiet_s=quiet))
         return json_response({"alert": body.alert, "quiet_s": quiet})
 
@@ -127,8 +124,8 @@ class ConsoleFeature:
             if m.group(2) == "pause":
                 body = await request.json()
                 reason = body.get("reason") if isinstance(body, dict) else None
-            await self.bus.durable(ev.event(
-                ev.AGENT_CONTROL, self.clock(), agent_id=m.group(1), actor=who.name, role=who.role,
+            await self.bus.durable(ev.AgentControl(
+                ts=ev.utc(self.clock()), agent_id=m.group(1), actor=who.name, role=who.role,
                 action=m.group(2), reason=reason, via="console" if "console_session" in request else "api"))
         return resp
 

@@ -28,8 +28,8 @@ def stored_value(event: ev.DomainEvent) -> str | None:
     """What to store for an agent-state event (None: the event does not change login state)."""
     if event.type in (ev.AGENT_LOGIN, ev.AGENT_UNPAUSED):
         return "available"
-    if event.type == ev.AGENT_PAUSED:
-        return f"paused:{event.payload.get('reason', '')}"
+    if isinstance(event, ev.AgentPaused):
+        return f"paused:{event.reason or ''}"
     if event.type == ev.AGENT_LOGOUT:
         return "logged_out"
     return None

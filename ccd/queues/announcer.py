@@ -60,8 +60,8 @@ class QueueAnnouncer:
 
     # -- inputs ---------------------------------------------------------------------------
     def on_event(self, e: ev.DomainEvent) -> None:
-        if e.type == ev.CALL_ANSWERED and e.queue in self.hold:
-            self.hold[e.queue].answered(float(e.payload.get("wait_s") or 0.0))
+        if isinstance(e, ev.CallAnswered) and e.queue in self.hold:
+            self.hold[e.queue].answered(e.wait_s)
         if e.type == ev.CALL_OFFER_FAILED and e.call_id:
             self.silenced.discard(e.call_id)  # back to waiting (e.g. the agent's leg failed at connect)
         if e.type in ENDED and e.call_id:

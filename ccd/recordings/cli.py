@@ -74,9 +74,9 @@ async def export(conn: Any, cfg: CcdConfig, rows: list[dict[str, Any]], dest: Pa
         if not src.is_file():
             print(f"missing file for call {row['call_id']}: {src}", file=sys.stderr)
             continue
-        e = ev.event(ev.RECORDING_ACCESSED, time.time(), call_id=row["call_id"], agent_id=row.get("agent_id"),
-                     queue=row.get("queue"), user=user, role="admin", outcome="granted", via="cli",
-                     target=str(dest))
+        e = ev.RecordingAccessed(ts=ev.utc(time.time()), call_id=row["call_id"], agent_id=row.get("agent_id"),
+                                 queue=row.get("queue"), user=user, role="admin", outcome="granted", via="cli",
+                                 target=str(dest))
         await conn.execute(  # the audit row first: no copy without it
             "INSERT INTO events (event_id, ts, type, call_id, agent_id, queue, payload) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)",

@@ -73,7 +73,7 @@ def deletion_events(rows: Iterable[Stored], root: Path, now: float) -> Iterator[
         except (OSError, ValueError) as exc:
             log.error("retention could not delete a recording", call_id=r.call_id, file=r.file, error=str(exc))
             continue
-        yield ev.event(ev.RECORDING_DELETED, now, call_id=r.call_id, agent_id=r.agent_id, queue=r.queue,
+        yield ev.RecordingDeleted(ts=ev.utc(now), call_id=r.call_id, agent_id=r.agent_id, queue=r.queue,
                        file=r.file, reason="retention", file_present=present)
 
 

@@ -140,7 +140,7 @@ class RecordingRoutes:
             "Cache-Control": "private, no-store"})
 
     def _event(self, who: Principal, row: dict[str, object], outcome: str, request: web.Request) -> ev.DomainEvent:
-        return ev.event(ev.RECORDING_ACCESSED, self.clock(), call_id=str(row["call_id"]),
+        return ev.RecordingAccessed(ts=ev.utc(self.clock()), call_id=str(row["call_id"]),
                         agent_id=_opt(row.get("agent_id")), queue=_opt(row.get("queue")),
                         user=who.name, role=who.role, outcome=outcome,
                         via="console" if "console_session" in request else "api",

@@ -134,9 +134,9 @@ class RecordingService:
             self._failed(live, "start", problem)
             return
         self.live[call.call_id] = live
-        self.record(ev.event(ev.RECORDING_STARTED, now, call_id=call.call_id, agent_id=live.agent_id,
-                             queue=live.queue, caller=live.caller, format=fmt,
-                             name=layout.spool_name(call.call_id)))
+        self.record(ev.RecordingStarted(ts=ev.utc(now), call_id=call.call_id, agent_id=live.agent_id,
+                                        queue=live.queue, caller=live.caller, format=fmt,
+                                        name=layout.spool_name(call.call_id)))
 
     async def before_bridge_deleted(self, call: QueueCall) -> None:
         """A ``before_bridge_deleted`` call hook: stop the recording and hear it finished while
@@ -266,8 +266,8 @@ class RecordingService:
         self.filed[live.call_id] = None
         while len(self.filed) > FILED_MEMORY:
             self.filed.popitem(last=False)
-        self.record(ev.event(
-            ev.RECORDING_FINISHED, self.clock(), call_id=live.call_id, agent_id=live.agent_id, queue=live.queue,
+        self.record(ev.RecordingFinished(
+            ts=ev.utc(self.clock()), call_id=live.call_id, agent_id=live.agent_id, queue=live.queue,
             file=str(rel), format=live.fmt, duration_s=round(duration, 3) if duration is not None else None,
             size=size, sha256=digest, caller=live.caller, started_epoch=live.started,
             started=datetime.fromtimestamp(live.started, self.cfg.tz).isoformat(), recovered=recovered))
@@ -276,8 +276,8 @@ class RecordingService:
     def _failed(self, live: Live, stage: str, reason: str) -> None:
         log.error("call recording failed; the call goes on", call_id=live.call_id, queue=live.queue,
                   stage=stage, reason=reason)
-        self.record(ev.event(ev.RECORDING_FAILED, self.clock(), call_id=live.call_id, agent_id=live.agent_id,
-                             queue=live.queue, reason=reason, stage=stage))
+        self.record(ev.RecordingFailed(ts=ev.utc(self.clock()), call_id=live.call_id, agent_id=live.agent_id,
+                                       queue=live.queue, reason=reason, stage=stage))
 
     async def close(self) -> None:
         await self.serial.drain(2.0)

@@ -176,9 +176,10 @@ def dead_letter(reason: str, raw: str, event_id: Any = None, type_: Any = None) 
 def prepare(e: DomainEvent) -> Row | DeadLetter:
     """The COPY row for a valid event, or a dead letter saying why not."""
     try:
-        reason = check_envelope(e) or check_payload(e.type, e.payload)
+        payload = e.payload  # a typed event builds it from its fields: once
+        reason = check_envelope(e) or check_payload(e.type, payload)
         if reason is None:
-            text = payload_json(e.payload)
+            text = payload_json(payload)
     except ValueError as exc:
         reason = str(exc)
     except Exception as exc:  # a malformed event object must not stop the writer

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from ccd.events import DomainEvent
+from ccd.events import DomainEvent, RawEvent
 from ccd.schedule import store
 from ccd.schedule.cli import register
 from ccd.schedule.gauges import refresh_once
@@ -44,7 +44,7 @@ def _events() -> list[DomainEvent]:
     def e(type_: str, ts: datetime, call: str, agent: str | None, **payload: Any) -> None:
         nonlocal n
         n += 1
-        out.append(DomainEvent(type_, ts, call_id=call, agent_id=agent, queue="sales",
+        out.append(RawEvent(type=type_, ts=ts, call_id=call, agent_id=agent, queue="sales",
                                payload=payload, event_id=f"h{n:06d}"))
 
     for d in range(28):

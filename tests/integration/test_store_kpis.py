@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from ccd.events import DomainEvent
+from ccd.events import DomainEvent, RawEvent
 from ccd.store import cli
 from ccd.store.migrate import migrate
 from ccd.store.reports import kpi_report
@@ -42,7 +42,7 @@ def e(type_: str, hms: str, call: str | None = None, agent: str | None = None,
       queue: str | None = None, **payload: Any) -> DomainEvent:
     global _n
     _n += 1
-    return DomainEvent(type_, at(hms), call_id=call, agent_id=agent, queue=queue,
+    return RawEvent(type=type_, ts=at(hms), call_id=call, agent_id=agent, queue=queue,
                        payload=payload, event_id=f"k{_n:04d}")
 
 
@@ -252,7 +252,7 @@ async def test_dst_day_buckets(pg_dsn: str, tmp_path: Path) -> None:
     for i, (hms, tz_hours) in enumerate([("00:30", 1), ("01:30", 1), ("01:59", 1),
                                          ("03:00", 2), ("03:30", 2), ("23:30", 2)]):
         local = datetime.fromisoformat(f"2026-03-29T{hms}:00+0{tz_hours}:00")
-        w.submit(DomainEvent("call.queued", local, call_id=f"d{i}", queue="q",
+        w.submit(RawEvent(type="call.queued", ts=local, call_id=f"d{i}", queue="q",
                              payload={"caller": "+1"}, event_id=f"d{i}"))
     await w.stop()
     c = await asyncpg.connect(pg_dsn)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from ccd.events import DomainEvent, utc
+from ccd.events import DomainEvent, RawEvent, utc
 from ccd.store.migrate import migrate
 from ccd.store.writer import EventWriter
 from tests.harness.postgres import TcpProxy
@@ -43,10 +43,10 @@ def ev(i: int) -> DomainEvent:
     eid, ts, agent = f"e{i:07d}", utc(T + i), f"a{i % 5}"
     if i % 10 == 9:
         kind = "agent.paused" if i % 20 == 9 else "agent.unpaused"
-        return DomainEvent(kind, ts, agent_id=agent, payload={"reason": "break"}, event_id=eid)
+        return RawEvent(type=kind, ts=ts, agent_id=agent, payload={"reason": "break"}, event_id=eid)
     kind = ("call.queued", "call.offered", "call.answered")[i % 3]
     payload = {"caller": "+491"} if i % 3 == 0 else {"wait_s": 1.0} if i % 3 == 2 else {}
-    return DomainEvent(kind, ts, call_id=f"c{i // 3}", agent_id=agent, queue="q1",
+    return RawEvent(type=kind, ts=ts, call_id=f"c{i // 3}", agent_id=agent, queue="q1",
                        payload=payload, event_id=eid)
 
 
@@ -101,7 +101,7 @@ async def test_outage_loses_and_duplicates_nothing(
 WRITER_SCRIPT = textwrap.dedent("""
     import asyncio, sys
     from pathlib import Path
-    from ccd.events import DomainEvent, utc
+    from ccd.events import RawEvent, utc
     from ccd.store.writer import EventWriter
 
     async def main(dsn, spool):
@@ -110,7 +110,7 @@ WRITER_SCRIPT = textwrap.dedent("""
         await w.start()
         i = 0
         while True:  # until killed
-            chunk = [DomainEvent("agent.missed", utc(1.78e9 + i + k), agent_id="a1",
+            chunk = [RawEvent(type="agent.missed", ts=utc(1.78e9 + i + k), agent_id="a1",
                                  payload={"consecutive": 1}, event_id=f"k{i + k:07d}")
                      for k in range(100)]
             await asyncio.gather(*(w.durable(e) for e in chunk))

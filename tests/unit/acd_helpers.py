@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ccd.events import EventIds
 from ccd.queues import (
     AcdEngine,
     AgentLoggedIn,
@@ -52,7 +53,7 @@ def offers(cmds: Sequence[Command]) -> list[tuple[str, str]]:
 
 class Sim:
     def __init__(self, agents: Sequence[AgentSpec], queues: Sequence[QueueSpec]) -> None:
-        self.engine = AcdEngine(agents, queues)
+        self.engine = AcdEngine(agents, queues, ids=EventIds(0))
         self.now = 0.0
 
     def do(self, inp: Input, at: float | None = None) -> list[Command]:

@@ -17,6 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ccd.events import EventIds
 from ccd.queues import (
     AcdEngine,
     AgentDeviceChanged,
@@ -376,7 +377,7 @@ def draw_input(data: st.DataObject, m: Model) -> Input | None:
 @given(cfg=configs(), data=st.data())
 def test_random_sequences_keep_invariants(cfg: tuple[list[AgentSpec], list[QueueSpec]], data: st.DataObject) -> None:
     agents, queues = cfg
-    m = Model({a.id: a for a in agents}, {q.name: q for q in queues}, AcdEngine(agents, queues))
+    m = Model({a.id: a for a in agents}, {q.name: q for q in queues}, AcdEngine(agents, queues, ids=EventIds(0)))
     m.now = 1000.0
     # Start with part of the floor logged in, so free agents and waiting calls meet early.
     for agent_id in data.draw(st.lists(st.sampled_from(sorted(m.agents)), unique=True), label="on shift"):
@@ -406,7 +407,7 @@ def test_model_catches_a_broken_engine() -> None:
     """The checker itself must fail when an offer goes to an ineligible agent."""
     agents = [AgentSpec("a0", "A0", "PJSIP/a0", "senior")]
     queues = [QueueSpec("q0", ("a0",))]
-    m = Model({"a0": agents[0]}, {"q0": queues[0]}, AcdEngine(agents, queues))
+    m = Model({"a0": agents[0]}, {"q0": queues[0]}, AcdEngine(agents, queues, ids=EventIds(0)))
     m.step(CallArrived("c1", "q0", None), 1.0)
     bogus: list[Command] = [Offer("c1", "a0", "PJSIP/a0", 15, None, "q0", 1)]
     try:

@@ -270,7 +270,7 @@ def test_decisions_touch_indexes_not_all_agents() -> None:
     sim.do(AgentLoggedIn("a"))
     visited: list[object] = []
     engine = sim.engine
-    big = engine._queues["big"]
+    big = engine.state.queues["big"]
     original = big.avail
 
     class Guard:

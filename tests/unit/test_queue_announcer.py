@@ -45,7 +45,7 @@ def make(ari: RecordingAri | None = None) -> tuple[QueueAnnouncer, RecordingAri,
 
 
 def event(type_: str, call_id: str, **payload: object) -> ev.DomainEvent:
-    return ev.DomainEvent(type=type_, ts=datetime.now(UTC), call_id=call_id, queue="support", payload=payload)
+    return ev.event(type_, datetime.now(UTC).timestamp(), call_id=call_id, queue="support", **payload)
 
 
 async def test_plays_once_per_period_in_the_queue_language_and_not_over_itself() -> None:

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ccd import events as ev
-from ccd.events import DomainEvent, event
+from ccd.events import DomainEvent, RawEvent, event
 from ccd.store.validate import DeadLetter, decode_record, encode_record, prepare
 
 T = 1_780_000_000.0
@@ -55,10 +55,10 @@ def test_valid_events_become_rows() -> None:
         (event(ev.RATING_RESULT, T, call_id="c", outcome="rated", score=7), "score must be"),
         (event(ev.RATING_RESULT, T, call_id="c", outcome="meh"), "outcome must be"),
         (event(ev.SUPERVISION_STARTED, T, agent_id="a", mode="listen"), "supervisor"),
-        (DomainEvent(ev.AGENT_LOGIN, datetime(2026, 1, 1), agent_id="a"), "timezone-aware"),
-        (DomainEvent(ev.AGENT_LOGIN, "yesterday", agent_id="a"), "timezone-aware"),  # type: ignore[arg-type]
-        (DomainEvent(ev.AGENT_LOGIN, datetime.now(UTC), agent_id="a", event_id=""), "event_id"),
-        (DomainEvent(ev.AGENT_LOGIN, datetime.now(UTC), agent_id="a", payload=[1]),  # type: ignore[arg-type]
+        (RawEvent(type=ev.AGENT_LOGIN, ts=datetime(2026, 1, 1), agent_id="a"), "timezone-aware"),
+        (RawEvent(type=ev.AGENT_LOGIN, ts="yesterday", agent_id="a"), "timezone-aware"),  # type: ignore[arg-type]
+        (RawEvent(type=ev.AGENT_LOGIN, ts=datetime.now(UTC), agent_id="a", event_id=""), "event_id"),
+        (RawEvent(type=ev.AGENT_LOGIN, ts=datetime.now(UTC), agent_id="a", payload=[1]),  # type: ignore[arg-type]
          "mapping"),
     ],
 )
@@ -97,7 +97,7 @@ def test_prepare_never_raises_and_spool_round_trips(
     type_: str, payload: dict[str, Any], offset_s: int
 ) -> None:
     ts = datetime(2026, 3, 29, 1, 59, tzinfo=timezone(timedelta(seconds=offset_s // 60 * 60)))
-    e = DomainEvent(type_, ts, call_id="c1", agent_id="a1", queue="q", payload=payload)
+    e = RawEvent(type=type_, ts=ts, call_id="c1", agent_id="a1", queue="q", payload=payload)
     first = prepare(e)
     back = decode_record(encode_record(e))
     if isinstance(first, DeadLetter):

@@ -266,8 +266,8 @@ class CallbackBook:
         self._out.append(Save(replace(c)))
 
     def _rec(self, type_: str, c: Callback, now: float, **payload: Any) -> None:
-        self._out.append(Record(ev.event_at(type_, ev.utc(now), call_id=c.id, queue=c.queue,
-                                            number=c.number, attempt=c.attempts, **payload)))
+        self._out.append(Record(ev.build(type_, ev.utc(now), call_id=c.id, queue=c.queue,
+                                         number=c.number, attempt=c.attempts, **payload)))
 
     def _flush(self) -> list[Command]:
         out, self._out = self._out, []

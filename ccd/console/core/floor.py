@@ -74,17 +74,16 @@ class Today:
             return  # a late event of yesterday: not today's figure
         q = self.queues.setdefault(e.queue, QueueDay()) if e.queue else None
         a = self.agents.setdefault(e.agent_id, AgentDay()) if e.agent_id else None
-        p = e.payload
         ts = e.ts.timestamp()
-        if e.type == ev.CALL_QUEUED and q is not None and e.queue:
+        if isinstance(e, ev.CallQueued) and q is not None and e.queue:
             q.offered += 1
             q.arrivals.append(ts)
             while q.arrivals and q.arrivals[0] < ts - INTERVAL_S:
                 q.arrivals.popleft()
             if e.call_id:
-                self.calls[e.call_id] = CallInfo(p.get("caller"), e.queue)
-        elif e.type == ev.CALL_ANSWERED and q is not None:
-            wait = float(p.get("wait_s") or 0.0)
+                self.calls[e.call_id] = CallInfo(e.caller, e.queue)
+        elif isinstance(e, ev.CallAnswered) and q is not None:
+            wait = e.wait_s
             q.answered += 1
             q.wait_sum += wait
             q.within_sl += wait <= self.sl_seconds.get(e.queue or "", 20.0)
@@ -93,18 +92,18 @@ class Today:
         elif e.type == ev.CALL_ABANDONED and q is not None:
             q.abandoned += 1
             self.calls.pop(e.call_id or "", None)
-        elif e.type == ev.CALL_ENDED:
+        elif isinstance(e, ev.CallEnded):
             self.calls.pop(e.call_id or "", None)
             if a is not None and q is not None:
-                talk = float(p.get("talk_s") or 0.0)
+                talk = e.talk_s
                 q.talk_sum, q.ended = q.talk_sum + talk, q.ended + 1
                 a.talk_sum, a.ended = a.talk_sum + talk, a.ended + 1
         elif e.type == ev.CALL_OVERFLOW:
             self.calls.pop(e.call_id or "", None)
         elif e.type == ev.AGENT_MISSED and a is not None:
             a.missed += 1
-        elif e.type == ev.RATING_RESULT and a is not None and p.get("outcome") == "rated":
-            a.rating_sum += int(p.get("score") or 0)
+        elif isinstance(e, ev.RatingResult) and a is not None and e.outcome == "rated":
+            a.rating_sum += e.score or 0
             a.ratings += 1
 
 

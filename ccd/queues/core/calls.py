@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final, Literal
 
+from ccd.queues.core.keys import CallKey
+
 if TYPE_CHECKING:
     from ccd.queues.core.agents import Agent
-    from ccd.queues.core.index import CallKey, QueueIndex
+    from ccd.queues.core.index import QueueIndex
 
 CallStatus = Literal["new", "waiting", "reserved", "ringing", "connected", "gone"]
 
@@ -50,7 +52,7 @@ class Call:
         self.caller = caller
         self.priority = priority
         self.enqueued_at = enqueued_at
-        self.key: CallKey = (-priority, enqueued_at, seq, self)
+        self.key = CallKey(-priority, enqueued_at, seq, self)
         self.status: CallStatus = NEW
         self.agent: Agent | None = None
         self.sticky: Agent | None = None  # the caller's sticky agent, when stickiness applies

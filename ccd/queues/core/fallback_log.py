@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from ccd import events as ev
 
@@ -109,28 +109,27 @@ class QueueLogReader:
 def call_events(call: FallbackCall) -> list[ev.DomainEvent]:
     """ccd's events for one finished fallback call, with ids that make a re-import a no-op
     (numbered so that events of the same whole second sort in the order they happened)."""
-    def make(role: str, type_: str, at: float, agent_id: str | None = None, **payload: object) -> ev.DomainEvent:
-        return ev.DomainEvent(type=type_, ts=ev.utc(at), call_id=call.call_id, agent_id=agent_id,
-                              queue=call.queue, payload={**payload, "via": SOURCE},
-                              event_id=f"{SOURCE}:{call.call_id}:{role}")
+    def env(role: str, at: float, agent_id: str | None = None) -> dict[str, Any]:
+        return {"ts": ev.utc(at), "call_id": call.call_id, "agent_id": agent_id, "queue": call.queue,
+                "event_id": f"{SOURCE}:{call.call_id}:{role}", "via": SOURCE}
 
     end = call.ended if call.ended is not None else call.entered
-    out = [make("1-queued", ev.CALL_QUEUED, call.entered, caller=call.caller, priority=0, sticky_agent=None)]
+    out: list[ev.DomainEvent] = [
+        ev.CallQueued(**env("1-queued", call.entered), caller=call.caller, priority=0, sticky_agent=None)]
     if call.outcome == "answered" and call.answered is not None:
         wait = call.wait_s if call.wait_s is not None else call.answered - call.entered
-        out.append(make("2-answered", ev.CALL_ANSWERED, call.answered, agent_id=call.agent, wait_s=wait,
-                        sticky=False))
+        out.append(ev.CallAnswered(**env("2-answered", call.answered, call.agent), wait_s=wait, sticky=False))
         talk = call.talk_s if call.talk_s is not None else end - call.answered
-        out.append(make("3-ended", ev.CALL_ENDED, end, agent_id=call.agent, talk_s=talk, ended_by=call.ended_by))
+        out.append(ev.CallEnded(**env("3-ended", end, call.agent), talk_s=talk, ended_by=call.ended_by))
     elif call.outcome == "abandoned":
         wait = call.wait_s if call.wait_s is not None else end - call.entered
-        out.append(make("2-abandoned", ev.CALL_ABANDONED, end, wait_s=wait, position=None))
+        out.append(ev.CallAbandoned(**env("2-abandoned", end), wait_s=wait, position=None))
     else:
         wait = call.wait_s if call.wait_s is not None else end - call.entered
         target = call.extra.get("reason", "") if call.outcome == "overflow" else None
-        out.append(make("2-overflow", ev.CALL_OVERFLOW, end, wait_s=wait, target=target,
-                        reason=call.extra.get("reason", "max_wait")))
-    out.append(make("4-fallback", ev.CALL_FALLBACK, end, agent_id=call.agent, outcome=call.outcome))
+        out.append(ev.CallOverflow(**env("2-overflow", end), wait_s=wait, target=target,
+                                   reason=call.extra.get("reason", "max_wait")))
+    out.append(ev.CallFallback(**env("4-fallback", end, call.agent), outcome=call.outcome))
     return out
 
 

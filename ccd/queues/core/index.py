@@ -8,21 +8,15 @@ unanswered call in service order (positions and snapshots).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]
 
+from ccd.queues.core.keys import AgentKey, CallKey
 from ccd.queues.core.policy import tier_order
 from ccd.queues.core.specs import QueueSpec
 
-if TYPE_CHECKING:
-    from ccd.queues.core.agents import Agent
-    from ccd.queues.core.calls import Call
-
-    # (-priority, enqueued_at, seq, call): seq is unique, so the Call is never compared.
-    CallKey = tuple[int, float, int, Call]
-    # (tie-break primary, secondary, agent index, agent): the index keeps keys unique.
-    AgentKey = tuple[float, float, int, Agent]
+__all__ = ["AgentKey", "CallKey", "QueueIndex", "SortedSeq", "sorted_seq"]
 
 T = TypeVar("T")
 
@@ -101,7 +95,7 @@ class QueueIndex:
                 rank += 1
 
     def add_waiting(self, key: CallKey) -> None:
-        prio = -key[0]
+        prio = -key.neg_priority
         lst = self.waiting.get(prio)
         if lst is None:
             lst = self.waiting[prio] = sorted_seq()
@@ -111,7 +105,7 @@ class QueueIndex:
         lst.add(key)
 
     def remove_waiting(self, key: CallKey) -> None:
-        prio = -key[0]
+        prio = -key.neg_priority
         lst = self.waiting[prio]
         lst.remove(key)
         if not lst:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ccd.queues.core.keys import AgentKey
 from ccd.queues.core.specs import QueueSpec
 
 if TYPE_CHECKING:
@@ -47,12 +48,12 @@ def next_widen_step(enqueued_at: float, widen_after: float, now: float, tiers: i
     return n if n < tiers else None
 
 
-def agent_key(agent: Agent, m: Membership) -> tuple[float, float, int, Agent]:
+def agent_key(agent: Agent, m: Membership) -> AgentKey:
     """Sort key of an available agent inside one queue tier: smallest is served first."""
     tie = m.queue.spec.tie_break
     if tie == "fewest_calls":
-        return (agent.handled, agent.idle_since, agent.idx, agent)
+        return AgentKey(agent.handled, agent.idle_since, agent.idx, agent)
     if tie == "round_robin":
         # Stamp of the last offer from this queue (0 = never), then member order.
-        return (m.rr_stamp, m.pos, agent.idx, agent)
-    return (agent.idle_since, 0.0, agent.idx, agent)
+        return AgentKey(m.rr_stamp, m.pos, agent.idx, agent)
+    return AgentKey(agent.idle_since, 0.0, agent.idx, agent)

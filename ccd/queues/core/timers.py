@@ -6,6 +6,8 @@ from __future__ import annotations
 import heapq
 from typing import TYPE_CHECKING, Final
 
+from ccd.queues.core.keys import TimerEntry
+
 if TYPE_CHECKING:
     from ccd.queues.core.agents import Agent
     from ccd.queues.core.calls import Call
@@ -16,25 +18,24 @@ STICKY: Final = 2  # call: sticky reservation ends (token: sticky_until)
 RING: Final = 3  # call: executor never reported the offer (token: attempt)
 WRAPUP: Final = 4  # agent: wrap-up ends (token: wrapup_until)
 
-# (deadline, push order, kind, call or agent, token)
-Entry = tuple[float, int, int, "Call | Agent", float]
+Entry = TimerEntry
 
 
 class TimerHeap:
     __slots__ = ("_heap", "_seq")
 
     def __init__(self) -> None:
-        self._heap: list[Entry] = []
+        self._heap: list[TimerEntry] = []
         self._seq = 0
 
     def push(self, at: float, kind: int, ref: Call | Agent, token: float) -> None:
         self._seq += 1
-        heapq.heappush(self._heap, (at, self._seq, kind, ref, token))
+        heapq.heappush(self._heap, TimerEntry(at, self._seq, kind, ref, token))
 
-    def peek(self) -> Entry | None:
+    def peek(self) -> TimerEntry | None:
         return self._heap[0] if self._heap else None
 
-    def pop(self) -> Entry:
+    def pop(self) -> TimerEntry:
         return heapq.heappop(self._heap)
 
     def __len__(self) -> int:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final, Literal
 
-from ccd.events import RATING_RESULT, DomainEvent, event
+from ccd.events import RATING_RESULT, DomainEvent, RatingResult, utc
 
 Outcome = Literal["rated", "no_response", "abandoned", "not_offered"]
 RATED: Final = "rated"
@@ -72,9 +72,9 @@ class SurveyResult:
 
     def to_event(self) -> DomainEvent:
         """The ``rating.result`` domain event, with a deterministic id per call."""
-        ev = event(
-            RATING_RESULT,
-            self.ts,
+        return RatingResult(
+            ts=utc(self.ts),
+            event_id=uuid.uuid5(_EVENT_NS, f"{RATING_RESULT}:{self.call_id}").hex,
             call_id=self.call_id,
             agent_id=self.agent_id,
             queue=self.queue,
@@ -83,7 +83,6 @@ class SurveyResult:
             caller=self.caller,
             attempts=self.attempts,
         )
-        return replace(ev, event_id=uuid.uuid5(_EVENT_NS, f"{RATING_RESULT}:{self.call_id}").hex)
 
 
 @dataclass(frozen=True, slots=True)

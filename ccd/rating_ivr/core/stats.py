@@ -23,7 +23,7 @@ from datetime import UTC, datetime, tzinfo
 from fractions import Fraction
 from typing import Any, Final, Literal
 
-from ccd.events import RATING_RESULT, DomainEvent
+from ccd.events import RATING_RESULT, DomainEvent, RatingResult
 from ccd.rating_ivr.core.actions import ABANDONED, NO_RESPONSE, NOT_OFFERED, OUTCOMES, RATED
 
 Dimension = Literal["queue", "agent", "team", "period"]
@@ -54,18 +54,9 @@ class RatingRow:
 
     @classmethod
     def from_event(cls, ev: DomainEvent, teams: Iterable[str] = ()) -> RatingRow:
-        if ev.type != RATING_RESULT:
+        if not isinstance(ev, RatingResult):
             raise ValueError(f"not a {RATING_RESULT} event: {ev.type}")
-        score = ev.payload.get("score")
-        return cls(
-            ev.call_id or "",
-            ev.agent_id,
-            ev.queue,
-            tuple(teams),
-            str(ev.payload["outcome"]),
-            None if score is None else int(score),
-            ev.ts,
-        )
+        return cls(ev.call_id or "", ev.agent_id, ev.queue, tuple(teams), ev.outcome, ev.score, ev.ts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,7 +174,7 @@ class Session:
 
     def _event(self, type_: str, now: float, **payload: object) -> ev.DomainEvent:
         call = self.call
-        return ev.event(type_, now, call_id=call.call_id if call else None, agent_id=self.agent,
+        return ev.build(type_, ev.utc(now), call_id=call.call_id if call else None, agent_id=self.agent,
                         queue=call.queue if call else None, supervisor=self.supervisor,
                         session=self.id, **payload)
 
@@ -190,7 +190,6 @@ class Session:
 def denied_event(now: float, supervisor: str, agent: str, reason: str, via: Via,
                  mode: Mode | None = None, call: CallRef | None = None, actor: str = SYSTEM,
                  session: str | None = None) -> ev.DomainEvent:
-    extra = {"session": session} if session is not None else {}
-    return ev.event(ev.SUPERVISION_DENIED, now, call_id=call.call_id if call else None, agent_id=agent,
-                    queue=call.queue if call else None, supervisor=supervisor, reason=reason, via=via,
-                    mode=mode, actor=actor, **extra)
+    return ev.SupervisionDenied(ts=ev.utc(now), call_id=call.call_id if call else None, agent_id=agent,
+                                queue=call.queue if call else None, supervisor=supervisor, reason=reason,
+                                via=via, mode=mode, actor=actor, session=session)
