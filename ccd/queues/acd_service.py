@@ -39,6 +39,7 @@ from ccd.queues.legs import (
 )
 from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
 from ccd.queues.sticky import StickyResolver
+from ccd.queues.tolerate import gone_is_fine
 from ccd.rating_ivr.runner import SurveyRunner
 from ccd.serial import KeyedSerial
 
@@ -199,10 +200,8 @@ class AcdService:
         self.serial.submit(chan.id, enter, "enter")
 
     async def _fallback(self, channel_id: str, queue: str) -> None:
-        try:
+        with gone_is_fine("continue_to_fallback", channel_id=channel_id, queue=queue):
             await self.ari.continue_in_dialplan(channel_id, "ccd-queue-fallback", queue, 1)
-        except (ChannelGone, AsteriskFailed):
-            pass
 
     # -- the survey hook ------------------------------------------------------------------
     def _after_agent_hangup(self, call: CallLegs, ended_by: str) -> bool:
@@ -220,11 +219,9 @@ class AcdService:
                         actor=action.actor, channel=e.channel.name)
         else:
             self.submit(action)
-        try:
+        with gone_is_fine("feature_code_result", channel_id=e.channel.id, feature=feature[:20]):
             await self.ari.set_variable(e.channel.id, "CCD_RESULT", "ok" if ok else "denied")
             await self.ari.continue_in_dialplan(e.channel.id, "ccd-agent", "result", 1)
-        except (ChannelGone, AsteriskFailed):
-            pass
 
     # -- agent state persistence ----------------------------------------------------------
     def persist_agent_state(self, event: ev.DomainEvent) -> None:
@@ -263,10 +260,8 @@ class AcdService:
                 await self._hangup(chan.id)
         for bridge_id, chans in members.items():
             if bridge_id.startswith(CALL_BRIDGE_PREFIX) and not chans & set(self.executor.calls):
-                try:
+                with gone_is_fine("delete_stale_bridge", bridge_id=bridge_id):
                     await self.ari.delete_bridge(bridge_id)
-                except (ChannelGone, AsteriskFailed):
-                    pass
         self.resynced = True
         self.resynced_event.set()
         log.info("ccd ready: state rebuilt from Asterisk", calls=len(self.executor.calls),
@@ -313,7 +308,5 @@ class AcdService:
                                 sticky_rating=hit.rating if hit else None))
 
     async def _hangup(self, channel_id: str) -> None:
-        try:
+        with gone_is_fine("hangup_stale_leg", channel_id=channel_id):
             await self.ari.hangup(channel_id)
-        except (ChannelGone, AsteriskFailed):
-            pass

@@ -22,9 +22,10 @@ import structlog
 from ccd import events as ev
 from ccd.ari import events as ari
 from ccd.ari.client import AriClient
-from ccd.ari.errors import AriError
+from ccd.ari.errors import AriError, AriNotFound
 from ccd.config import CcdConfig
 from ccd.dispatch import Dispatcher
+from ccd.errors import CcdError
 from ccd.queues.core.inputs import AgentDeviceChanged, Input
 from ccd.queues.core.snapshot import EngineSnapshot
 from ccd.queues.executor import AcdExecutor
@@ -61,12 +62,18 @@ class AuditStore(Protocol):
     def durable(self, event: ev.DomainEvent) -> Awaitable[None]: ...
 
 
-class Refused(Exception):
-    """A start request that is not allowed (``reason``) or not possible now."""
+class Refused(CcdError):
+    """A start request that is not allowed (``denied``: 403, the ACL said no) or not possible
+    now (409: the supervisor is busy, the agent is on no call). Its id names the reason,
+    ``supervision.<reason>``; its details name the supervisor and the agent."""
 
-    def __init__(self, reason: str, denied: bool) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: str, denied: bool, supervisor: str, agent: str) -> None:
+        what = "may not supervise" if denied else "cannot supervise now"
+        super().__init__(f"supervisor {supervisor!r} {what} {agent!r}: {reason}",
+                         {"reason": reason, "supervisor": supervisor, "agent": agent})
         self.reason, self.denied = reason, denied
+        self.error_id = f"supervision.{reason}"
+        self.status = 403 if denied else 409
 
 
 class SupervisionService:
@@ -209,11 +216,11 @@ class SupervisionService:
         decision = self.directory.decide(supervisor, agent)
         if not decision.allowed:
             self.deny(supervisor, agent, decision.reason, via, mode, actor)
-            raise Refused(decision.reason, denied=True)
+            raise Refused(decision.reason, True, supervisor, agent)
         if self.busy(supervisor):
-            raise Refused("supervisor_busy", denied=False)
+            raise Refused("supervisor_busy", False, supervisor, agent)
         if self.locate(agent) is None and not self.cfg.supervision.wait_for_call:
-            raise Refused("not_on_call", denied=False)
+            raise Refused("not_on_call", False, supervisor, agent)
         return self._ring(supervisor, agent, mode, via, actor=actor)
 
     def deny(self, supervisor: str, agent: str, reason: str, via: Via, mode: Mode | None,
@@ -377,5 +384,7 @@ class SupervisionService:
     async def _quiet(aw: Awaitable[None]) -> None:
         try:
             await aw
-        except AriError:
-            pass
+        except AriNotFound:
+            pass  # the channel or bridge is already gone
+        except AriError as exc:
+            log.warning("supervision cleanup request failed", error_id=exc.error_id, error=str(exc))
