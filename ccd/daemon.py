@@ -1,8 +1,10 @@
 """Wiring of the running daemon: connections, the core loop, the executor, the store
 writer, metrics and the HTTP API; start-up, task supervision and graceful shutdown.
 
-Every long-running task is owned here: a task that dies is logged and ends the daemon's
-run with an error (the service manager restarts the process), never silently.
+Every task is started through one ``Supervisor`` (ccd/supervisor.py): a service that dies
+is logged, counted, turns readiness false and ends the daemon's run with an error (the
+service manager restarts the process), never silently. Survey timeouts, announcements and
+periodic jobs run off one ``Timer`` (ccd/timer.py).
 """
 
 from __future__ import annotations
@@ -51,9 +53,12 @@ from ccd.queues.sticky import StickyResolver
 from ccd.queues.sticky_db import StickyDb
 from ccd.rating_ivr.runner import SurveyRunner
 from ccd.recordings.wire import RecordingFeature
-from ccd.schedule.gauges import run_refresh as run_schedule_gauges
+from ccd.schedule.gauges import schedule_gauges
 from ccd.store.migrate import migrate
 from ccd.store.writer import EventWriter
+from ccd.supervisor import Supervisor
+from ccd.tasks import cancel_and_wait
+from ccd.timer import Timer
 from ccd.whisper.api import add_routes as add_supervision_routes
 from ccd.whisper.service import SupervisionService
 
@@ -67,6 +72,9 @@ class Daemon:
     def __init__(self, cfg: CcdConfig) -> None:
         self.cfg = cfg
         self.registry = CollectorRegistry()
+        self.tasks = Supervisor(self.registry)
+        self.timer = Timer()
+        spawn = self.tasks.spawn
         self.dispatcher = TimedDispatcher(structlog.get_logger("ccd.dispatch"))
         self.health = ConnectionHealth(("ami", "ari"))
         ari_pw = cfg.ari.resolved_password()
@@ -91,17 +99,19 @@ class Daemon:
         self.sticky_db = StickyDb(dsn)
         self.sticky = StickyResolver(self.sticky_db.lookup,
                                      {q.name: q.sticky_ttl_days * 86400 for q in cfg.queues if q.sticky})
-        self.executor = AcdExecutor(self.port, self.submit, {q.name: q.moh_class for q in cfg.queues})
+        self.executor = AcdExecutor(self.port, self.submit, {q.name: q.moh_class for q in cfg.queues}, spawn)
         self.metrics = Metrics.from_config(cfg, self._snapshot_or_none, self._health_gauges, self.registry)
         self.dispatcher.observe_lag = self.metrics.dispatch_lag.observe
         # Every domain event goes out through the bus; "the sinks" of the core and of the
         # features are just its publish, and the store's durable path is the bus's durable.
-        self.bus = Bus(self.writer, self.registry)
+        self.bus = Bus(self.writer, self.registry, spawn)
         self.core = CoreLoop(self.engine, self.executor.perform, [self.bus.publish],
                              on_decision=self.metrics.decision.observe)
-        self.surveys = SurveyRunner(self.port, survey_settings(cfg), self.core_record)
+        self.surveys = SurveyRunner(self.port, survey_settings(cfg), self.core_record, wake=self.timer.poke,
+                                    spawn=spawn)
+        self.timer.add(self.surveys)
         self.acd = AcdService(cfg, self.port, self.executor, self.surveys, self.sticky, self.submit,
-                              AgentStateStore(self.ami), self._wait_ami)
+                              AgentStateStore(self.ami), self._wait_ami, spawn=spawn)
         self.bus.subscribe_store(self.writer.submit)
         self.bus.subscribe_events("metrics", self.metrics.observe)
         self.bus.subscribe_events("sticky", self._learn)
@@ -112,18 +122,21 @@ class Daemon:
         self.fallback = FallbackImport(cfg, self.writer.submit)
         self.dispatcher.subscribe(Resync, lambda e: self.fallback.wake.set())
         self.supervision = SupervisionService(cfg, self.rest, self.executor, self.snapshot, self.submit,
-                                              self.core.sinks, self.bus)
+                                              self.core.sinks, self.bus, spawn=spawn)
         self.supervision.subscribe(self.dispatcher)
         self.agent_busy = AgentBusy()
         self.supervision.on_mentoring = self._mentoring
         self.bus.subscribe_events("supervision", self.supervision.on_domain_event)
         # Call recording: announcement before queueing, bridge recording once connected.
-        self.recordings = RecordingFeature(cfg, self.rest, self.bus, self.core.sinks, dsn, self.registry)
+        self.recordings = RecordingFeature(cfg, self.rest, self.bus, self.core.sinks, dsn, self.registry, spawn=spawn)
+        self.timer.add(self.recordings.retention)
         self.recordings.hook(self.acd, self.executor, self.dispatcher)
         # Position / expected-wait announcements to waiting callers (queues that ask for them).
         self.announcer = QueueAnnouncer(self.port, self.snapshot, announce_settings(cfg),
-                                        {q.name: q.language for q in cfg.queues}, self.registry)
+                                        {q.name: q.language for q in cfg.queues}, self.registry,
+                                        spawn=spawn, wake=self.timer.poke)
         if self.announcer.enabled:
+            self.timer.add(self.announcer)
             self.executor.before_caller_moves = self.announcer.silence
             self.bus.subscribe_events("announcer", self.announcer.on_event)
             self.dispatcher.subscribe(PlaybackFinished, lambda e: self.announcer.playback_finished(e.playback.id))
@@ -133,7 +146,6 @@ class Daemon:
         self.agents_by_device = {a.endpoint: a.id for a in cfg.agents}
         self._runner: web.AppRunner | None = None
         self.report_routes: ReportRoutes | None = None
-        self._tasks: list[asyncio.Task[None]] = []
         self.shutdown_overruns: dict[str, str] = {}  # step -> where the tasks were stuck
         self._stopped = False
 
@@ -149,7 +161,7 @@ class Daemon:
 
     def readiness(self) -> dict[str, bool]:
         return {"ami": self.health.is_up("ami"), "ari": self.health.is_up("ari"),
-                "database": self.writer.connected, "resynced": self.acd.resynced}
+                "database": self.writer.connected, "resynced": self.acd.resynced, "tasks": self.tasks.healthy}
 
     def _health_gauges(self) -> dict[str, float]:
         links = self.health.links
@@ -208,27 +220,28 @@ class Daemon:
             log.warning("database not migrated at start-up; events will spool", error=repr(exc))
         await self.writer.start()
         await self.console.load_today()
-        loop = asyncio.get_running_loop()
-        self._tasks.extend(self.bus.tasks())
+        sup = self.tasks
+        for task in [self.writer.task, *self.bus.tasks()]:
+            if task is not None:
+                sup.adopt(task)
         for name, coro in (("dispatch", self.dispatcher.run()), ("core", self.core.run()),
-                           ("surveys", self.surveys.run_timers()),
-                           ("recordings-retention", self.recordings.run_retention())):
-            self._tasks.append(loop.create_task(coro, name=f"ccd-{name}"))
-        if self.announcer.enabled:
-            self._tasks.append(loop.create_task(self.announcer.run(), name="ccd-announcements"))
+                           ("timer", self.timer.run())):
+            sup.service(f"ccd-{name}", coro)
         if self.fallback.enabled:
-            self._tasks.append(loop.create_task(self.fallback.run(), name="ccd-fallback-import"))
+            sup.service("ccd-fallback-import", self.fallback.run())
         await self.ami.start()
         await self.stream.start()
+        for task in (self.ami.task, self.stream.task):
+            if task is not None:
+                sup.adopt(task)
         host, port = self.cfg.http.listen.rsplit(":", 1)
         api = Api(self)
         app = api.build()
         self.report_routes = ReportRoutes(api, self.dsn)
         self.report_routes.add_to(app)
         ScheduleRoutes(api, self.report_routes.pool).add_to(app)
-        self._tasks.append(loop.create_task(run_schedule_gauges(
-            self.report_routes.pool, [q.name for q in self.cfg.queues], self.metrics.schedule_now),
-            name="ccd-schedule-gauges"))
+        self.timer.add(schedule_gauges(self.report_routes.pool, [q.name for q in self.cfg.queues],
+                                       self.metrics.schedule_now, sup.spawn))
         add_supervision_routes(app, api, self.supervision)
         self.recordings.add_routes(app, api)
         self.console.add_to(app, api)
@@ -239,10 +252,9 @@ class Daemon:
                  ami=f"{self.cfg.ami.host}:{self.cfg.ami.port}", queues=len(self.cfg.queues))
 
     async def wait_failed(self) -> BaseException | None:
-        """Return when an owned task dies (its error), never when all is well."""
-        done, _ = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
-        task = next(iter(done))
-        return task.exception() if not task.cancelled() else None
+        """Return when an owned service dies (its error), never when all is well."""
+        name, exc = await self.tasks.wait_failed()
+        return exc if exc is not None else RuntimeError(f"task {name} ended on its own")
 
     async def stop(self) -> None:
         """Graceful shutdown in a bounded time: a step that overruns its share is abandoned
@@ -252,6 +264,7 @@ class Daemon:
             return  # stop() is idempotent: a signal during shutdown, or a harness stopping twice
         self._stopped = True
         started = time.monotonic()
+        self.tasks.closing = True  # services that end from here on were told to
         self.console.close_streams()  # live browsers would hold the HTTP shutdown
         if self._runner is not None:
             await self._bounded("http", self._runner.cleanup(), 2.0)
@@ -259,7 +272,7 @@ class Daemon:
         await self._bounded("ami", self.ami.close(), 1.0)
         await self._bounded("supervision", self.supervision.close(), 2.5)
         await self._bounded("drain", self._drain_commands(), 2.5)
-        await self._bounded("tasks", self._cancel_tasks(), 1.0)
+        await self._bounded("tasks", self._cancel_services(), 1.0)
         await self._bounded("executor", self.executor.close(), 1.0)
         await self._bounded("acd", self.acd.serial.close(), 1.0)
         await self._bounded("surveys", self.surveys.close(), 1.0)
@@ -275,16 +288,17 @@ class Daemon:
             await self._bounded("reports", self.report_routes.close(), 1.0)
         await self._bounded("console", self.console.close(), 1.0)
         await self._bounded("ari-http", self.rest.close(), 1.0)
+        await self._bounded("supervisor", self.tasks.close(), 1.0)  # whatever is left
         log.info("ccd stopped", seconds=round(time.monotonic() - started, 3), overruns=sorted(self.shutdown_overruns))
 
     async def _drain_commands(self) -> None:
         await self.acd.serial.drain(1.0)
         await self.executor.serial.drain(1.0)
 
-    async def _cancel_tasks(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+    async def _cancel_services(self) -> None:
+        # Not the links' and the writer's: their owners close them in their own step.
+        own = {self.writer.task, self.ami.task, self.stream.task}
+        await asyncio.gather(*(cancel_and_wait(t) for t in self.tasks.services if t not in own))
 
     async def _bounded(self, step: str, coro: Coroutine[Any, Any, None], timeout: float) -> None:
         # asyncio.wait (not wait_for) so that a step which ignores its cancellation cannot

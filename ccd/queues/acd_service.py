@@ -42,6 +42,7 @@ from ccd.queues.sticky import StickyResolver
 from ccd.queues.tolerate import gone_is_fine
 from ccd.rating_ivr.runner import SurveyRunner
 from ccd.serial import KeyedSerial
+from ccd.supervisor import Spawn, plain_spawn
 
 log = structlog.get_logger("ccd.acd")
 
@@ -58,6 +59,7 @@ class AcdService:
         agent_store: agent_persist.AgentStateStore,
         wait_ami: Callable[[float], Awaitable[bool]],
         clock: Callable[[], float] = time.time,
+        spawn: Spawn = plain_spawn,
     ) -> None:
         self.cfg = cfg
         self.ari = ari
@@ -73,7 +75,7 @@ class AcdService:
         self.agents_by_endpoint = {a.endpoint: a.id for a in cfg.agents}
         self.agent_ids = {a.id for a in cfg.agents}
         self.shared_phones = frozenset(cfg.shared_phones)
-        self.serial = KeyedSerial()
+        self.serial = KeyedSerial(spawn, "acd-entry")
         self.arrivals = 0  # arrival counter: the tie-break kept on the channel (VAR_QUEUE_SEQ)
         # Hook awaited before a new caller is queued (e.g. "this call is recorded").
         self.before_queue: Callable[[CallLegs], Awaitable[None]] | None = None

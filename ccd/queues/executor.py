@@ -32,6 +32,7 @@ from ccd.queues.legs import (
 )
 from ccd.queues.ports import AriPort, AsteriskConflict, AsteriskFailed, ChannelGone
 from ccd.serial import KeyedSerial
+from ccd.supervisor import Spawn, plain_spawn
 from ccd.tasks import cancel_and_wait
 
 log = structlog.get_logger("ccd.acd")
@@ -54,14 +55,15 @@ AfterCall = Callable[[CallLegs, str], bool]  # (call, ended_by) -> True if it ke
 
 
 class AcdExecutor:
-    def __init__(self, ari: AriPort, feed: Feed, moh_classes: dict[str, str]) -> None:
+    def __init__(self, ari: AriPort, feed: Feed, moh_classes: dict[str, str], spawn: Spawn = plain_spawn) -> None:
         self.ari = ari
         self.feed = feed
         self.moh_classes = moh_classes
         self.calls: dict[str, CallLegs] = {}
         self.leg_owner: dict[str, str] = {}  # agent leg channel id -> call id
         self.cancelled: set[str] = set()  # legs we hung up ourselves: no OfferFailed for them
-        self.serial = KeyedSerial()
+        self.spawn = spawn
+        self.serial = KeyedSerial(spawn, "acd")
         self.parking: set[asyncio.Task[None]] = set()
         # Hook for the post-call survey: decides whether the caller stays after the agent left.
         self.after_agent_hangup: AfterCall = lambda call, ended_by: False
@@ -215,14 +217,12 @@ class AcdExecutor:
             except ChannelGone:
                 pass
 
-        call.parked = asyncio.get_running_loop().create_task(park(), name=f"ccd:park:{call.call_id}")
+        call.parked = self.spawn(f"ccd:park:{call.call_id}", park(), kind="park")
         self.parking.add(call.parked)
         call.parked.add_done_callback(self._parked)
 
     def _parked(self, task: asyncio.Task[None]) -> None:
-        self.parking.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("parking the caller failed", error=repr(task.exception()))
+        self.parking.discard(task)  # a failure is logged and counted by the spawner
 
     def channel_answered(self, channel_id: str) -> None:
         call_id = self.leg_owner.get(channel_id)

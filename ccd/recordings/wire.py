@@ -28,6 +28,8 @@ from ccd.recordings import queries
 from ccd.recordings.retention import DiskCollector, deletion_events, expired, oldest_cutoff
 from ccd.recordings.routes import RecordingRoutes
 from ccd.recordings.service import RecordingService
+from ccd.supervisor import Spawn, plain_spawn
+from ccd.timer import Periodic
 
 log = structlog.get_logger("ccd.recordings")
 
@@ -58,9 +60,12 @@ def chain(first: Hook | None, then: Hook) -> Hook:
 
 class RecordingFeature:
     def __init__(self, cfg: CcdConfig, rest: AriClient, writer: Writer, sinks: list[Sink], dsn: str,
-                 registry: CollectorRegistry, clock: Callable[[], float] = time.time) -> None:
+                 registry: CollectorRegistry, clock: Callable[[], float] = time.time,
+                 spawn: Spawn = plain_spawn) -> None:
         self.cfg, self.writer, self.sinks, self.dsn, self.clock = cfg, writer, sinks, dsn, clock
-        self.service = RecordingService(cfg, rest, self.record, clock)
+        self.service = RecordingService(cfg, rest, self.record, clock, spawn)
+        # Retention passes: started by the daemon's timer, hourly, one at a time.
+        self.retention = Periodic("recordings-retention", RETENTION_INTERVAL_S, self._retention_round, spawn)
         self.service.started_of = self._started_of
         self.days = {q.name: q.recording.retention_days for q in cfg.queues}
         self._pool: asyncpg.Pool | None = None
@@ -119,14 +124,12 @@ class RecordingFeature:
             log.info("retention deleted recordings", count=len(events))
         return [e.call_id or "" for e in events]
 
-    async def run_retention(self, interval: float = RETENTION_INTERVAL_S) -> None:
-        """The owned retention task: never dies of a failed pass (database down, ...)."""
-        while True:
-            try:
-                await self.retention_pass()
-            except Exception as exc:
-                log.warning("retention pass failed; retrying later", error=repr(exc))
-            await asyncio.sleep(interval)
+    async def _retention_round(self) -> None:
+        """One pass as a timer job: a failed pass (database down, ...) waits for the next."""
+        try:
+            await self.retention_pass()
+        except Exception as exc:
+            log.warning("retention pass failed; retrying later", error=repr(exc))
 
     async def close(self) -> None:
         await self.service.close()

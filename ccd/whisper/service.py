@@ -30,6 +30,7 @@ from ccd.queues.core.inputs import AgentDeviceChanged, Input
 from ccd.queues.core.snapshot import EngineSnapshot
 from ccd.queues.executor import AcdExecutor
 from ccd.serial import KeyedSerial
+from ccd.supervisor import Spawn, plain_spawn
 from ccd.whisper.core import session as ss
 from ccd.whisper.core.acl import Directory
 from ccd.whisper.core.session import SYSTEM, CallRef, Mode, Session, SessionError, Via
@@ -80,12 +81,12 @@ class SupervisionService:
     def __init__(self, cfg: CcdConfig, rest: AriClient, executor: AcdExecutor,
                  snapshot: Callable[[], EngineSnapshot], submit: Callable[[Input], None],
                  sinks: list[Callable[[ev.DomainEvent], None]], store: AuditStore,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, spawn: Spawn = plain_spawn) -> None:
         self.cfg, self.rest, self.executor = cfg, rest, executor
         self.snapshot, self.submit, self.sinks, self.store, self.clock = snapshot, submit, sinks, store, clock
         self.directory = Directory.from_config(cfg)
         self.media = AudioPaths(rest)
-        self.serial = KeyedSerial()
+        self.serial = KeyedSerial(spawn, "supervision")
         self.sessions: dict[str, Session] = {}
         self.channel_of: dict[str, str] = {}  # session id -> supervisor channel id
         self.session_of: dict[str, str] = {}  # supervisor channel id -> session id
