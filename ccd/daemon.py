@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import signal
 import time
 from collections.abc import Coroutine
@@ -54,6 +53,7 @@ from ccd.queues.sticky_db import StickyDb
 from ccd.rating_ivr.runner import SurveyRunner
 from ccd.recordings.wire import RecordingFeature
 from ccd.schedule.gauges import schedule_gauges
+from ccd.shutdown import bounded_step
 from ccd.store.migrate import migrate
 from ccd.store.writer import EventWriter
 from ccd.supervisor import Supervisor
@@ -291,6 +291,9 @@ class Daemon:
         await self._bounded("supervisor", self.tasks.close(), 1.0)  # whatever is left
         log.info("ccd stopped", seconds=round(time.monotonic() - started, 3), overruns=sorted(self.shutdown_overruns))
 
+    async def _bounded(self, step: str, coro: Coroutine[Any, Any, None], timeout: float) -> None:
+        await bounded_step(step, coro, timeout, self.shutdown_overruns)
+
     async def _drain_commands(self) -> None:
         await self.acd.serial.drain(1.0)
         await self.executor.serial.drain(1.0)
@@ -299,31 +302,6 @@ class Daemon:
         # Not the links' and the writer's: their owners close them in their own step.
         own = {self.writer.task, self.ami.task, self.stream.task}
         await asyncio.gather(*(cancel_and_wait(t) for t in self.tasks.services if t not in own))
-
-    async def _bounded(self, step: str, coro: Coroutine[Any, Any, None], timeout: float) -> None:
-        # asyncio.wait (not wait_for) so that a step which ignores its cancellation cannot
-        # hold shutdown hostage: it is cancelled once and left behind.
-        task = asyncio.ensure_future(coro)
-        done, _ = await asyncio.wait({task}, timeout=timeout)
-        if not done:
-            stack = _pending_stacks(task)
-            task.cancel()
-            self.shutdown_overruns[step] = stack
-            log.error("shutdown step overran its budget; abandoned", step=step, budget_s=timeout, stack=stack)
-        elif not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("shutdown step failed", step=step, error=repr(exc))
-
-
-def _pending_stacks(first: asyncio.Future[Any]) -> str:
-    """Where the stuck step and every other pending task wait: what a bug report needs."""
-    out = io.StringIO()
-    tasks = [first] + [t for t in asyncio.all_tasks() if t is not first and not t.done()]
-    for task in tasks[:50]:
-        if isinstance(task, asyncio.Task):
-            out.write(f"-- {task.get_name()}\n")
-            task.print_stack(limit=12, file=out)
-    return out.getvalue()
-
 
 async def run_daemon(cfg: CcdConfig) -> int:
     daemon = Daemon(cfg)

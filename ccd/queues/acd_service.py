@@ -17,12 +17,7 @@ from ccd.ari.models import Channel
 from ccd.config import CcdConfig, normalise_number
 from ccd.dispatch import Dispatcher
 from ccd.queues import agent_persist
-from ccd.queues.core.inputs import (
-    CallAbandoned,
-    CallArrived,
-    CallRestoredConnected,
-    Input,
-)
+from ccd.queues.core.inputs import CallAbandoned, CallArrived, CallRestoredConnected, Input
 from ccd.queues.core.stasis_input import Refused, endpoint_of, feature_action, parse_priority
 from ccd.queues.executor import AcdExecutor
 from ccd.queues.legs import (
@@ -36,6 +31,7 @@ from ccd.queues.legs import (
     as_float,
     call_bridge_id,
     parse_app_args,
+    queue_order,
 )
 from ccd.queues.ports import AriPort, AsteriskFailed, ChannelGone
 from ccd.queues.sticky import StickyResolver
@@ -253,7 +249,7 @@ class AcdService:
         for chan in e.channels:
             args = parse_app_args(chan.dialplan.app_data, self.app) or []
             if args[:1] == ["queue"] and chan.id not in self.executor.calls and len(args) > 1:
-                callers.append((*self._queue_order(chan, args), chan, args))
+                callers.append((*queue_order(chan.channelvars, args, self.clock()), chan, args))
         for enqueued_at, _, chan, args in sorted(callers, key=lambda t: t[:2]):
             await self._restore_caller(chan, args, enqueued_at, present, members)
         for chan in e.channels:  # ringing legs of calls we lost track of: hang up, re-offer
@@ -268,17 +264,6 @@ class AcdService:
         self.resynced_event.set()
         log.info("ccd ready: state rebuilt from Asterisk", calls=len(self.executor.calls),
                  reconnect=e.reconnect)
-
-    def _queue_order(self, chan: Channel, args: list[str]) -> tuple[float, float]:
-        """(enqueue time, arrival number) of a caller found on resync: what ccd kept on the
-        channel, else the dialplan's sub-second time from the Stasis arguments (a kill -9
-        right after the caller entered), else now."""
-        kept = as_float(chan.channelvars.get(VAR_ENQUEUED_AT))
-        if kept is not None:
-            seq = as_float(chan.channelvars.get(VAR_QUEUE_SEQ))
-            return kept, seq if seq is not None else float("inf")
-        entered = as_float(args[3]) if len(args) > 3 else None
-        return (entered if entered is not None else self.clock()), float("inf")
 
     async def _restore_caller(self, chan: Channel, args: list[str], enqueued_at: float,
                               present: dict[str, Channel], members: dict[str, set[str]]) -> None:

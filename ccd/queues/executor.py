@@ -13,9 +13,9 @@ Decisions stay in the engine; this module only does and reports.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections.abc import Awaitable, Callable
-from typing import Literal
 
 import structlog
 
@@ -28,6 +28,7 @@ from ccd.queues.legs import (
     CallLegs,
     agent_leg_id,
     call_bridge_id,
+    failure_reason,
     hold_bridge_id,
 )
 from ccd.queues.ports import AriPort, AsteriskConflict, AsteriskFailed, ChannelGone
@@ -37,20 +38,10 @@ from ccd.tasks import cancel_and_wait
 
 log = structlog.get_logger("ccd.acd")
 
-# Q.850 causes of an agent leg that never answered.
-BUSY_CAUSES = {17}
-NO_ANSWER_CAUSES = {0, 16, 18, 19, 21, 31}
 PARK_WAIT_S = 2.0
 JOIN_ATTEMPTS = 4
 
 Feed = Callable[[Input], None]
-
-
-def failure_reason(cause: int) -> Literal["no_answer", "busy", "failed"]:
-    if cause in BUSY_CAUSES:
-        return "busy"
-    return "no_answer" if cause in NO_ANSWER_CAUSES else "failed"
-
 AfterCall = Callable[[CallLegs, str], bool]  # (call, ended_by) -> True if it keeps the caller
 
 
@@ -177,14 +168,12 @@ class AcdExecutor:
         if call is not None:
             call.ended = True
             await self._teardown(call, keep_caller=cmd.target is not None)
-        try:
+        with contextlib.suppress(ChannelGone):  # hung up meanwhile
             if cmd.target:
                 context, exten, prio = cmd.target.split(",")
                 await self.ari.continue_in_dialplan(cmd.call_id, context, exten, int(prio))
             else:
                 await self.ari.hangup(cmd.call_id)
-        except ChannelGone:
-            pass
 
     async def _join(self, bridge_id: str, channel: str) -> None:
         """Add to the call bridge, retrying briefly while Asterisk says the channel is not
@@ -212,10 +201,8 @@ class AcdExecutor:
             # Yield once so that the first offer, decided on the same input, is sent before
             # this request: the park lands on the caller's next media frame anyway.
             await asyncio.sleep(0)
-            try:
+            with contextlib.suppress(ChannelGone):  # hung up meanwhile
                 await self.ari.add_to_bridge(hold_bridge_id(call.queue), call.call_id)
-            except ChannelGone:
-                pass
 
         call.parked = self.spawn(f"ccd:park:{call.call_id}", park(), kind="park")
         self.parking.add(call.parked)
@@ -288,10 +275,8 @@ class AcdExecutor:
                     await self.before_bridge_deleted(call)
                 except Exception:  # a feature failing never keeps the bridge
                     log.exception("pre-teardown hook failed", call_id=call.call_id)
-            try:
+            with contextlib.suppress(ChannelGone):  # hung up meanwhile
                 await self.ari.delete_bridge(call.bridge_id)
-            except ChannelGone:
-                pass
             call.bridge_id = None
 
     async def close(self) -> None:
@@ -304,7 +289,5 @@ class AcdExecutor:
         self.leg_owner.pop(chan, None)
 
     async def _hangup_quietly(self, channel_id: str) -> None:
-        try:
+        with contextlib.suppress(ChannelGone):  # hung up meanwhile
             await self.ari.hangup(channel_id)
-        except ChannelGone:
-            pass

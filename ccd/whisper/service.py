@@ -1,9 +1,9 @@
 """The supervision shell: ARI events and domain events in, session transitions, commands out.
 
 Transitions are applied at once, in event order (dispatcher task, core sinks, API handlers);
-their commands run per session in order on a ``KeyedSerial``, so a mode switch never
-overtakes the attach it follows. Audit: the session's start is awaited as durable before the
-audio path is built, and a mode change before the switch; a denied attempt is recorded and
+their commands run per session in order on a ``KeyedSerial`` (``ccd.whisper.steps`` performs
+them), so a mode switch never overtakes the attach it follows. Audit: the session's start is
+awaited as durable before the audio path is built, and a mode change before the switch; a denied attempt is recorded and
 never touches the agent's call. Every audited event names its actor (``session.SYSTEM`` when
 ccd itself acted); a session belongs to the supervisor it was started for.
 """
@@ -12,69 +12,32 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import deque
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Protocol
+from collections.abc import Callable
 
 import structlog
 
 from ccd import events as ev
 from ccd.ari import events as ari
 from ccd.ari.client import AriClient
-from ccd.ari.errors import AriError, AriNotFound
 from ccd.config import CcdConfig
 from ccd.dispatch import Dispatcher
-from ccd.errors import CcdError
 from ccd.queues.core.inputs import AgentDeviceChanged, Input
 from ccd.queues.core.snapshot import EngineSnapshot
 from ccd.queues.executor import AcdExecutor
 from ccd.serial import KeyedSerial
 from ccd.supervisor import Spawn, plain_spawn
+from ccd.whisper.actors import asterisk_time, endpoint_actor
 from ccd.whisper.core import session as ss
 from ccd.whisper.core.acl import Directory
 from ccd.whisper.core.session import SYSTEM, CallRef, Mode, Session, SessionError, Via
-from ccd.whisper.media import SUP_BRIDGE_PREFIX, AudioPaths
+from ccd.whisper.errors import Refused
+from ccd.whisper.media import SUP_BRIDGE_PREFIX
+from ccd.whisper.steps import AuditStore, SessionSteps, quietly
 
 log = structlog.get_logger("ccd.whisper")
 
-RING_TIMEOUT_S = 30
 SUP_CHANNEL_PREFIX = "ccd-sv-"
 CALL_OVER = {ev.CALL_ENDED, ev.CALL_ABANDONED, ev.CALL_OVERFLOW}
-
-
-def endpoint_actor(channel_name: str) -> str:
-    """The actor for something done from a phone: its endpoint (``PJSIP/2001-0000001a``
-    -> ``endpoint:PJSIP/2001``)."""
-    return "endpoint:" + channel_name.rsplit("-", 1)[0]
-
-
-def asterisk_time(stamp: str) -> float:
-    """An ARI event's timestamp (Asterisk's clock, same host) as epoch; now if unreadable."""
-    try:
-        return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
-    except ValueError:
-        return time.time()
-
-
-class AuditStore(Protocol):
-    def submit(self, event: ev.DomainEvent) -> None: ...
-
-    def durable(self, event: ev.DomainEvent) -> Awaitable[None]: ...
-
-
-class Refused(CcdError):
-    """A start request that is not allowed (``denied``: 403, the ACL said no) or not possible
-    now (409: the supervisor is busy, the agent is on no call). Its id names the reason,
-    ``supervision.<reason>``; its details name the supervisor and the agent."""
-
-    def __init__(self, reason: str, denied: bool, supervisor: str, agent: str) -> None:
-        what = "may not supervise" if denied else "cannot supervise now"
-        super().__init__(f"supervisor {supervisor!r} {what} {agent!r}: {reason}",
-                         {"reason": reason, "supervisor": supervisor, "agent": agent})
-        self.reason, self.denied = reason, denied
-        self.error_id = f"supervision.{reason}"
-        self.status = 403 if denied else 409
 
 
 class SupervisionService:
@@ -85,14 +48,15 @@ class SupervisionService:
         self.cfg, self.rest, self.executor = cfg, rest, executor
         self.snapshot, self.submit, self.sinks, self.store, self.clock = snapshot, submit, sinks, store, clock
         self.directory = Directory.from_config(cfg)
-        self.media = AudioPaths(rest)
+        self.steps = SessionSteps(rest, store, self._record, clock)
+        self.media = self.steps.media
         self.serial = KeyedSerial(spawn, "supervision")
         self.sessions: dict[str, Session] = {}
         self.channel_of: dict[str, str] = {}  # session id -> supervisor channel id
         self.session_of: dict[str, str] = {}  # supervisor channel id -> session id
         self.channel_name: dict[str, str] = {}  # session id -> supervisor channel name (the actor)
-        self.answered_at: dict[str, float] = {}  # session id -> when the supervisor answered (epoch)
-        self.answer_to_audio_ms: deque[float] = deque(maxlen=10_000)  # for the benchmark
+        self.answered_at = self.steps.answered_at  # session id -> when the supervisor answered (epoch)
+        self.answer_to_audio_ms = self.steps.answer_to_audio_ms  # for the benchmark
         sup = cfg.supervision
         self.dtmf_modes: dict[str, Mode] = {sup.dtmf_listen: "listen", sup.dtmf_whisper: "whisper",
                                             sup.dtmf_barge: "barge"}
@@ -170,11 +134,11 @@ class SupervisionService:
         for bridge in e.bridges:
             if bridge.id.startswith(SUP_BRIDGE_PREFIX) and bridge.id[len(SUP_BRIDGE_PREFIX):] not in self.sessions:
                 for chan in bridge.channels:
-                    await self._quiet(self.rest.hangup(chan))
-                await self._quiet(self.rest.delete_bridge(bridge.id))
+                    await quietly(self.rest.hangup(chan))
+                await quietly(self.rest.delete_bridge(bridge.id))
         for c in e.channels:
             if c.dialplan.app_data.split(",")[1:2] == ["supervise"] and c.id not in known:
-                await self._quiet(self.rest.hangup(c.id))
+                await quietly(self.rest.hangup(c.id))
 
     # -- domain events (a core sink) ------------------------------------------------------
     def on_domain_event(self, e: ev.DomainEvent) -> None:
@@ -204,7 +168,7 @@ class SupervisionService:
                 self._record(ss.denied_event(self.clock(), who, agent, reason, "feature_code",
                                              self._mode_or_none(mode), self.locate(agent), actor))
             log.warning("supervision refused", supervisor=supervisor, agent=agent, reason=reason, channel=name)
-            self.serial.submit(channel, lambda: self._tell(channel, "denied"), "reject")
+            self.serial.submit(channel, lambda: self.steps.tell(channel, "denied"), "reject")
             return
         assert supervisor is not None
         s = self._new(supervisor, agent, "feature_code", self._mode_or_none(mode) or "listen", channel, actor)
@@ -256,7 +220,7 @@ class SupervisionService:
     def _answered(self, sid: str, channel: str, at: float) -> None:
         s = self.sessions.get(sid)
         if s is None or s.state != "ringing":
-            self.serial.submit(channel, lambda: self._quiet(self.rest.hangup(channel)), "stray")
+            self.serial.submit(channel, lambda: quietly(self.rest.hangup(channel)), "stray")
             return
         self.answered_at[sid] = at
         self._apply(s, s.answered(self.clock(), self.locate(s.agent), self.cfg.supervision.wait_for_call))
@@ -295,49 +259,7 @@ class SupervisionService:
         if commands:
             # The channel is captured now: a session ending meanwhile must still hang it up.
             chan = self.channel_of.get(s.id)
-            self.serial.submit(s.id, lambda: self._perform(s, chan, commands), "supervise")
-
-    async def _perform(self, s: Session, chan: str | None, commands: list[ss.Command]) -> None:
-        for cmd in commands:
-            try:
-                await self._one(s, chan, cmd)
-            except Exception as exc:  # MediaFailed, AriError, a failed durable write...
-                if isinstance(cmd, ss.Teardown):
-                    raise
-                log.warning("supervision step failed", session=s.id, step=type(cmd).__name__, error=str(exc))
-                reason = "no_answer" if isinstance(cmd, ss.Ring) else \
-                    "switch_failed" if isinstance(cmd, ss.Switch) else "failed"
-                await self._perform(s, chan, s.end(self.clock(), reason))
-                return
-        if any(isinstance(c, ss.Teardown | ss.Reject) for c in commands):
-            self._forget(s)
-
-    async def _one(self, s: Session, chan: str | None, cmd: ss.Command) -> None:
-        match cmd:
-            case ss.Ring(endpoint):
-                await self.rest.originate(endpoint, app_args=("supervise", "answered", s.id), channel_id=chan,
-                                          timeout_s=RING_TIMEOUT_S, caller_id=f"ccd supervision <{s.agent}>")
-            case ss.AuditDurable(event):
-                await self.store.durable(event)  # before any audio reaches the supervisor
-                self._record(event, stored=True)
-            case ss.Audit(event):
-                self._record(event)
-            case ss.Beep(agent_channel):
-                await self.media.beep(agent_channel)
-            case ss.Attach(mode, call):
-                assert chan is not None
-                await self.media.attach(s.id, chan, mode, call)
-                started = self.answered_at.pop(s.id, None)
-                if started is not None:
-                    self.answer_to_audio_ms.append((time.time() - started) * 1000)
-            case ss.Switch(previous, mode, call):
-                assert chan is not None
-                await self.media.switch(s.id, chan, previous, mode, call)
-            case ss.Reject(reason):
-                if chan is not None:
-                    await self._tell(chan, reason)
-            case ss.Teardown(hangup):
-                await self.media.teardown(s.id, chan, hangup)
+            self.serial.submit(s.id, lambda: self.steps.perform(s, chan, commands, self._forget), "supervise")
 
     def _forget(self, s: Session) -> None:
         chan = self.channel_of.pop(s.id, None)
@@ -360,14 +282,6 @@ class SupervisionService:
         return s.via == "training" and s.supervisor not in self.directory.supervisors \
             and s.supervisor in self.directory.agents
 
-    async def _tell(self, channel: str, result: str) -> None:
-        """A short message in the dialplan (ccd-supervisor,result), then hang up."""
-        try:
-            await self.rest.set_variable(channel, "CCD_RESULT", result)
-            await self.rest.continue_in_dialplan(channel, "ccd-supervisor", "result", 1)
-        except AriError:
-            await self._quiet(self.rest.hangup(channel))
-
     def _record(self, event: ev.DomainEvent, stored: bool = False) -> None:
         for sink in list(self.sinks):
             if stored and sink == self.store.submit:
@@ -380,12 +294,3 @@ class SupervisionService:
     @staticmethod
     def _mode_or_none(mode: str) -> Mode | None:
         return next((m for m in ss.MODES if m == mode), None)
-
-    @staticmethod
-    async def _quiet(aw: Awaitable[None]) -> None:
-        try:
-            await aw
-        except AriNotFound:
-            pass  # the channel or bridge is already gone
-        except AriError as exc:
-            log.warning("supervision cleanup request failed", error_id=exc.error_id, error=str(exc))
