@@ -33,6 +33,7 @@ from ccd.tasks import cancel_and_wait
 log = structlog.get_logger("ccd.announce")
 
 STOP_WAIT_S = 1.0
+RETRY_S = 1.0
 ENDED = (ev.CALL_ANSWERED, ev.CALL_ABANDONED, ev.CALL_ENDED, ev.CALL_OVERFLOW)
 
 
@@ -104,8 +105,12 @@ class QueueAnnouncer:
         return self._next
 
     def on_deadline(self, now: float) -> None:
-        self._next = None  # set again below; an error in this round must not leave it due
-        self.tick()
+        self._next = None  # set again by tick() from the snapshot
+        try:
+            self.tick()
+        except Exception:  # one bad round must not end the announcements: retry in a second
+            log.exception("announcement round failed")
+            self._earlier(now + RETRY_S)
 
     def tick(self) -> list[Announcement]:
         """Start what is due now and note when the next period begins."""
