@@ -58,7 +58,7 @@ from ccd.store.migrate import migrate
 from ccd.store.writer import EventWriter
 from ccd.supervisor import Supervisor
 from ccd.tasks import cancel_and_wait
-from ccd.timer import Timer
+from ccd.timer import Periodic, Timer
 from ccd.whisper.api import add_routes as add_supervision_routes
 from ccd.whisper.service import SupervisionService
 
@@ -120,7 +120,11 @@ class Daemon:
         # Calls the Queue() fallback handled while ccd was away go to the store only: /metrics
         # counts what this process saw (docs/kpis.md).
         self.fallback = FallbackImport(cfg, self.writer.submit)
-        self.dispatcher.subscribe(Resync, lambda e: self.fallback.wake.set())
+        self.fallback_rounds = Periodic("fallback-import", self.fallback.interval, self.fallback.scan_round, spawn,
+                                        self.timer.poke)
+        if self.fallback.enabled:
+            self.timer.add(self.fallback_rounds)
+            self.dispatcher.subscribe(Resync, lambda e: self.fallback_rounds.trigger())
         self.supervision = SupervisionService(cfg, self.rest, self.executor, self.snapshot, self.submit,
                                               self.core.sinks, self.bus, spawn=spawn)
         self.supervision.subscribe(self.dispatcher)
@@ -128,7 +132,8 @@ class Daemon:
         self.supervision.on_mentoring = self._mentoring
         self.bus.subscribe_events("supervision", self.supervision.on_domain_event)
         # Call recording: announcement before queueing, bridge recording once connected.
-        self.recordings = RecordingFeature(cfg, self.rest, self.bus, self.core.sinks, dsn, self.registry, spawn=spawn)
+        self.recordings = RecordingFeature(cfg, self.rest, self.bus, self.core.sinks, dsn, self.registry, spawn=spawn,
+                                           wake=self.timer.poke)
         self.timer.add(self.recordings.retention)
         self.recordings.hook(self.acd, self.executor, self.dispatcher)
         # Position / expected-wait announcements to waiting callers (queues that ask for them).
@@ -227,8 +232,6 @@ class Daemon:
         for name, coro in (("dispatch", self.dispatcher.run()), ("core", self.core.run()),
                            ("timer", self.timer.run())):
             sup.service(f"ccd-{name}", coro)
-        if self.fallback.enabled:
-            sup.service("ccd-fallback-import", self.fallback.run())
         await self.ami.start()
         await self.stream.start()
         for task in (self.ami.task, self.stream.task):
@@ -241,7 +244,7 @@ class Daemon:
         self.report_routes.add_to(app)
         ScheduleRoutes(api, self.report_routes.pool).add_to(app)
         self.timer.add(schedule_gauges(self.report_routes.pool, [q.name for q in self.cfg.queues],
-                                       self.metrics.schedule_now, sup.spawn))
+                                       self.metrics.schedule_now, sup.spawn, self.timer.poke))
         add_supervision_routes(app, api, self.supervision)
         self.recordings.add_routes(app, api)
         self.console.add_to(app, api)

@@ -84,21 +84,34 @@ class Timer:
 
 
 class Periodic:
-    """A timer client that starts ``job`` as one job now and then every ``interval`` seconds,
-    never two at once (retention passes, gauge refreshes)."""
+    """A timer client that starts ``job`` as one job at once, then every ``interval`` seconds
+    and whenever ``trigger``ed; never two at once: a round due while one runs starts when
+    it ends (``wake`` pokes the timer then)."""
 
     def __init__(self, name: str, interval: float, job: Callable[[], Coroutine[Any, Any, Any]],
-                 spawn: Spawn = plain_spawn, first: float | None = None) -> None:
-        self.name, self.interval, self.job, self.spawn = name, interval, job, spawn
-        self._next = first  # None: at once, the first time it is asked
+                 spawn: Spawn = plain_spawn, wake: Callable[[], None] = lambda: None) -> None:
+        self.name, self.interval, self.job, self.spawn, self.wake = name, interval, job, spawn, wake
+        self._next = float("-inf")  # at once
+        self._again = False
         self.running: asyncio.Task[Any] | None = None
 
+    def trigger(self) -> None:
+        """One more round as soon as possible (after the running one, if any)."""
+        self._next = float("-inf")
+        self.wake()
+
     def next_deadline(self) -> float | None:
-        return self._next if self._next is not None else float("-inf")
+        return None if self._again else self._next
 
     def on_deadline(self, now: float) -> None:
         self._next = now + self.interval
         if self.running is not None and not self.running.done():
-            log.warning("periodic job still running; this round skipped", job=self.name)
+            self._again = True  # after this one
             return
         self.running = self.spawn(f"ccd-{self.name}", self.job(), kind=self.name)
+        self.running.add_done_callback(self._ended)
+
+    def _ended(self, _: asyncio.Task[Any]) -> None:
+        if self._again:
+            self._again = False
+            self.trigger()

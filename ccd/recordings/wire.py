@@ -61,11 +61,11 @@ def chain(first: Hook | None, then: Hook) -> Hook:
 class RecordingFeature:
     def __init__(self, cfg: CcdConfig, rest: AriClient, writer: Writer, sinks: list[Sink], dsn: str,
                  registry: CollectorRegistry, clock: Callable[[], float] = time.time,
-                 spawn: Spawn = plain_spawn) -> None:
+                 spawn: Spawn = plain_spawn, wake: Callable[[], None] = lambda: None) -> None:
         self.cfg, self.writer, self.sinks, self.dsn, self.clock = cfg, writer, sinks, dsn, clock
         self.service = RecordingService(cfg, rest, self.record, clock, spawn)
         # Retention passes: started by the daemon's timer, hourly, one at a time.
-        self.retention = Periodic("recordings-retention", RETENTION_INTERVAL_S, self._retention_round, spawn)
+        self.retention = Periodic("recordings-retention", RETENTION_INTERVAL_S, self._retention_round, spawn, wake)
         self.service.started_of = self._started_of
         self.days = {q.name: q.recording.retention_days for q in cfg.queues}
         self._pool: asyncpg.Pool | None = None

@@ -32,7 +32,7 @@ async def refresh_once(db: Any, queues: Sequence[str], now: datetime,
 
 def schedule_gauges(pool: Callable[[], Awaitable[Any]], queues: Sequence[str],
                     into: dict[str, tuple[int, int]], spawn: Spawn = plain_spawn,
-                    period_s: float = 30.0) -> Periodic:
+                    wake: Callable[[], None] = lambda: None, period_s: float = 30.0) -> Periodic:
     """The refresh as a client of the daemon's timer: one round now, then every ``period_s``."""
 
     async def refresh() -> None:
@@ -41,4 +41,4 @@ def schedule_gauges(pool: Callable[[], Awaitable[Any]], queues: Sequence[str],
         except Exception as exc:  # database down or not migrated: keep the last figures
             log.warning("schedule gauges not refreshed", error=repr(exc))
 
-    return Periodic("schedule-gauges", period_s, refresh, spawn)
+    return Periodic("schedule-gauges", period_s, refresh, spawn, wake)

@@ -127,24 +127,45 @@ def _at(floor: Floor, now: float) -> Any:
 async def test_a_periodic_job_runs_at_once_then_every_interval_never_twice_at_a_time() -> None:
     release = asyncio.Event()
     runs: list[int] = []
+    woken: list[int] = []
 
     async def job() -> None:
         runs.append(1)
         await release.wait()
 
-    p = Periodic("retention", 3600, job)
+    p = Periodic("retention", 3600, job, wake=lambda: woken.append(1))
     timer = Timer(clock=lambda: T0)
     timer.add(p)
     assert timer.fire_due(T0) == 1
     await asyncio.sleep(0)
     assert runs == [1] and p.next_deadline() == T0 + 3600
     assert timer.fire_due(T0 + 3599) == 0
-    timer.fire_due(T0 + 3600)  # the first is still running: skipped
+    timer.fire_due(T0 + 3600)  # the first still runs: the second waits for it
     await asyncio.sleep(0)
-    assert runs == [1]
+    assert runs == [1] and p.next_deadline() is None
     release.set()
     assert p.running is not None
     await p.running
-    timer.fire_due(T0 + 7200)
+    assert woken and p.next_deadline() == float("-inf")  # due now, and the timer was poked
+    timer.fire_due(T0 + 3601)
     await asyncio.sleep(0)
+    assert runs == [1, 1] and p.next_deadline() == T0 + 3601 + 3600
+
+
+async def test_a_triggered_job_runs_now() -> None:
+    runs: list[float] = []
+
+    async def job() -> None:
+        runs.append(1)
+
+    p = Periodic("fallback-import", 30, job)
+    p.on_deadline(T0)
+    assert p.running is not None
+    await p.running
+    assert p.next_deadline() == T0 + 30
+    p.trigger()  # a resync: read what the fallback wrote meanwhile, now
+    assert p.next_deadline() == float("-inf")
+    p.on_deadline(T0 + 1)
+    assert p.running is not None
+    await p.running
     assert runs == [1, 1]
