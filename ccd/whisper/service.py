@@ -119,8 +119,8 @@ class SupervisionService:
             self.channel_name.setdefault(sid, e.channel.name)
             try:
                 self.change_mode(sid, mode, self._phone_of(self.sessions[sid]))
-            except SessionError:
-                pass  # a key pressed as the session ended
+            except SessionError as exc:  # a key pressed as the session ended
+                log.debug("mode key ignored", session=sid, digit=e.digit, error=str(exc))
 
     async def on_resync(self, e: ari.Resync) -> None:
         """After a (re)connect: sessions whose supervisor vanished end; leftovers of sessions
