@@ -27,6 +27,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from ccd.events import DomainEvent
+from ccd.supervisor import Spawn, plain_spawn
 
 log = structlog.get_logger("ccd.bus")
 
@@ -93,8 +94,10 @@ class Subscriber:
 
 
 class Bus:
-    def __init__(self, store: Store | None = None, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, store: Store | None = None, registry: CollectorRegistry | None = None,
+                 spawn: Spawn = plain_spawn) -> None:
         self.store = store
+        self.spawn = spawn  # pumps of subscribers that come later (console clients)
         self.seq = 0
         self.epoch = os.urandom(6).hex()
         self.subscribers: list[Subscriber] = []
@@ -121,7 +124,7 @@ class Bus:
     def _add(self, sub: Subscriber) -> None:
         self.subscribers.append(sub)
         if self._running:  # subscribed later (a console client): its pump starts now
-            sub.task = asyncio.get_running_loop().create_task(sub.run(), name=f"ccd-bus-{sub.name}")
+            sub.task = self.spawn(f"ccd-bus-{sub.name}", sub.run(), kind="bus-late-subscriber")
 
     def unsubscribe(self, sub: Subscriber) -> None:
         if sub in self.subscribers:

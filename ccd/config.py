@@ -3,169 +3,34 @@
 Secrets (AMI secret, ARI password, database DSN, API tokens) may be given inline, as a
 ``*_file`` path, or through environment variables; they are ``SecretStr`` so they never
 appear in logs or reprs. Relative paths are relative to the config file's directory.
+The building blocks (strict models, identifiers, config-relative paths, secrets) are in
+``ccd.config_base``, the connection sections (AMI, ARI, database, HTTP and tokens) in
+``ccd.config_connections``; this module holds the call-center model and re-exports them.
 Loading and error reporting live in ``ccd.config_load``, checks beyond the schema in
 ``ccd.config_checks``.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
-    SecretStr,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from ccd.callbacks.core.settings import CallbackConfig
+from ccd.config_base import ConfigPath, Ident, Policy, QueueName, Role, Seniority, Strict, TieBreak, read_secret
+from ccd.config_connections import AmiConfig, AriConfig, DatabaseConfig, HttpConfig, TokenConfig
 from ccd.schedule.core.settings import ScheduleConfig
 
-Seniority = Literal["senior", "regular", "trainee"]
-Policy = Literal["seniority_first", "trainee_first"]
-TieBreak = Literal["longest_idle", "fewest_calls", "round_robin"]
-Role = Literal["admin", "supervisor", "viewer"]
-Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-# Queue names become dialplan extensions in ccd-queue (pattern _[A-Za-z0-9]!) and queues.conf
-# sections, so they are restricted to what both accept.
-QueueName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_]{0,63}$")]
-
-
-
-
-def _beside_config(path: Path, info: ValidationInfo) -> Path:
-    """A relative path means relative to the config file (``config_load`` passes its
-    directory as ``base_dir``), not to whatever directory ccd was started from."""
-    base = (info.context or {}).get("base_dir")
-    return path if path.is_absolute() or base is None else Path(base) / path
-
-
-ConfigPath = Annotated[Path, AfterValidator(_beside_config)]
-
-
-def _port_ok(port: str) -> bool:
-    return port.isdigit() and 1 <= int(port) <= 65535
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def read_secret(inline: SecretStr | None, file: Path | None, env: str) -> SecretStr | None:
-    """Environment beats file beats inline, so containers can inject secrets at run time."""
-    if os.environ.get(env):
-        return SecretStr(os.environ[env])
-    if file is not None:
-        return SecretStr(file.read_text().strip())
-    return inline
-
-
-class AmiConfig(Strict):
-    host: str = "127.0.0.1"
-    port: int = Field(5038, ge=1, le=65535)
-    username: str = "ccd"
-    secret: SecretStr | None = None
-    secret_file: ConfigPath | None = None
-    ping_interval: float = Field(10.0, gt=0)
-    action_timeout: float = Field(5.0, gt=0)
-    reconnect_max: float = Field(30.0, gt=0)
-
-    def resolved_secret(self) -> SecretStr | None:
-        return read_secret(self.secret, self.secret_file, "CCD_AMI_SECRET")
-
-
-class AriConfig(Strict):
-    url: str = Field("http://127.0.0.1:8088", pattern=r"^https?://")
-    username: str = "ccd"
-    password: SecretStr | None = None
-    password_file: ConfigPath | None = None
-    app: str = Field("ccd", pattern=r"^[A-Za-z0-9_-]+$")
-    request_timeout: float = Field(5.0, gt=0)
-    reconnect_max: float = Field(30.0, gt=0)
-
-    def resolved_password(self) -> SecretStr | None:
-        return read_secret(self.password, self.password_file, "CCD_ARI_PASSWORD")
-
-    @field_validator("url")
-    @classmethod
-    def _url_port(cls, value: str) -> str:
-        netloc = value.split("://", 1)[1].split("/", 1)[0]
-        host, sep, port = netloc.rpartition(":")
-        if not netloc or (sep and (not host or not _port_ok(port))):
-            raise ValueError("not a URL with a host and a port between 1 and 65535 (http://127.0.0.1:8088)")
-        return value
-
-
-class DatabaseConfig(Strict):
-    dsn: SecretStr | None = None
-    dsn_file: ConfigPath | None = None
-    spool_dir: ConfigPath = Path("/var/lib/ccd/spool")
-    spool_max_mb: int = Field(512, ge=1)
-    batch_max: int = Field(5000, ge=1)
-    flush_interval: float = Field(0.05, gt=0)
-
-    def resolved_dsn(self) -> str:
-        dsn = read_secret(self.dsn, self.dsn_file, "CCD_DATABASE_DSN")
-        return dsn.get_secret_value() if dsn else "postgresql://ccd@127.0.0.1:5432/ccd"
-
-
-class TokenConfig(Strict):
-    name: str
-    role: Role
-    token: SecretStr | None = None
-    token_file: ConfigPath | None = None
-    supervisor: Ident | None = None  # a supervisor-role token acts for this supervisor's teams
-
-    @model_validator(mode="after")
-    def _has_secret(self) -> TokenConfig:
-        if self.token is None and self.token_file is None:
-            raise ValueError("a token needs 'token' or 'token_file'")
-        if self.role == "supervisor" and self.supervisor is None:
-            raise ValueError("a supervisor token must name its 'supervisor'")
-        return self
-
-    def resolved_token(self) -> SecretStr:
-        tok = read_secret(self.token, self.token_file, f"CCD_TOKEN_{self.name.upper()}")
-        assert tok is not None
-        return tok
-
-
-class HttpConfig(Strict):
-    listen: str = Field("127.0.0.1:8080", pattern=r"^[^:]*:\d{1,5}$")
-    # /metrics (per-agent state) and /readyz (which link is down) without a token: by default
-    # only while ccd listens on loopback; on any other address they need a token unless set true.
-    open_metrics: bool | None = None
-    open_ready: bool | None = None
-    open_health: bool = True  # /healthz (liveness, says nothing) for container health checks
-    tokens: list[TokenConfig] = []
-
-    @field_validator("listen")
-    @classmethod
-    def _listen_port(cls, value: str) -> str:
-        port = value.rsplit(":", 1)[1]
-        if not (_port_ok(port) or int(port) == 0):  # 0: any free port (tests)
-            raise ValueError(f"port {port} is not between 1 and 65535")
-        return value
-
-    def on_loopback(self) -> bool:
-        host = self.listen.rpartition(":")[0].strip("[]")
-        return host in ("localhost", "::1") or host.startswith("127.")
-
-    def metrics_is_open(self) -> bool:
-        return self.on_loopback() if self.open_metrics is None else self.open_metrics
-
-    def ready_is_open(self) -> bool:
-        if not self.open_health:  # the older switch closed /readyz too
-            return False
-        return self.on_loopback() if self.open_ready is None else self.open_ready
+__all__ = ["AgentConfig", "AmiConfig", "AriConfig", "CcdConfig", "ConsoleConfig", "ConsoleUser", "DatabaseConfig",
+           "HttpConfig", "Ident", "QueueConfig", "QueueThresholds", "RatingConfig", "RecordingConfig", "Role",
+           "SupervisionConfig", "SupervisorConfig", "TeamConfig", "TokenConfig", "normalise_number", "read_secret"]
 
 
 class TeamConfig(Strict):
@@ -180,7 +45,7 @@ class AgentConfig(Strict):
     name: str = ""
     endpoint: str = Field(pattern=r"^[A-Za-z]+/.+")
     seniority: Seniority = "regular"
-    teams: list[Ident] = []
+    teams: list[Ident] = Field(default_factory=list)
     mentor: Ident | None = None
     # Logged in when ccd starts, unless a state saved by an earlier run says otherwise
     # (agents otherwise start logged out and log in with *71 or the API).
@@ -214,8 +79,8 @@ class RecordingConfig(Strict):
 
 class QueueConfig(Strict):
     name: QueueName
-    agents: list[Ident] = []
-    teams: list[Ident] = []
+    agents: list[Ident] = Field(default_factory=list)
+    teams: list[Ident] = Field(default_factory=list)
     policy: Policy = "seniority_first"
     tiers: list[list[Seniority]] | None = None
     widen_after: float = Field(0.0, ge=0)
@@ -233,7 +98,7 @@ class QueueConfig(Strict):
     rona_rest: float = Field(0.0, ge=0)
     max_wait: float | None = Field(None, gt=0)
     overflow_target: str | None = Field(None, pattern=r"^[^,]+,[^,]+,[^,]+$")
-    vip_numbers: list[str] = []
+    vip_numbers: list[str] = Field(default_factory=list)
     vip_priority: int = Field(10, ge=1)
     language: Literal["en", "ru"] = "en"
     moh_class: str = "default"
@@ -288,12 +153,14 @@ class QueueThresholds(Strict):
 
 class ConsoleConfig(Strict):
     enabled: bool = True
-    users: list[ConsoleUser] = []
+    users: list[ConsoleUser] = Field(default_factory=list)
     session_minutes: float = Field(480.0, gt=0)
     # Break discipline: minutes each pause reason may last before the timer turns red.
-    pause_allowance_minutes: dict[str, float] = {"lunch": 30.0, "break": 15.0, "training": 60.0}
+    pause_allowance_minutes: dict[str, float] = Field(
+        default_factory=lambda: {"lunch": 30.0, "break": 15.0, "training": 60.0})
     default_pause_allowance_minutes: float = Field(15.0, gt=0)
-    thresholds: dict[str, QueueThresholds] = {}  # queue name -> levels; others use the defaults
+    # queue name -> levels; other queues use the defaults
+    thresholds: dict[str, QueueThresholds] = Field(default_factory=dict)
     alert_cooldown_s: float = Field(300.0, ge=0)
 
 
@@ -321,13 +188,13 @@ class CcdConfig(Strict):
     database: DatabaseConfig = DatabaseConfig()
     http: HttpConfig = HttpConfig()
     supervision: SupervisionConfig = SupervisionConfig()
-    teams: list[TeamConfig] = []
-    agents: list[AgentConfig] = []
+    teams: list[TeamConfig] = Field(default_factory=list)
+    agents: list[AgentConfig] = Field(default_factory=list)
     # Phones (endpoints, e.g. PJSIP/lobby) from which agent feature codes may name any agent
     # (*72<id>*<reason>); from other phones an explicit id must be the phone's own agent.
-    shared_phones: list[Annotated[str, Field(pattern=r"^[A-Za-z]+/.+")]] = []
-    supervisors: list[SupervisorConfig] = []
-    queues: list[QueueConfig] = []
+    shared_phones: list[Annotated[str, Field(pattern=r"^[A-Za-z]+/.+")]] = Field(default_factory=list)
+    supervisors: list[SupervisorConfig] = Field(default_factory=list)
+    queues: list[QueueConfig] = Field(default_factory=list)
     console: ConsoleConfig = ConsoleConfig()
 
     @field_validator("asterisk_queue_log", mode="before")

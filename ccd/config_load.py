@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from ccd.config import CcdConfig
 from ccd.config_checks import identity_checks, secret_checks
+from ccd.errors import CcdError
 
 
 @dataclass(frozen=True, order=True)
@@ -32,10 +33,15 @@ class Problem:
         return f"{where}: {self.path}: {self.message}" if where else f"{self.path}: {self.message}"
 
 
-class ConfigError(Exception):
+class ConfigError(CcdError):
+    """The config is invalid: every problem on its own line (``file:line: path: message``)."""
+
+    error_id = "config.invalid"
+    status = 400
+
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__("\n".join(str(p) for p in problems), {"problems": [str(p) for p in problems]})
 
 
 def dotted(loc: Iterable[str | int]) -> str:

@@ -1,15 +1,16 @@
 """Wiring of the running daemon: connections, the core loop, the executor, the store
 writer, metrics and the HTTP API; start-up, task supervision and graceful shutdown.
 
-Every long-running task is owned here: a task that dies is logged and ends the daemon's
-run with an error (the service manager restarts the process), never silently.
+Every task is started through one ``Supervisor`` (ccd/supervisor.py): a service that dies
+is logged, counted, turns readiness false and ends the daemon's run with an error (the
+service manager restarts the process), never silently. Survey timeouts, announcements and
+periodic jobs run off one ``Timer`` (ccd/timer.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import signal
 import time
 from collections.abc import Coroutine
@@ -52,12 +53,16 @@ from ccd.queues.wire import wire_announcer
 from ccd.rating_ivr.routes import RatingRoutes
 from ccd.rating_ivr.wire import wire as wire_surveys
 from ccd.recordings.wire import RecordingFeature
-from ccd.schedule.gauges import run_refresh as run_schedule_gauges
+from ccd.schedule.gauges import schedule_gauges
 from ccd.schedule.routes import ScheduleRoutes
+from ccd.shutdown import bounded_step
 from ccd.snapshot import EngineSnapshot
 from ccd.staffing.routes import StaffingRoutes
 from ccd.store.migrate import migrate
 from ccd.store.writer import EventWriter
+from ccd.supervisor import Supervisor
+from ccd.tasks import cancel_and_wait
+from ccd.timer import Periodic, Timer
 from ccd.whisper.wire import wire as wire_supervision
 from ccd.wiring import merge_hooks
 
@@ -71,6 +76,9 @@ class Daemon:
     def __init__(self, cfg: CcdConfig) -> None:
         self.cfg = cfg
         self.registry = CollectorRegistry()
+        self.tasks = Supervisor(self.registry)
+        self.timer = Timer()
+        spawn, wake = self.tasks.spawn, self.timer.poke
         self.metrics = Metrics.from_config(cfg, self._snapshot_or_none, self._health_gauges, self.registry)
         self.dispatcher = TimedDispatcher(structlog.get_logger("ccd.dispatch"),
                                           observe_lag=self.metrics.dispatch_lag.observe)
@@ -99,22 +107,23 @@ class Daemon:
                                      {q.name: q.sticky_ttl_days * 86400 for q in cfg.queues if q.sticky})
         # Every domain event goes out through the bus: the core, the features and the store's
         # durable path (audit before action) all publish there; nobody fans out by hand.
-        self.bus = Bus(self.writer, self.registry)
+        self.bus = Bus(self.writer, self.registry, spawn)
         # Each feature is built by its wiring function and says what it contributes
         # (ccd.wiring.Contribution); those that act at fixed points of a queue call are built
         # before the ACD, so that their call hooks are given to the executor at construction.
-        self.surveys, surveys = wire_surveys(cfg, self.port, self.bus.publish)
+        self.surveys, surveys = wire_surveys(cfg, self.port, self.bus.publish, spawn=spawn, wake=wake)
         # Call recording: announcement before queueing, bridge recording once connected.
-        self.recordings = RecordingFeature(cfg, self.rest, self.bus, dsn, self.registry)
+        self.recordings = RecordingFeature(cfg, self.rest, self.bus, dsn, self.registry, spawn=spawn, wake=wake)
         recordings = self.recordings.contribution()
         # Position / expected-wait announcements to waiting callers (queues that ask for them).
-        self.announcer, announcer = wire_announcer(cfg, self.port, self.snapshot, self.registry)
+        self.announcer, announcer = wire_announcer(cfg, self.port, self.snapshot, self.registry,
+                                                   spawn=spawn, wake=wake)
         self.executor = AcdExecutor(self.port, self.submit, {q.name: q.moh_class for q in cfg.queues},
-                                    self.surveys, merge_hooks(recordings.hooks, announcer.hooks))
+                                    self.surveys, merge_hooks(recordings.hooks, announcer.hooks), spawn)
         self.core = CoreLoop(self.engine, self.executor.perform, [self.bus.publish],
                              on_decision=self.metrics.decision.observe)
         self.acd = AcdService(cfg, self.port, self.executor, self.surveys, self.sticky, self.submit,
-                              AgentStateStore(self.ami), self._wait_ami)
+                              AgentStateStore(self.ami), self._wait_ami, spawn=spawn)
         self.bus.subscribe_store(self.writer.submit)
         self.bus.subscribe_events("metrics", self.metrics.observe)
         self.bus.subscribe_events("sticky", self._learn)
@@ -123,22 +132,27 @@ class Daemon:
         # Calls the Queue() fallback handled while ccd was away go to the store only: /metrics
         # counts what this process saw (docs/kpis.md).
         self.fallback = FallbackImport(cfg, self.writer.submit)
-        self.dispatcher.subscribe(Resync, lambda e: self.fallback.wake.set())
+        self.fallback_rounds = Periodic("fallback-import", self.fallback.interval, self.fallback.scan_round, spawn,
+                                        wake)
+        if self.fallback.enabled:
+            self.timer.add(self.fallback_rounds)
+            self.dispatcher.subscribe(Resync, lambda e: self.fallback_rounds.trigger())
         self.agent_busy = AgentBusy()
         self.supervision, supervision = wire_supervision(cfg, self.rest, self.executor, self.snapshot,
-                                                         self._mentoring, self.bus)
+                                                         self._mentoring, self.bus, spawn=spawn)
         self.contributions = (surveys, supervision, recordings, announcer)
         for part in self.contributions:
             part.asterisk(self.dispatcher)
             for name, sink in part.subscribers:
                 self.bus.subscribe_events(name, sink)
+            for client in part.timers:
+                self.timer.add(client)
         self.console = ConsoleFeature(cfg, self.bus, self.snapshot, dsn)
         self.dispatcher.subscribe(ami_events.FullyBooted, lambda e: self.stream.wake())
         self.dispatcher.subscribe(ami_events.DeviceStateChange, self._device_state)
         self.agents_by_device = {a.endpoint: a.id for a in cfg.agents}
         self._runner: web.AppRunner | None = None
         self.report_routes: ReportRoutes | None = None
-        self._tasks: list[asyncio.Task[None]] = []
         self.shutdown_overruns: dict[str, str] = {}  # step -> where the tasks were stuck
         self._stopped = False
 
@@ -154,7 +168,7 @@ class Daemon:
 
     def readiness(self) -> dict[str, bool]:
         return {"ami": self.health.is_up("ami"), "ari": self.health.is_up("ari"),
-                "database": self.writer.connected, "resynced": self.acd.resynced}
+                "database": self.writer.connected, "resynced": self.acd.resynced, "tasks": self.tasks.healthy}
 
     def _health_gauges(self) -> dict[str, float]:
         links = self.health.links
@@ -208,17 +222,18 @@ class Daemon:
             log.warning("database not migrated at start-up; events will spool", error=repr(exc))
         await self.writer.start()
         await self.console.load_today()
-        loop = asyncio.get_running_loop()
-        self._tasks.extend(self.bus.tasks())
-        for name, coro in (("dispatch", self.dispatcher.run()), ("core", self.core.run())):
-            self._tasks.append(loop.create_task(coro, name=f"ccd-{name}"))
-        for part in self.contributions:
-            for name, start in part.tasks:
-                self._tasks.append(loop.create_task(start(), name=f"ccd-{name}"))
-        if self.fallback.enabled:
-            self._tasks.append(loop.create_task(self.fallback.run(), name="ccd-fallback-import"))
+        sup = self.tasks
+        for task in [self.writer.task, *self.bus.tasks()]:
+            if task is not None:
+                sup.adopt(task)
+        for name, coro in (("dispatch", self.dispatcher.run()), ("core", self.core.run()),
+                           ("timer", self.timer.run())):
+            sup.service(f"ccd-{name}", coro)
         await self.ami.start()
         await self.stream.start()
+        for task in (self.ami.task, self.stream.task):
+            if task is not None:
+                sup.adopt(task)
         host, port = self.cfg.http.listen.rsplit(":", 1)
         api = Api(self)
         app = api.build()
@@ -229,9 +244,8 @@ class Daemon:
         RatingRoutes(self.report_routes).add_to(app)
         StaffingRoutes(self.report_routes).add_to(app)
         ScheduleRoutes(api, self.report_routes.pool).add_to(app)
-        self._tasks.append(loop.create_task(run_schedule_gauges(
-            self.report_routes.pool, [q.name for q in self.cfg.queues], self.metrics.schedule_now),
-            name="ccd-schedule-gauges"))
+        self.timer.add(schedule_gauges(self.report_routes.pool, [q.name for q in self.cfg.queues],
+                                       self.metrics.schedule_now, sup.spawn, self.timer.poke))
         for part in self.contributions:
             for add_routes in part.routes:
                 add_routes(app, api)
@@ -244,10 +258,9 @@ class Daemon:
                  ami=f"{self.cfg.ami.host}:{self.cfg.ami.port}", queues=len(self.cfg.queues))
 
     async def wait_failed(self) -> BaseException | None:
-        """Return when an owned task dies (its error), never when all is well."""
-        done, _ = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
-        task = next(iter(done))
-        return task.exception() if not task.cancelled() else None
+        """Return when an owned service dies (its error), never when all is well."""
+        name, exc = await self.tasks.wait_failed()
+        return exc if exc is not None else RuntimeError(f"task {name} ended on its own")
 
     async def stop(self) -> None:
         """Graceful shutdown in a bounded time: a step that overruns its share is abandoned
@@ -257,6 +270,7 @@ class Daemon:
             return  # stop() is idempotent: a signal during shutdown, or a harness stopping twice
         self._stopped = True
         started = time.monotonic()
+        self.tasks.closing = True  # services that end from here on were told to
         self.console.close_streams()  # live browsers would hold the HTTP shutdown
         if self._runner is not None:
             await self._bounded("http", self._runner.cleanup(), 2.0)
@@ -264,7 +278,7 @@ class Daemon:
         await self._bounded("ami", self.ami.close(), 1.0)
         await self._bounded("supervision", self.supervision.close(), 2.5)
         await self._bounded("drain", self._drain_commands(), 2.5)
-        await self._bounded("tasks", self._cancel_tasks(), 1.0)
+        await self._bounded("tasks", self._cancel_services(), 1.0)
         await self._bounded("executor", self.executor.close(), 1.0)
         await self._bounded("acd", self.acd.serial.close(), 1.0)
         await self._bounded("surveys", self.surveys.close(), 1.0)
@@ -280,41 +294,20 @@ class Daemon:
             await self._bounded("reports", self.report_routes.close(), 1.0)
         await self._bounded("console", self.console.close(), 1.0)
         await self._bounded("ari-http", self.rest.close(), 1.0)
+        await self._bounded("supervisor", self.tasks.close(), 1.0)  # whatever is left
         log.info("ccd stopped", seconds=round(time.monotonic() - started, 3), overruns=sorted(self.shutdown_overruns))
+
+    async def _bounded(self, step: str, coro: Coroutine[Any, Any, None], timeout: float) -> None:
+        await bounded_step(step, coro, timeout, self.shutdown_overruns)
 
     async def _drain_commands(self) -> None:
         await self.acd.serial.drain(1.0)
         await self.executor.serial.drain(1.0)
 
-    async def _cancel_tasks(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _bounded(self, step: str, coro: Coroutine[Any, Any, None], timeout: float) -> None:
-        # asyncio.wait (not wait_for) so that a step which ignores its cancellation cannot
-        # hold shutdown hostage: it is cancelled once and left behind.
-        task = asyncio.ensure_future(coro)
-        done, _ = await asyncio.wait({task}, timeout=timeout)
-        if not done:
-            stack = _pending_stacks(task)
-            task.cancel()
-            self.shutdown_overruns[step] = stack
-            log.error("shutdown step overran its budget; abandoned", step=step, budget_s=timeout, stack=stack)
-        elif not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("shutdown step failed", step=step, error=repr(exc))
-
-
-def _pending_stacks(first: asyncio.Future[Any]) -> str:
-    """Where the stuck step and every other pending task wait: what a bug report needs."""
-    out = io.StringIO()
-    tasks = [first] + [t for t in asyncio.all_tasks() if t is not first and not t.done()]
-    for task in tasks[:50]:
-        if isinstance(task, asyncio.Task):
-            out.write(f"-- {task.get_name()}\n")
-            task.print_stack(limit=12, file=out)
-    return out.getvalue()
-
+    async def _cancel_services(self) -> None:
+        # Not the links' and the writer's: their owners close them in their own step.
+        own = {self.writer.task, self.ami.task, self.stream.task}
+        await asyncio.gather(*(cancel_and_wait(t) for t in self.tasks.services if t not in own))
 
 async def run_daemon(cfg: CcdConfig) -> int:
     daemon = Daemon(cfg)

@@ -1,15 +1,26 @@
-"""ccd's error hierarchy: each error has a stable ``error_id`` the API maps to a status."""
+"""ccd's one error hierarchy.
+
+Every error ccd raises on purpose is a ``CcdError``: it carries a stable ``error_id`` in the
+``area.reason`` style (``supervision.supervisor_busy``, ``store.unavailable``, ``ari.not_found``),
+an HTTP ``status`` hint the API maps it to, and optional ``details`` (a JSON-able mapping the
+API returns beside the message). The generic API refusals below keep their historical,
+documented ids (``bad_request``, ``not_found``, ...): clients script against them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class CcdError(Exception):
-    error_id = "ccd_error"
+    error_id = "ccd.error"
     status = 500
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.details: dict[str, Any] = dict(details or {})
 
 
 class BadRequest(CcdError):

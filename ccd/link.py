@@ -23,6 +23,11 @@ class ReconnectingLink:
         for ARI)."""
         return self._up.is_set()
 
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The connection loop (the daemon's supervisor watches it)."""
+        return self._task
+
     async def start(self) -> None:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name=self.task_name)

@@ -50,6 +50,15 @@ def setup_logging(fmt: LogFormat = "auto", level: str = "info", stream: TextIO |
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(threshold)
+    # warnings.warn (deprecations from a library, ...) goes to the "py.warnings" logger: one
+    # line like any other instead of raw text on stderr.
+    logging.captureWarnings(False)  # (re)install over whatever replaced it since a last call
+    logging.captureWarnings(True)
+    if not use_console:
+        # A crash outside any handler (start-up, the event loop itself) is a JSON line too,
+        # its traceback a field.
+        crash = logging.getLogger("ccd.crash")
+        sys.excepthook = lambda kind, exc, tb: crash.critical("unhandled exception", exc_info=(kind, exc, tb))
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""Prometheus metrics fed by domain events, plus gauges read from live state at scrape time.
+"""Prometheus metrics fed by domain events; the gauges read from live state at scrape time
+are ``ccd.metrics_live``'s, the service-level window ``ccd.service_level``'s.
 
 Labels are bounded: queue names, agent ids, states, modes and scores come from the config or
 fixed sets; caller numbers and call ids never become labels. Every known label combination is
@@ -7,42 +8,24 @@ created at start-up, so rate() and alert expressions see zeros instead of missin
 
 from __future__ import annotations
 
-import math
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, Summary
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
 
 from ccd import events as ev
 from ccd.config import CcdConfig
 from ccd.dispatch import Dispatcher, Logger
+from ccd.metrics_live import SUPERVISION_MODES, LiveGauges
+from ccd.service_level import ServiceLevelWindow
 from ccd.snapshot import EngineSnapshot
 
-AGENT_STATES = ("logged_out", "available", "ringing", "on_call", "wrap_up", "paused")
-SUPERVISION_MODES = ("listen", "whisper", "barge")
 STICKY_RESULTS = ("hit", "miss", "fallback")
 WAIT_BUCKETS = (1, 2, 5, 10, 15, 20, 25, 30, 45, 60, 90, 120, 180, 300, 600)
 HANDLE_BUCKETS = (15, 30, 60, 90, 120, 180, 240, 300, 420, 600, 900, 1200, 1800)
-SL_WINDOWS = {"15m": 900.0, "1h": 3600.0}
 MAX_TRACKED = 10_000  # per-call bookkeeping is capped so a lost end event cannot leak memory
-
-HEALTH_HELP = {
-    "ami_connected": "1 while the AMI session is up",
-    "ari_connected": "1 while the ARI websocket is up",
-    "database_connected": "1 while the event writer is connected to PostgreSQL",
-    "ami_reconnects": "AMI sessions established after a lost one",
-    "ari_reconnects": "ARI sessions established after a lost one",
-    "store_backlog_events": "Events accepted by the writer and not yet committed",
-    "store_spool_bytes": "Bytes in the writer's on-disk spool (events waiting for the database)",
-    "store_spool_max_bytes": "Capacity of the writer's on-disk spool",
-    "dispatch_backlog_batches": "Asterisk event batches published and not yet delivered",
-}
-
 
 @dataclass(frozen=True)
 class QueueInfo:
@@ -62,37 +45,6 @@ def queue_infos(cfg: CcdConfig) -> list[QueueInfo]:
                   q.wrapup, q.rating.scale if q.rating.enabled else 0, tuple(a.id for a in cfg.queue_members(q)))
         for q in cfg.queues
     ]
-
-
-@dataclass
-class SlSample:
-    ts: float
-    within: bool  # answered within the threshold
-    counted: bool  # counts in the denominator (not a short abandon)
-
-
-class ServiceLevelWindow:
-    """SL = answered within T / (offered - short abandons), over a sliding window."""
-
-    def __init__(self, threshold_s: float, short_abandon_s: float) -> None:
-        self.threshold_s = threshold_s
-        self.short_abandon_s = short_abandon_s
-        self.samples: deque[SlSample] = deque()
-
-    def answered(self, ts: float, wait_s: float) -> None:
-        self.samples.append(SlSample(ts, wait_s <= self.threshold_s, True))
-
-    def left_unanswered(self, ts: float, wait_s: float, abandoned: bool) -> None:
-        self.samples.append(SlSample(ts, False, not (abandoned and wait_s < self.short_abandon_s)))
-
-    def ratio(self, now: float, window_s: float) -> float | None:
-        horizon = max(SL_WINDOWS.values())
-        while self.samples and self.samples[0].ts < now - horizon:
-            self.samples.popleft()
-        counted = [s for s in self.samples if s.ts >= now - window_s and s.counted]
-        if not counted:
-            return None
-        return sum(s.within for s in counted) / len(counted)
 
 
 def _bounded_put(d: dict[Any, Any], key: Any, value: Any) -> None:
@@ -152,11 +104,11 @@ class Metrics:
                                       buckets=(1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5, 1, 5), registry=r)
         self._sticky_by_call: dict[str, str | None] = {}
         self._after_call: dict[str, tuple[str, float, float]] = {}  # agent -> (queue, talk_s, ended ts)
-        self._supervising: dict[str, str] = {}  # session id -> mode
+        self.supervising: dict[str, str] = {}  # session id -> mode
         # queue -> (required, scheduled) agents of the current interval in the approved plan,
         # refreshed by ccd.schedule.gauges (the database is never read at scrape time)
         self.schedule_now: dict[str, tuple[int, int]] = {}
-        r.register(_Live(self))
+        r.register(LiveGauges(self))
         self._create_series()
 
     @classmethod
@@ -256,87 +208,11 @@ class Metrics:
         mode = e.mode
         if isinstance(e, ev.SupervisionStarted):
             self.supervision.labels(mode).inc()
-            _bounded_put(self._supervising, key, mode)
-        elif e.type == ev.SUPERVISION_MODE and key in self._supervising:
-            self._supervising[key] = mode
+            _bounded_put(self.supervising, key, mode)
+        elif e.type == ev.SUPERVISION_MODE and key in self.supervising:
+            self.supervising[key] = mode
         elif e.type == ev.SUPERVISION_ENDED:
-            self._supervising.pop(key, None)
-
-    # -- scrape time ----------------------------------------------------------------------------
-    def live(self) -> Iterator[Metric]:
-        snap = self.snapshot()
-        fam = GaugeMetricFamily
-        waiting = fam("ccd_queue_calls_waiting", "Calls waiting in the queue (not yet answered)", labels=["queue"])
-        longest = fam("ccd_queue_longest_wait_seconds", "Wait of the longest waiting call", labels=["queue"])
-        agents = fam("ccd_queue_agents", "Queue member agents by state", labels=["queue", "state"])
-        agent_state = fam("ccd_agent_state", "1 for the agent's current state", labels=["agent", "state"])
-        sl = fam("ccd_queue_service_level_ratio", "Answered within the SL threshold / (offered - short abandons)",
-                 labels=["queue", "window"])
-        target = fam("ccd_queue_service_level_target_ratio", "Configured service-level target", labels=["queue"])
-        threshold = fam("ccd_queue_service_level_threshold_seconds", "Configured service-level answer threshold",
-                        labels=["queue"])
-        active = fam("ccd_supervision_sessions_active", "Supervision sessions in progress by mode", labels=["mode"])
-        for q in self.queues.values():
-            target.add_metric([q.name], q.sl_target)
-            threshold.add_metric([q.name], q.sl_threshold_s)
-        for mode in SUPERVISION_MODES:
-            active.add_metric([mode], sum(1 for m in self._supervising.values() if m == mode))
-        if snap is not None:
-            for name, qv in snap.queues.items():
-                waiting.add_metric([name], len(qv.waiting))
-                longest.add_metric([name], qv.longest_wait_s)
-                counts = dict.fromkeys(AGENT_STATES, 0)
-                info = self.queues.get(name)
-                for agent_id in info.members if info else ():
-                    a = snap.agents.get(agent_id)
-                    if a is not None:
-                        counts[str(a.state)] = counts.get(str(a.state), 0) + 1
-                for state, n in counts.items():
-                    agents.add_metric([name, state], n)
-                for window, secs in SL_WINDOWS.items():
-                    ratio = self.sl[name].ratio(snap.now, secs) if name in self.sl else None
-                    if ratio is not None:  # no calls in the window: SL is undefined, not 0 or 1
-                        sl.add_metric([name, window], ratio)
-            for a in snap.agents.values():
-                for state in AGENT_STATES:
-                    agent_state.add_metric([a.agent_id, state], 1.0 if str(a.state) == state else 0.0)
-        yield from (waiting, longest, agents, agent_state, sl, target, threshold, active)
-        yield from self._schedule(snap)
-        for name, value in self.health().items():
-            if name.endswith("_total"):  # monotonic counts are counters, never gauges named *_total
-                base = name.removesuffix("_total")
-                yield CounterMetricFamily(f"ccd_{base}", HEALTH_HELP.get(base, base), value=value)
-            else:
-                yield GaugeMetricFamily(f"ccd_{name}", HEALTH_HELP.get(name, name), value=value)
-
-    def _schedule(self, snap: EngineSnapshot | None) -> Iterator[Metric]:
-        """Required vs scheduled (approved plan) vs logged in, for the current interval."""
-        fam = GaugeMetricFamily
-        required = fam("ccd_schedule_required_agents",
-                       "Agents the approved plan needs in the current interval", labels=["queue"])
-        scheduled = fam("ccd_schedule_scheduled_agents",
-                        "Agents on shift (not on a break) in the approved plan now", labels=["queue"])
-        logged_in = fam("ccd_schedule_logged_in_agents", "Queue member agents logged in now",
-                        labels=["queue"])
-        for name in self.queues:
-            # NaN, not 0, while no approved plan covers this moment: "unknown", not "nobody"
-            need, on_shift = self.schedule_now.get(name, (math.nan, math.nan))
-            required.add_metric([name], need)
-            scheduled.add_metric([name], on_shift)
-        if snap is not None:
-            for name, info in self.queues.items():
-                present = [snap.agents.get(a) for a in info.members]
-                logged_in.add_metric([name], sum(
-                    1 for a in present if a is not None and str(a.state) != "logged_out"))
-        yield from (required, scheduled, logged_in)
-
-
-class _Live(Collector):
-    def __init__(self, metrics: Metrics) -> None:
-        self.metrics = metrics
-
-    def collect(self) -> Iterator[Metric]:
-        return self.metrics.live()
+            self.supervising.pop(key, None)
 
 
 class TimedDispatcher(Dispatcher):

@@ -32,7 +32,8 @@ IDENT = {"type": "string", "pattern": r"^[A-Za-z0-9_.-]{1,64}$"}
 ERROR = {"$ref": "#/components/schemas/Error"}
 STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 400: "Invalid request (the message says what is wrong)",
                401: "Missing or invalid bearer token", 403: "Role or team scope does not allow this",
-               404: "No such resource", 409: "Conflicts with the current state",
+               404: "No such resource",
+               409: "Conflicts with the current state (e.g. supervision.supervisor_busy, with details)",
                413: "Body larger than 64 KiB", 416: "Range not satisfiable (one range only; bytes=-0 asks for nothing)",
                500: "Internal error (logged on the server; error: internal)", 503: "Not ready or unavailable",
                504: "Took longer than its time limit (e.g. a report query cancelled by the database)"}
@@ -219,8 +220,11 @@ def document(app: web.Application) -> Json:
         "paths": paths,
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": {"type": "object", "required": ["error", "message"],
-                                  "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
+            "schemas": {"Error": {"type": "object", "required": ["error", "message"], "properties": {
+                "error": {"type": "string", "description": "stable id: a generic one (bad_request, conflict, ...) "
+                          "or area.reason (supervision.supervisor_busy, store.unavailable, ...)"},
+                "message": {"type": "string"},
+                "details": {"type": "object", "description": "what the refusal is about, when it says more"}}},
                         **event_schemas()},  # the domain events (the console stream, future webhooks)
         },
     }

@@ -16,18 +16,29 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ccd.errors import CcdError
 
-class ChannelGone(Exception):
+
+class ChannelGone(CcdError):
     """The channel (or bridge) no longer exists: it hung up meanwhile. Expected in races."""
 
+    error_id = "port.channel_gone"
+    status = 404
 
-class AsteriskFailed(Exception):
+
+class AsteriskFailed(CcdError):
     """Asterisk refused or failed an operation (other than the object being gone)."""
+
+    error_id = "port.asterisk_failed"
+    status = 502
 
 
 class AsteriskConflict(AsteriskFailed):
     """Refused for the object's state right now (ARI 409/422, e.g. "not in Stasis"): a
     moment later the same request can succeed."""
+
+    error_id = "port.asterisk_conflict"
+    status = 409
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Run coroutines one after another per key (per call), concurrently across keys.
 
 Commands for one call must reach Asterisk in order (create bridge, then dial, then bridge the
-caller), while different calls must not wait on each other. Every task is owned: failures are
-logged, and ``close`` cancels what is left.
+caller), while different calls must not wait on each other. Every task is started through
+the owner's ``spawn`` (the daemon's supervisor: a failed command is logged with the task's
+name and counted under ``<owner>-serial``), and ``close`` cancels what is left.
 """
 
 from __future__ import annotations
@@ -11,15 +12,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import structlog
-
+from ccd.supervisor import Spawn, plain_spawn
 from ccd.tasks import cancel_and_wait
-
-log = structlog.get_logger("ccd.serial")
 
 
 class KeyedSerial:
-    def __init__(self) -> None:
+    def __init__(self, spawn: Spawn = plain_spawn, owner: str = "ccd") -> None:
+        self._spawn, self._kind = spawn, f"{owner}-serial"
         self._tails: dict[str, asyncio.Task[None]] = {}
         self._all: set[asyncio.Task[None]] = set()
 
@@ -31,14 +30,9 @@ class KeyedSerial:
                 # wait() neither raises the previous job's error (it logged it) nor hides our
                 # own cancellation.
                 await asyncio.wait([previous])
-            try:
-                await job()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("asterisk command failed", key=key, command=what)
+            await job()  # its failure is the spawner's to log and count
 
-        task = asyncio.get_running_loop().create_task(run(), name=f"ccd:{key}:{what}")
+        task = self._spawn(f"ccd:{key}:{what}", run(), kind=self._kind)
         self._tails[key] = task
         self._all.add(task)
         task.add_done_callback(lambda t: self._done(key, t))

@@ -1,14 +1,13 @@
 """What a feature contributes to the running daemon, returned by the feature's one wiring
 function (``ccd/<feature>/wire.py``) and applied by the composition root (``ccd.daemon``) in
-one place: its Asterisk event handlers, its bus subscribers, its HTTP routes, its owned tasks
-and its steps in a queue call's life. A feature never reaches into another object to assign
+one place: its Asterisk event handlers, its bus subscribers, its HTTP routes, its clients of
+the daemon's one timer and its steps in a queue call's life. A feature never reaches into another object to assign
 a hook: what it offers is data the daemon hands on at construction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 
@@ -16,9 +15,9 @@ from ccd.api.app import Api
 from ccd.dispatch import Dispatcher
 from ccd.events import DomainEvent
 from ccd.ports import NO_HOOKS, CallHooks
+from ccd.timer import TimerClient
 
 Route = Callable[[web.Application, Api], None]
-Task = tuple[str, Callable[[], Coroutine[Any, Any, None]]]  # (task name, coroutine factory)
 
 
 def _nothing(dispatcher: Dispatcher) -> None:
@@ -30,7 +29,7 @@ class Contribution:
     asterisk: Callable[[Dispatcher], None] = _nothing  # subscribes its typed ARI/AMI event handlers
     subscribers: tuple[tuple[str, Callable[[DomainEvent], None]], ...] = ()  # (name, sink) on the bus
     routes: tuple[Route, ...] = ()
-    tasks: tuple[Task, ...] = ()  # started by the daemon, which owns them
+    timers: tuple[TimerClient, ...] = ()  # run off the daemon's one timer (jobs via its supervisor)
     hooks: CallHooks = NO_HOOKS  # given to the ACD executor at construction
 
 

@@ -8,24 +8,24 @@ from ccd.errors import CcdError
 
 
 class AmiError(CcdError):
-    error_id = "ami_error"
+    error_id = "ami.error"
     status = 503
 
 
 class AmiNotConnected(AmiError):
     """No logged-in AMI session right now; the action was not sent."""
 
-    error_id = "ami_not_connected"
+    error_id = "ami.not_connected"
 
 
 class AmiConnectionLost(AmiError):
     """The session ended while the action waited for its response."""
 
-    error_id = "ami_connection_lost"
+    error_id = "ami.connection_lost"
 
 
 class AmiTimeout(AmiError):
-    error_id = "ami_timeout"
+    error_id = "ami.timeout"
 
     def __init__(self, action: str, timeout: float) -> None:
         super().__init__(f"AMI action {action} got no response within {timeout:g}s")
@@ -35,7 +35,7 @@ class AmiTimeout(AmiError):
 class AmiActionError(AmiError):
     """Asterisk answered ``Response: Error`` (e.g. no such queue, no such channel)."""
 
-    error_id = "ami_action_failed"
+    error_id = "ami.action_failed"
     status = 502
 
     def __init__(self, action: str, message: str, response: Any = None) -> None:
@@ -46,7 +46,7 @@ class AmiActionError(AmiError):
 class AmiAuthError(AmiError):
     """Login refused: names the interface, user and server so the admin knows what to fix."""
 
-    error_id = "ami_auth_failed"
+    error_id = "ami.auth_failed"
 
     def __init__(self, user: str, host: str, port: int, reason: str) -> None:
         super().__init__(

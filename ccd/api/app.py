@@ -47,7 +47,10 @@ def json_response(data: Any, status: int = 200) -> web.Response:
 
 
 def error_response(err: CcdError) -> web.Response:
-    resp = json_response({"error": err.error_id, "message": err.message}, err.status)
+    body: dict[str, Any] = {"error": err.error_id, "message": err.message}
+    if err.details:
+        body["details"] = err.details
+    resp = json_response(body, err.status)
     if err.status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="ccd"'
     return resp

@@ -8,7 +8,7 @@ from ccd.errors import CcdError
 class AriError(CcdError):
     """Any ARI failure; ``status`` is the HTTP status (0 when there was no response)."""
 
-    error_id = "ari_error"
+    error_id = "ari.error"
 
     def __init__(self, message: str, status: int = 0, method: str = "", path: str = "") -> None:
         super().__init__(message)
@@ -20,38 +20,38 @@ class AriError(CcdError):
 
 
 class AriNotFound(AriError):
-    error_id = "ari_not_found"
+    error_id = "ari.not_found"
     status = 404
 
 
 class ChannelNotFound(AriNotFound):
     """The channel is gone (it hung up meanwhile): usually not an error for ccd."""
 
-    error_id = "channel_not_found"
+    error_id = "ari.channel_not_found"
 
 
 class BridgeNotFound(AriNotFound):
-    error_id = "bridge_not_found"
+    error_id = "ari.bridge_not_found"
 
 
 class AriConflict(AriError):
     """409: e.g. the channel is not in Stasis, or not in that bridge."""
 
-    error_id = "ari_conflict"
+    error_id = "ari.conflict"
     status = 409
 
 
 class AriUnavailable(AriError):
     """No usable answer: connection refused or reset, timeout, or a 5xx/503."""
 
-    error_id = "ari_unavailable"
+    error_id = "ari.unavailable"
     status = 503
 
 
 class AriAuthError(AriError):
     """401/403: names the interface, user and server, never the password."""
 
-    error_id = "ari_auth_failed"
+    error_id = "ari.auth_failed"
     status = 503
 
     def __init__(self, user: str, url: str, status: int) -> None:

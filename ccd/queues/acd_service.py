@@ -18,14 +18,9 @@ from ccd.config import CcdConfig, normalise_number
 from ccd.dispatch import Dispatcher
 from ccd.ports import AriPort, AsteriskFailed, ChannelGone, SurveyPort
 from ccd.queues import agent_persist
-from ccd.queues.core.inputs import (
-    CallAbandoned,
-    CallArrived,
-    CallRestoredConnected,
-    Input,
-)
+from ccd.queues.core.inputs import CallAbandoned, CallArrived, CallRestoredConnected, Input
 from ccd.queues.core.stasis_input import Refused, endpoint_of, feature_action, parse_priority
-from ccd.queues.executor import AcdExecutor, run_hooks
+from ccd.queues.executor import AcdExecutor
 from ccd.queues.legs import (
     CALL_BRIDGE_PREFIX,
     VAR_AGENT,
@@ -36,9 +31,13 @@ from ccd.queues.legs import (
     as_float,
     call_bridge_id,
     parse_app_args,
+    queue_order,
 )
+from ccd.queues.steps import run_hooks
 from ccd.queues.sticky import StickyResolver
+from ccd.queues.tolerate import gone_is_fine
 from ccd.serial import KeyedSerial
+from ccd.supervisor import Spawn, plain_spawn
 
 log = structlog.get_logger("ccd.acd")
 
@@ -55,6 +54,7 @@ class AcdService:
         agent_store: agent_persist.AgentStateStore,
         wait_ami: Callable[[float], Awaitable[bool]],
         clock: Callable[[], float] = time.time,
+        spawn: Spawn = plain_spawn,
     ) -> None:
         self.cfg = cfg
         self.ari = ari
@@ -70,7 +70,7 @@ class AcdService:
         self.agents_by_endpoint = {a.endpoint: a.id for a in cfg.agents}
         self.agent_ids = {a.id for a in cfg.agents}
         self.shared_phones = frozenset(cfg.shared_phones)
-        self.serial = KeyedSerial()
+        self.serial = KeyedSerial(spawn, "acd-entry")
         self.arrivals = 0  # arrival counter: the tie-break kept on the channel (VAR_QUEUE_SEQ)
         self.restored_agents = False
         self.resynced = False  # state rebuilt from Asterisk after the latest (re)connect
@@ -189,10 +189,8 @@ class AcdService:
         self.serial.submit(chan.id, enter, "enter")
 
     async def _fallback(self, channel_id: str, queue: str) -> None:
-        try:
+        with gone_is_fine("continue_to_fallback", channel_id=channel_id, queue=queue):
             await self.ari.continue_in_dialplan(channel_id, "ccd-queue-fallback", queue, 1)
-        except (ChannelGone, AsteriskFailed):
-            pass
 
     # -- feature codes --------------------------------------------------------------------
     async def _feature(self, e: ari.StasisStart) -> None:
@@ -206,11 +204,9 @@ class AcdService:
                         actor=action.actor, channel=e.channel.name)
         else:
             self.submit(action)
-        try:
+        with gone_is_fine("feature_code_result", channel_id=e.channel.id, feature=feature[:20]):
             await self.ari.set_variable(e.channel.id, "CCD_RESULT", "ok" if ok else "denied")
             await self.ari.continue_in_dialplan(e.channel.id, "ccd-agent", "result", 1)
-        except (ChannelGone, AsteriskFailed):
-            pass
 
     # -- agent state persistence ----------------------------------------------------------
     def persist_agent_state(self, event: ev.DomainEvent) -> None:
@@ -240,7 +236,7 @@ class AcdService:
         for chan in e.channels:
             args = parse_app_args(chan.dialplan.app_data, self.app) or []
             if args[:1] == ["queue"] and self.executor.call(chan.id) is None and len(args) > 1:
-                callers.append((*self._queue_order(chan, args), chan, args))
+                callers.append((*queue_order(chan.channelvars, args, self.clock()), chan, args))
         for enqueued_at, _, chan, args in sorted(callers, key=lambda t: t[:2]):
             await self._restore_caller(chan, args, enqueued_at, present, members)
         for chan in e.channels:  # ringing legs of calls we lost track of: hang up, re-offer
@@ -249,25 +245,12 @@ class AcdService:
                 await self._hangup(chan.id)
         for bridge_id, chans in members.items():
             if bridge_id.startswith(CALL_BRIDGE_PREFIX) and not chans & self.executor.call_ids():
-                try:
+                with gone_is_fine("delete_stale_bridge", bridge_id=bridge_id):
                     await self.ari.delete_bridge(bridge_id)
-                except (ChannelGone, AsteriskFailed):
-                    pass
         self.resynced = True
         self.resynced_event.set()
         log.info("ccd ready: state rebuilt from Asterisk", calls=len(self.executor.call_ids()),
                  reconnect=e.reconnect)
-
-    def _queue_order(self, chan: Channel, args: list[str]) -> tuple[float, float]:
-        """(enqueue time, arrival number) of a caller found on resync: what ccd kept on the
-        channel, else the dialplan's sub-second time from the Stasis arguments (a kill -9
-        right after the caller entered), else now."""
-        kept = as_float(chan.channelvars.get(VAR_ENQUEUED_AT))
-        if kept is not None:
-            seq = as_float(chan.channelvars.get(VAR_QUEUE_SEQ))
-            return kept, seq if seq is not None else float("inf")
-        entered = as_float(args[3]) if len(args) > 3 else None
-        return (entered if entered is not None else self.clock()), float("inf")
 
     async def _restore_caller(self, chan: Channel, args: list[str], enqueued_at: float,
                               present: dict[str, Channel], members: dict[str, set[str]]) -> None:
@@ -299,7 +282,5 @@ class AcdService:
                                 sticky_rating=hit.rating if hit else None))
 
     async def _hangup(self, channel_id: str) -> None:
-        try:
+        with gone_is_fine("hangup_stale_leg", channel_id=channel_id):
             await self.ari.hangup(channel_id)
-        except (ChannelGone, AsteriskFailed):
-            pass

@@ -4,6 +4,11 @@ A file played to a channel in a bridge holds that channel until the file ends: A
 not move the caller to the agent (or send it to the overflow target) meanwhile. So before
 either, the executor awaits ``silence(call_id)``, which stops what is playing; it costs nothing
 for a caller who hears no announcement.
+
+The announcer is a client of the daemon's one timer: ``next_deadline`` is the moment the next
+caller's announcement period begins (from the engine's snapshot, refreshed after each round
+and moved earlier by a call that queues or comes back from a failed offer), ``on_deadline``
+plays what is due. Each play is a job of the supervisor's, kept until it ends or is cancelled.
 """
 
 from __future__ import annotations
@@ -20,14 +25,15 @@ from prometheus_client import CollectorRegistry, Counter
 from ccd import events as ev
 from ccd.ports import AriPort, AsteriskFailed, ChannelGone
 from ccd.prompts import sound_uri
-from ccd.queues.core.announce import Announcement, AnnounceSettings, HoldTime, due
+from ccd.queues.core.announce import Announcement, AnnounceSettings, HoldTime, due, next_due_in
 from ccd.snapshot import EngineSnapshot
+from ccd.supervisor import Spawn, plain_spawn
 from ccd.tasks import cancel_and_wait
 
 log = structlog.get_logger("ccd.announce")
 
-TICK_S = 1.0
 STOP_WAIT_S = 1.0
+RETRY_S = 1.0
 ENDED = (ev.CALL_ANSWERED, ev.CALL_ABANDONED, ev.CALL_ENDED, ev.CALL_OVERFLOW)
 
 
@@ -41,8 +47,11 @@ class _Playing:
 class QueueAnnouncer:
     def __init__(self, ari: AriPort, snapshot: Callable[[], EngineSnapshot],
                  settings: dict[str, AnnounceSettings], languages: dict[str, str],
-                 registry: CollectorRegistry | None = None) -> None:
+                 registry: CollectorRegistry | None = None, *, spawn: Spawn = plain_spawn,
+                 wake: Callable[[], None] = lambda: None) -> None:
         self.ari = ari
+        self.spawn, self.wake = spawn, wake
+        self._next: float | None = None  # the timer's deadline (snapshot clock)
         self.snapshot = snapshot
         self.settings = {q: s for q, s in settings.items() if s.frequency_s > 0}
         self.languages = languages
@@ -62,8 +71,12 @@ class QueueAnnouncer:
     def on_event(self, e: ev.DomainEvent) -> None:
         if isinstance(e, ev.CallAnswered) and e.queue in self.hold:
             self.hold[e.queue].answered(e.wait_s)
+        if isinstance(e, ev.CallQueued) and e.queue in self.settings:
+            self._earlier(e.ts.timestamp() + self.settings[e.queue].frequency_s)
         if e.type == ev.CALL_OFFER_FAILED and e.call_id:
             self.silenced.discard(e.call_id)  # back to waiting (e.g. the agent's leg failed at connect)
+            if e.queue in self.settings:
+                self._earlier(e.ts.timestamp())  # a period it missed while ringing: now
         if e.type in ENDED and e.call_id:
             self.periods.pop(e.call_id, None)
             if e.type != ev.CALL_ANSWERED:  # an answered call is silenced by the executor
@@ -82,19 +95,33 @@ class QueueAnnouncer:
             self.call_of.pop(current.playback_id, None)
         return current
 
-    # -- the loop -------------------------------------------------------------------------
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(TICK_S)
-            try:
-                self.tick()
-            except Exception:  # one bad tick must not end the announcements
-                log.exception("announcement tick failed")
+    # -- the timer ------------------------------------------------------------------------
+    def _earlier(self, at: float) -> None:
+        if self._next is None or at < self._next:
+            self._next = at
+            self.wake()
+
+    def next_deadline(self) -> float | None:
+        return self._next
+
+    def on_deadline(self, now: float) -> None:
+        self._next = None  # set again by tick() from the snapshot
+        try:
+            self.tick()
+        except Exception:  # one bad round must not end the announcements: retry in a second
+            log.exception("announcement round failed")
+            self._earlier(now + RETRY_S)
 
     def tick(self) -> list[Announcement]:
+        """Start what is due now and note when the next period begins."""
         if not self.settings:
             return []
         snap = self.snapshot()
+        for queue, settings in self.settings.items():
+            view = snap.queues.get(queue)
+            wait = next_due_in(view, settings) if view is not None else None
+            if wait is not None:
+                self._earlier(snap.now + wait)
         started: list[Announcement] = []
         for queue, settings in self.settings.items():
             view = snap.queues.get(queue)
@@ -126,7 +153,7 @@ class QueueAnnouncer:
                 self.playback_finished(playback_id)
                 log.warning("announcement not played", call_id=a.call_id, error=str(exc))
 
-        task = asyncio.get_running_loop().create_task(play(), name=f"ccd:announce:{a.call_id}")
+        task = self.spawn(f"ccd:announce:{a.call_id}", play(), kind="announcement")
         self._drop(a.call_id)
         self.playing[a.call_id] = _Playing(playback_id, task)
         self.call_of[playback_id] = a.call_id

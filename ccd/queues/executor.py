@@ -13,9 +13,9 @@ Decisions stay in the engine; this module only does and reports.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections.abc import Callable
-from typing import Literal
 
 import structlog
 
@@ -23,9 +23,7 @@ from ccd.ports import (
     NO_HOOKS,
     AgentCall,
     AriPort,
-    AsteriskConflict,
     AsteriskFailed,
-    CallHook,
     CallHooks,
     ChannelGone,
     SurveyPort,
@@ -39,34 +37,19 @@ from ccd.queues.legs import (
     CallLegs,
     agent_leg_id,
     call_bridge_id,
+    failure_reason,
     hold_bridge_id,
 )
+from ccd.queues.steps import join, run_hooks
 from ccd.serial import KeyedSerial
+from ccd.supervisor import Spawn, plain_spawn
 from ccd.tasks import cancel_and_wait
 
 log = structlog.get_logger("ccd.acd")
 
-# Q.850 causes of an agent leg that never answered.
-BUSY_CAUSES = {17}
-NO_ANSWER_CAUSES = {0, 16, 18, 19, 21, 31}
 PARK_WAIT_S = 2.0
-JOIN_ATTEMPTS = 4
 
 Feed = Callable[[Input], None]
-
-
-def failure_reason(cause: int) -> Literal["no_answer", "busy", "failed"]:
-    if cause in BUSY_CAUSES:
-        return "busy"
-    return "no_answer" if cause in NO_ANSWER_CAUSES else "failed"
-
-async def run_hooks(hooks: tuple[CallHook, ...], call: CallLegs, what: str) -> None:
-    """Each hook in order; one failing (e.g. recording) never skips the next nor drops the call."""
-    for hook in hooks:
-        try:
-            await hook(call)
-        except Exception:
-            log.exception(f"{what} hook failed", call_id=call.call_id)
 
 
 class AcdExecutor:
@@ -74,7 +57,7 @@ class AcdExecutor:
     other features' steps at fixed points of a call (``ccd.ports.CallHooks``)."""
 
     def __init__(self, ari: AriPort, feed: Feed, moh_classes: dict[str, str], surveys: SurveyPort,
-                 hooks: CallHooks = NO_HOOKS) -> None:
+                 hooks: CallHooks = NO_HOOKS, spawn: Spawn = plain_spawn) -> None:
         self.ari = ari
         self.feed = feed
         self.moh_classes = moh_classes
@@ -83,7 +66,8 @@ class AcdExecutor:
         self._calls: dict[str, CallLegs] = {}
         self.leg_owner: dict[str, str] = {}  # agent leg channel id -> call id
         self.cancelled: set[str] = set()  # legs we hung up ourselves: no OfferFailed for them
-        self.serial = KeyedSerial()
+        self.spawn = spawn
+        self.serial = KeyedSerial(spawn, "acd")
         self.parking: set[asyncio.Task[None]] = set()
 
     # -- queries (ccd.ports.CallQuery): the bookkeeping itself stays private ------------------
@@ -178,9 +162,9 @@ class AcdExecutor:
             if call.parked is not None:
                 # The caller's move into the holding bridge must not land after this one.
                 await asyncio.wait([call.parked], timeout=PARK_WAIT_S)
-            await self._join(bridge_id, call.call_id)
+            await join(self.ari, bridge_id, call.call_id)
 
-        joined = await asyncio.gather(self._join(bridge_id, leg.channel_id), caller_in(), return_exceptions=True)
+        joined = await asyncio.gather(join(self.ari, bridge_id, leg.channel_id), caller_in(), return_exceptions=True)
         for outcome in joined:
             if isinstance(outcome, ChannelGone):
                 return  # a side hung up at the last moment; its ChannelDestroyed ends the call
@@ -200,26 +184,12 @@ class AcdExecutor:
         if call is not None:
             call.ended = True
             await self._teardown(call, keep_caller=cmd.target is not None)
-        try:
+        with contextlib.suppress(ChannelGone):  # hung up meanwhile
             if cmd.target:
                 context, exten, prio = cmd.target.split(",")
                 await self.ari.continue_in_dialplan(cmd.call_id, context, exten, int(prio))
             else:
                 await self.ari.hangup(cmd.call_id)
-        except ChannelGone:
-            pass
-
-    async def _join(self, bridge_id: str, channel: str) -> None:
-        """Add to the call bridge, retrying briefly while Asterisk says the channel is not
-        ready (a 422 right after StasisStart has been seen under load)."""
-        for attempt in range(JOIN_ATTEMPTS):
-            try:
-                await self.ari.add_to_bridge(bridge_id, channel)
-                return
-            except AsteriskConflict:
-                if attempt == JOIN_ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(0.05 * (attempt + 1))
 
     # -- what Asterisk reports ------------------------------------------------------------
     def caller_entered(self, call_id: str, queue: str, caller_number: str | None) -> CallLegs:
@@ -235,19 +205,15 @@ class AcdExecutor:
             # Yield once so that the first offer, decided on the same input, is sent before
             # this request: the park lands on the caller's next media frame anyway.
             await asyncio.sleep(0)
-            try:
+            with contextlib.suppress(ChannelGone):  # hung up meanwhile
                 await self.ari.add_to_bridge(hold_bridge_id(call.queue), call.call_id)
-            except ChannelGone:
-                pass
 
-        call.parked = asyncio.get_running_loop().create_task(park(), name=f"ccd:park:{call.call_id}")
+        call.parked = self.spawn(f"ccd:park:{call.call_id}", park(), kind="park")
         self.parking.add(call.parked)
         call.parked.add_done_callback(self._parked)
 
     def _parked(self, task: asyncio.Task[None]) -> None:
-        self.parking.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("parking the caller failed", error=repr(task.exception()))
+        self.parking.discard(task)  # a failure is logged and counted by the spawner
 
     def channel_answered(self, channel_id: str) -> None:
         call_id = self.leg_owner.get(channel_id)
@@ -311,10 +277,8 @@ class AcdExecutor:
             await self._hangup_quietly(call.call_id)
         if call.bridge_id is not None:
             await run_hooks(self.hooks.before_bridge_deleted, call, "pre-teardown")  # never keeps the bridge
-            try:
+            with contextlib.suppress(ChannelGone):  # hung up meanwhile
                 await self.ari.delete_bridge(call.bridge_id)
-            except ChannelGone:
-                pass
             call.bridge_id = None
 
     async def close(self) -> None:
@@ -327,7 +291,5 @@ class AcdExecutor:
         self.leg_owner.pop(chan, None)
 
     async def _hangup_quietly(self, channel_id: str) -> None:
-        try:
+        with contextlib.suppress(ChannelGone):  # hung up meanwhile
             await self.ari.hangup(channel_id)
-        except ChannelGone:
-            pass

@@ -39,7 +39,6 @@ class FallbackImport:
             agent_resolver((a.id, a.name, a.endpoint) for a in cfg.agents),
             lambda raw: normalise_number(raw, cfg))
         self.position: tuple[int, int] | None = None  # (inode, offset) read so far
-        self.wake = asyncio.Event()
         self.imported = 0  # calls handed to the store by this process
         self._missing_logged = False
 
@@ -47,18 +46,13 @@ class FallbackImport:
     def enabled(self) -> bool:
         return self.path is not None
 
-    async def run(self) -> None:
-        """Scan now, on every ``wake`` (resync) and every ``interval`` seconds."""
-        while True:
-            try:
-                await self.scan()
-            except Exception:  # a bad file never stops ccd; the next scan tries again
-                log.exception("reading the queue_log failed", path=str(self.path))
-            try:
-                await asyncio.wait_for(self.wake.wait(), self.interval)
-            except TimeoutError:
-                pass
-            self.wake.clear()
+    async def scan_round(self) -> None:
+        """One scan as a job of the daemon's timer (at start, on every resync and every
+        ``interval`` seconds): a bad file never stops ccd, the next round tries again."""
+        try:
+            await self.scan()
+        except Exception:
+            log.exception("reading the queue_log failed", path=str(self.path))
 
     async def scan(self) -> int:
         """Store the fallback calls finished since the last scan; returns how many."""

@@ -5,7 +5,9 @@ which bridge holds them. Rebuilt from Asterisk on resync."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 HOLD_PREFIX = "ccd-hold-"
 CALL_BRIDGE_PREFIX = "ccd-call-"
@@ -17,6 +19,17 @@ VAR_QUEUE_SEQ = "CCD_QUEUE_SEQ"  # arrival order, breaks ties between equal enqu
 VAR_AGENT = "CCD_AGENT_ID"
 VAR_ANSWERED_AT = "CCD_ANSWERED_AT"  # epoch seconds of the answer: talk time survives a restart
 RESTORE_VARIABLES = (VAR_AGENT, VAR_ANSWERED_AT, VAR_ENQUEUED_AT, VAR_QUEUE_SEQ)
+
+# Q.850 causes of an agent leg that never answered.
+BUSY_CAUSES = {17}
+NO_ANSWER_CAUSES = {0, 16, 18, 19, 21, 31}
+
+
+def failure_reason(cause: int) -> Literal["no_answer", "busy", "failed"]:
+    """Why an agent leg that hung up before answering failed, from its Q.850 cause."""
+    if cause in BUSY_CAUSES:
+        return "busy"
+    return "no_answer" if cause in NO_ANSWER_CAUSES else "failed"
 
 
 def hold_bridge_id(queue: str) -> str:
@@ -72,3 +85,15 @@ def as_float(value: str | None) -> float | None:
     except ValueError:
         return None
     return number if number is not None and number > 0 and number == number else None
+
+
+def queue_order(variables: Mapping[str, str], args: list[str], now: float) -> tuple[float, float]:
+    """(enqueue time, arrival number) of a caller found on resync: what ccd kept on the
+    channel, else the dialplan's sub-second time from the Stasis arguments (a kill -9 right
+    after the caller entered), else now."""
+    kept = as_float(variables.get(VAR_ENQUEUED_AT))
+    if kept is not None:
+        seq = as_float(variables.get(VAR_QUEUE_SEQ))
+        return kept, seq if seq is not None else float("inf")
+    entered = as_float(args[3]) if len(args) > 3 else None
+    return (entered if entered is not None else now), float("inf")

@@ -2,12 +2,12 @@
 
 The executor hands over a caller whose agent hung up first; the survey starts only once the
 caller has left the call's bridge (a prompt played earlier can be lost, see ASTERISK.md).
-Playback ids map back to survey tags; one timer task serves every survey's deadline.
+Playback ids map back to survey tags; the daemon's one timer serves every survey's
+deadline (``next_deadline`` / ``on_deadline``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +20,7 @@ from ccd.rating_ivr.core.actions import Action, Done, Hangup, Play, StopPlayback
 from ccd.rating_ivr.core.settings import SurveySettings
 from ccd.rating_ivr.core.survey import Survey
 from ccd.serial import KeyedSerial
+from ccd.supervisor import Spawn, plain_spawn
 
 log = structlog.get_logger("ccd.rating")
 
@@ -38,6 +39,9 @@ class SurveyRunner:
         settings: dict[str, SurveySettings],  # per queue; only enabled queues
         record: Callable[[DomainEvent], None],
         clock: Callable[[], float] = time.time,
+        *,
+        wake: Callable[[], None] = lambda: None,
+        spawn: Spawn = plain_spawn,
     ) -> None:
         self.ari = ari
         self.settings = settings
@@ -45,8 +49,8 @@ class SurveyRunner:
         self.clock = clock
         self.surveys: dict[str, Pending] = {}  # by caller channel id
         self.by_playback: dict[str, str] = {}  # playback id -> caller channel id
-        self._changed = asyncio.Event()
-        self.serial = KeyedSerial()
+        self.wake = wake
+        self.serial = KeyedSerial(spawn, "survey")
 
     def wants(self, queue: str) -> bool:
         return queue in self.settings
@@ -89,26 +93,20 @@ class SurveyRunner:
         if pending is not None:
             self._apply(channel_id, pending.survey.on_hangup(self.clock()))
 
-    # -- timers ---------------------------------------------------------------------------
-    async def run_timers(self) -> None:
-        while True:
-            deadlines = [d for p in self.surveys.values() if (d := p.survey.next_deadline()) is not None]
-            wait = max(0.0, min(deadlines) - self.clock()) if deadlines else None
-            self._changed.clear()
-            try:
-                await asyncio.wait_for(self._changed.wait(), wait)
-                continue
-            except TimeoutError:
-                pass
-            now = self.clock()
-            for channel_id, pending in list(self.surveys.items()):
-                deadline = pending.survey.next_deadline()
-                if deadline is not None and deadline <= now:
-                    self._apply(channel_id, pending.survey.on_timer(now))
+    # -- the timer (the daemon's one Timer calls these) ---------------------------------
+    def next_deadline(self) -> float | None:
+        deadlines = [d for p in self.surveys.values() if (d := p.survey.next_deadline()) is not None]
+        return min(deadlines) if deadlines else None
+
+    def on_deadline(self, now: float) -> None:
+        for channel_id, pending in list(self.surveys.items()):
+            deadline = pending.survey.next_deadline()
+            if deadline is not None and deadline <= now:
+                self._apply(channel_id, pending.survey.on_timer(now))
 
     # -- performing actions ---------------------------------------------------------------
     def _apply(self, channel_id: str, actions: list[Action]) -> None:
-        self._changed.set()
+        self.wake()  # a survey's deadline may have moved
         for action in actions:
             if isinstance(action, Done):
                 self.record(action.result.to_event())

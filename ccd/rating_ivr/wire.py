@@ -1,5 +1,5 @@
 """The post-call survey's wiring function: the runner (the ACD asks it through
-``ccd.ports.SurveyPort``) and its timer task."""
+``ccd.ports.SurveyPort``), whose survey timeouts run off the daemon's timer."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from ccd.events import DomainEvent
 from ccd.ports import AriPort
 from ccd.rating_ivr.from_config import survey_settings
 from ccd.rating_ivr.runner import SurveyRunner
+from ccd.supervisor import Spawn
 from ccd.wiring import Contribution
 
 
-def wire(cfg: CcdConfig, ari: AriPort, publish: Callable[[DomainEvent], None]) -> tuple[SurveyRunner, Contribution]:
-    runner = SurveyRunner(ari, survey_settings(cfg), publish)
-    return runner, Contribution(tasks=(("surveys", runner.run_timers),))
-
+def wire(cfg: CcdConfig, ari: AriPort, publish: Callable[[DomainEvent], None], *, spawn: Spawn,
+         wake: Callable[[], None]) -> tuple[SurveyRunner, Contribution]:
+    runner = SurveyRunner(ari, survey_settings(cfg), publish, wake=wake, spawn=spawn)
+    return runner, Contribution(timers=(runner,))

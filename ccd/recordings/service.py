@@ -39,6 +39,7 @@ from ccd.recordings.core import layout
 from ccd.recordings.queries import Started
 from ccd.recordings.retention import writable_dir
 from ccd.serial import KeyedSerial
+from ccd.supervisor import Spawn, plain_spawn
 
 log = structlog.get_logger("ccd.recordings")
 
@@ -75,7 +76,8 @@ def sha256_and_size(path: Path) -> tuple[str, int]:
 class RecordingService:
     def __init__(self, cfg: CcdConfig, rest: AriClient, record: Sink,
                  clock: Callable[[], float] = time.time,
-                 started_of: Callable[[str], Awaitable[Started | None]] = _unknown) -> None:
+                 started_of: Callable[[str], Awaitable[Started | None]] = _unknown,
+                 spawn: Spawn = plain_spawn) -> None:
         self.cfg, self.rest, self.record, self.clock = cfg, rest, record, clock
         self.queues: dict[str, QueueConfig] = {q.name: q for q in cfg.queues if q.recording.enabled}
         self.root = Path(cfg.recordings_dir)
@@ -84,7 +86,7 @@ class RecordingService:
         self.finishing: dict[str, asyncio.Future[None]] = {}  # stopped, RecordingFinished awaited
         self.filed: OrderedDict[str, None] = OrderedDict()  # recently filed call ids
         self.announcing: dict[str, asyncio.Future[None]] = {}  # by playback id
-        self.serial = KeyedSerial()
+        self.serial = KeyedSerial(spawn, "recording")
         # What ccd stored when a recording started (the wire looks it up in the database);
         # used for files found in the spool whose end ccd never heard of.
         self.started_of = started_of

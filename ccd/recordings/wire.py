@@ -26,6 +26,8 @@ from ccd.recordings import queries
 from ccd.recordings.retention import DiskCollector, deletion_events, expired, oldest_cutoff
 from ccd.recordings.routes import RecordingRoutes
 from ccd.recordings.service import RecordingService
+from ccd.supervisor import Spawn, plain_spawn
+from ccd.timer import Periodic
 from ccd.wiring import Contribution
 
 log = structlog.get_logger("ccd.recordings")
@@ -43,9 +45,12 @@ class EventBus(Protocol):
 
 class RecordingFeature:
     def __init__(self, cfg: CcdConfig, rest: AriClient, bus: EventBus, dsn: str,
-                 registry: CollectorRegistry, clock: Callable[[], float] = time.time) -> None:
+                 registry: CollectorRegistry, clock: Callable[[], float] = time.time,
+                 spawn: Spawn = plain_spawn, wake: Callable[[], None] = lambda: None) -> None:
         self.cfg, self.bus, self.dsn, self.clock = cfg, bus, dsn, clock
-        self.service = RecordingService(cfg, rest, self.record, clock, started_of=self._started_of)
+        self.service = RecordingService(cfg, rest, self.record, clock, started_of=self._started_of, spawn=spawn)
+        # Retention passes: started by the daemon's timer, hourly, one at a time.
+        self.retention = Periodic("recordings-retention", RETENTION_INTERVAL_S, self._retention_round, spawn, wake)
         self.days = {q.name: q.recording.retention_days for q in cfg.queues}
         self._pool: asyncpg.Pool | None = None
         self._deleted: set[str] = set()  # deleted in this run, maybe not yet committed
@@ -54,7 +59,7 @@ class RecordingFeature:
     def contribution(self) -> Contribution:
         """Everything the feature adds to the daemon (ccd.wiring)."""
         return Contribution(asterisk=self.service.subscribe, routes=(self.add_routes,), hooks=self.call_hooks(),
-                            tasks=(("recordings-retention", self.run_retention),))
+                            timers=(self.retention,))
 
     def call_hooks(self) -> CallHooks:
         """The announcement before queueing; the bridge recording from connect to teardown."""
@@ -100,14 +105,12 @@ class RecordingFeature:
             log.info("retention deleted recordings", count=len(events))
         return [e.call_id or "" for e in events]
 
-    async def run_retention(self, interval: float = RETENTION_INTERVAL_S) -> None:
-        """The owned retention task: never dies of a failed pass (database down, ...)."""
-        while True:
-            try:
-                await self.retention_pass()
-            except Exception as exc:
-                log.warning("retention pass failed; retrying later", error=repr(exc))
-            await asyncio.sleep(interval)
+    async def _retention_round(self) -> None:
+        """One pass as a timer job: a failed pass (database down, ...) waits for the next."""
+        try:
+            await self.retention_pass()
+        except Exception as exc:
+            log.warning("retention pass failed; retrying later", error=repr(exc))
 
     async def close(self) -> None:
         await self.service.close()

@@ -7,7 +7,6 @@ last figures (logged in comes from live state at scrape time).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +14,8 @@ from typing import Any
 import structlog
 
 from ccd.schedule.store import current_interval
+from ccd.supervisor import Spawn, plain_spawn
+from ccd.timer import Periodic
 
 log = structlog.get_logger("ccd.schedule")
 
@@ -29,13 +30,15 @@ async def refresh_once(db: Any, queues: Sequence[str], now: datetime,
             into[q] = got
 
 
-async def run_refresh(pool: Callable[[], Awaitable[Any]], queues: Sequence[str],
-                      into: dict[str, tuple[int, int]], period_s: float = 30.0) -> None:
-    while True:
+def schedule_gauges(pool: Callable[[], Awaitable[Any]], queues: Sequence[str],
+                    into: dict[str, tuple[int, int]], spawn: Spawn = plain_spawn,
+                    wake: Callable[[], None] = lambda: None, period_s: float = 30.0) -> Periodic:
+    """The refresh as a client of the daemon's timer: one round now, then every ``period_s``."""
+
+    async def refresh() -> None:
         try:
             await refresh_once(await pool(), queues, datetime.now(UTC), into)
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:  # database down or not migrated: keep the last figures
             log.warning("schedule gauges not refreshed", error=repr(exc))
-        await asyncio.sleep(period_s)
+
+    return Periodic("schedule-gauges", period_s, refresh, spawn, wake)

@@ -14,6 +14,8 @@ from importlib import resources
 
 import asyncpg
 
+from ccd.errors import CcdError
+
 log = logging.getLogger(__name__)
 
 # Arbitrary but fixed: every ccd instance must use the same key.
@@ -28,8 +30,9 @@ CREATE TABLE IF NOT EXISTS ccd_schema_migrations (
 """
 
 
-class MigrationError(RuntimeError):
-    error_id = "store.migration"
+class MigrationError(CcdError):
+    error_id = "store.migration_failed"
+    status = 500
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import logging
 import time
 from collections import deque
 
+from ccd.errors import CcdError
 from ccd.events import DomainEvent
 from ccd.store.acks import Acks
 from ccd.store.spool import Spool
@@ -17,8 +18,11 @@ from ccd.store.validate import encode_record
 log = logging.getLogger("ccd.store.writer")
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(CcdError):
+    """The event could not be stored (writer stopped, spool full): the API answers 503."""
+
     error_id = "store.unavailable"
+    status = 503
 
 
 class SpoolSide:

@@ -18,6 +18,8 @@ import zlib
 from pathlib import Path
 from typing import Final
 
+from ccd.errors import CcdError
+
 log = logging.getLogger(__name__)
 
 MAGIC: Final = b"CCD1"
@@ -75,8 +77,11 @@ def recover(buf: bytes) -> tuple[list[bytes], int, int]:
     return bodies, good_end, skipped
 
 
-class SpoolBusy(RuntimeError):
+class SpoolBusy(CcdError):
+    """Another process holds the spool file: two daemons must not share one."""
+
     error_id = "store.spool_busy"
+    status = 503
 
 
 class Spool:

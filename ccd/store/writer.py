@@ -90,6 +90,11 @@ class EventWriter(SpoolSide):
     def write_errors_total(self) -> int:
         return self._link.errors_total
 
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The writing loop (the daemon's supervisor watches it)."""
+        return self._task
+
     async def start(self) -> None:
         await asyncio.to_thread(self._spool.open)
         if self._spool.pending:

@@ -22,9 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ccd.api.app import Api, json_response, parse_body
 from ccd.api.auth import Principal
 from ccd.config import Ident
-from ccd.errors import BadRequest, Conflict, Forbidden, NotFound
-from ccd.whisper.core.session import Session, SessionError
-from ccd.whisper.service import Refused, SupervisionService
+from ccd.errors import BadRequest, Forbidden, NotFound
+from ccd.whisper.core.session import Session
+from ccd.whisper.service import SupervisionService
 
 ModeName = Literal["listen", "whisper", "barge"]
 
@@ -88,31 +88,22 @@ class SupervisionRoutes:
         if not who.covers(directory.teams_of_agent(body.agent_id)):
             self.service.deny(supervisor, body.agent_id, "not_in_teams", "api", body.mode, token_actor(who))
             raise Forbidden(f"agent {body.agent_id!r} is not in your teams")
-        try:
-            s = self.service.start(supervisor, body.agent_id, body.mode, actor=token_actor(who))
-        except Refused as exc:
-            if exc.denied:
-                raise Forbidden(f"supervisor {supervisor!r} may not supervise {body.agent_id!r}: {exc.reason}") from exc
-            raise Conflict(exc.reason) from exc
+        # Refused is a CcdError (supervision.<reason>, 403 or 409, with details): it reaches
+        # the client as it is.
+        s = self.service.start(supervisor, body.agent_id, body.mode, actor=token_actor(who))
         return json_response(s.view(self.service.clock()), 201)
 
     async def mode(self, request: web.Request) -> web.Response:
         who = self.api.principal(request, "supervisor")
         body = await parse_body(request, ModeBody)
         s = self._session(request, who, "switch", body.mode)
-        try:
-            self.service.change_mode(s.id, body.mode, token_actor(who))
-        except SessionError as exc:
-            raise Conflict(str(exc)) from exc
+        self.service.change_mode(s.id, body.mode, token_actor(who))  # SessionError: 409
         return json_response(s.view(self.service.clock()))
 
     async def stop(self, request: web.Request) -> web.Response:
         who = self.api.principal(request, "supervisor")
         s = self._session(request, who, "stop")
-        try:
-            self.service.stop(s.id, token_actor(who))
-        except SessionError as exc:
-            raise Conflict(str(exc)) from exc
+        self.service.stop(s.id, token_actor(who))  # SessionError: 409
         return json_response(s.view(self.service.clock()))
 
 

@@ -18,6 +18,7 @@ import itertools
 
 from ccd.ari.client import AriClient
 from ccd.ari.errors import AriError, AriNotFound
+from ccd.errors import CcdError
 from ccd.whisper.core.session import CallRef, Mode
 
 SUP_BRIDGE_PREFIX = "ccd-sup-"
@@ -29,8 +30,11 @@ def private_bridge_id(session_id: str) -> str:
     return f"{SUP_BRIDGE_PREFIX}{session_id}"
 
 
-class MediaFailed(Exception):
+class MediaFailed(CcdError):
     """The audio path could not be built (the call or the supervisor went away meanwhile)."""
+
+    error_id = "supervision.media_failed"
+    status = 502
 
 
 class AudioPaths:

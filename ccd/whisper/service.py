@@ -1,9 +1,9 @@
 """The supervision shell: ARI events and domain events in, session transitions, commands out.
 
 Transitions are applied at once, in event order (dispatcher task, bus subscriber, API handlers);
-their commands run per session in order on a ``KeyedSerial``, so a mode switch never
-overtakes the attach it follows. Audit: the session's start is awaited as durable before the
-audio path is built, and a mode change before the switch; a denied attempt is recorded and
+their commands run per session in order on a ``KeyedSerial`` (``ccd.whisper.steps`` performs
+them), so a mode switch never overtakes the attach it follows. Audit: the session's start is
+awaited as durable before the audio path is built, and a mode change before the switch; a denied attempt is recorded and
 never touches the agent's call. Every audited event names its actor (``session.SYSTEM`` when
 ccd itself acted); a session belongs to the supervisor it was started for.
 """
@@ -12,60 +12,31 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import deque
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Protocol
+from collections.abc import Callable
 
 import structlog
 
 from ccd import events as ev
 from ccd.ari import events as ari
 from ccd.ari.client import AriClient
-from ccd.ari.errors import AriError
 from ccd.config import CcdConfig
 from ccd.dispatch import Dispatcher
 from ccd.ports import CallQuery
 from ccd.serial import KeyedSerial
 from ccd.snapshot import EngineSnapshot
+from ccd.supervisor import Spawn, plain_spawn
+from ccd.whisper.actors import asterisk_time, endpoint_actor
 from ccd.whisper.core import session as ss
 from ccd.whisper.core.acl import Directory
 from ccd.whisper.core.session import SYSTEM, CallRef, Mode, Session, SessionError, Via
-from ccd.whisper.media import SUP_BRIDGE_PREFIX, AudioPaths
+from ccd.whisper.errors import Refused
+from ccd.whisper.media import SUP_BRIDGE_PREFIX
+from ccd.whisper.steps import AuditStore, SessionSteps, quietly
 
 log = structlog.get_logger("ccd.whisper")
 
-RING_TIMEOUT_S = 30
 SUP_CHANNEL_PREFIX = "ccd-sv-"
 CALL_OVER = {ev.CALL_ENDED, ev.CALL_ABANDONED, ev.CALL_OVERFLOW}
-
-
-def endpoint_actor(channel_name: str) -> str:
-    """The actor for something done from a phone: its endpoint (``PJSIP/2001-0000001a``
-    -> ``endpoint:PJSIP/2001``)."""
-    return "endpoint:" + channel_name.rsplit("-", 1)[0]
-
-
-def asterisk_time(stamp: str) -> float:
-    """An ARI event's timestamp (Asterisk's clock, same host) as epoch; now if unreadable."""
-    try:
-        return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
-    except ValueError:
-        return time.time()
-
-
-class AuditStore(Protocol):
-    def submit(self, event: ev.DomainEvent) -> None: ...
-
-    def durable(self, event: ev.DomainEvent) -> Awaitable[None]: ...
-
-
-class Refused(Exception):
-    """A start request that is not allowed (``reason``) or not possible now."""
-
-    def __init__(self, reason: str, denied: bool) -> None:
-        super().__init__(reason)
-        self.reason, self.denied = reason, denied
 
 
 class SupervisionService:
@@ -75,18 +46,19 @@ class SupervisionService:
 
     def __init__(self, cfg: CcdConfig, rest: AriClient, calls: CallQuery,
                  snapshot: Callable[[], EngineSnapshot], on_mentoring: Callable[[str, bool], None],
-                 store: AuditStore, clock: Callable[[], float] = time.time) -> None:
+                 store: AuditStore, clock: Callable[[], float] = time.time, spawn: Spawn = plain_spawn) -> None:
         self.cfg, self.rest, self.calls = cfg, rest, calls
         self.snapshot, self.on_mentoring, self.store, self.clock = snapshot, on_mentoring, store, clock
         self.directory = Directory.from_config(cfg)
-        self.media = AudioPaths(rest)
-        self.serial = KeyedSerial()
+        self.steps = SessionSteps(rest, store, self._record, clock)
+        self.media = self.steps.media
+        self.serial = KeyedSerial(spawn, "supervision")
         self.sessions: dict[str, Session] = {}
         self.channel_of: dict[str, str] = {}  # session id -> supervisor channel id
         self.session_of: dict[str, str] = {}  # supervisor channel id -> session id
         self.channel_name: dict[str, str] = {}  # session id -> supervisor channel name (the actor)
-        self.answered_at: dict[str, float] = {}  # session id -> when the supervisor answered (epoch)
-        self.answer_to_audio_ms: deque[float] = deque(maxlen=10_000)  # for the benchmark
+        self.answered_at = self.steps.answered_at  # session id -> when the supervisor answered (epoch)
+        self.answer_to_audio_ms = self.steps.answer_to_audio_ms  # for the benchmark
         sup = cfg.supervision
         self.dtmf_modes: dict[str, Mode] = {sup.dtmf_listen: "listen", sup.dtmf_whisper: "whisper",
                                             sup.dtmf_barge: "barge"}
@@ -143,8 +115,8 @@ class SupervisionService:
             self.channel_name.setdefault(sid, e.channel.name)
             try:
                 self.change_mode(sid, mode, self._phone_of(self.sessions[sid]))
-            except SessionError:
-                pass  # a key pressed as the session ended
+            except SessionError as exc:  # a key pressed as the session ended
+                log.debug("mode key ignored", session=sid, digit=e.digit, error=str(exc))
 
     async def on_resync(self, e: ari.Resync) -> None:
         """After a (re)connect: sessions whose supervisor vanished end; leftovers of sessions
@@ -158,11 +130,11 @@ class SupervisionService:
         for bridge in e.bridges:
             if bridge.id.startswith(SUP_BRIDGE_PREFIX) and bridge.id[len(SUP_BRIDGE_PREFIX):] not in self.sessions:
                 for chan in bridge.channels:
-                    await self._quiet(self.rest.hangup(chan))
-                await self._quiet(self.rest.delete_bridge(bridge.id))
+                    await quietly(self.rest.hangup(chan))
+                await quietly(self.rest.delete_bridge(bridge.id))
         for c in e.channels:
             if c.dialplan.app_data.split(",")[1:2] == ["supervise"] and c.id not in known:
-                await self._quiet(self.rest.hangup(c.id))
+                await quietly(self.rest.hangup(c.id))
 
     # -- domain events (a core sink) ------------------------------------------------------
     def on_domain_event(self, e: ev.DomainEvent) -> None:
@@ -192,7 +164,7 @@ class SupervisionService:
                 self._record(ss.denied_event(self.clock(), who, agent, reason, "feature_code",
                                              self._mode_or_none(mode), self.locate(agent), actor))
             log.warning("supervision refused", supervisor=supervisor, agent=agent, reason=reason, channel=name)
-            self.serial.submit(channel, lambda: self._tell(channel, "denied"), "reject")
+            self.serial.submit(channel, lambda: self.steps.tell(channel, "denied"), "reject")
             return
         assert supervisor is not None
         s = self._new(supervisor, agent, "feature_code", self._mode_or_none(mode) or "listen", channel, actor)
@@ -205,11 +177,11 @@ class SupervisionService:
         decision = self.directory.decide(supervisor, agent)
         if not decision.allowed:
             self.deny(supervisor, agent, decision.reason, via, mode, actor)
-            raise Refused(decision.reason, denied=True)
+            raise Refused(decision.reason, True, supervisor, agent)
         if self.busy(supervisor):
-            raise Refused("supervisor_busy", denied=False)
+            raise Refused("supervisor_busy", False, supervisor, agent)
         if self.locate(agent) is None and not self.cfg.supervision.wait_for_call:
-            raise Refused("not_on_call", denied=False)
+            raise Refused("not_on_call", False, supervisor, agent)
         return self._ring(supervisor, agent, mode, via, actor=actor)
 
     def deny(self, supervisor: str, agent: str, reason: str, via: Via, mode: Mode | None,
@@ -244,7 +216,7 @@ class SupervisionService:
     def _answered(self, sid: str, channel: str, at: float) -> None:
         s = self.sessions.get(sid)
         if s is None or s.state != "ringing":
-            self.serial.submit(channel, lambda: self._quiet(self.rest.hangup(channel)), "stray")
+            self.serial.submit(channel, lambda: quietly(self.rest.hangup(channel)), "stray")
             return
         self.answered_at[sid] = at
         self._apply(s, s.answered(self.clock(), self.locate(s.agent), self.cfg.supervision.wait_for_call))
@@ -283,49 +255,7 @@ class SupervisionService:
         if commands:
             # The channel is captured now: a session ending meanwhile must still hang it up.
             chan = self.channel_of.get(s.id)
-            self.serial.submit(s.id, lambda: self._perform(s, chan, commands), "supervise")
-
-    async def _perform(self, s: Session, chan: str | None, commands: list[ss.Command]) -> None:
-        for cmd in commands:
-            try:
-                await self._one(s, chan, cmd)
-            except Exception as exc:  # MediaFailed, AriError, a failed durable write...
-                if isinstance(cmd, ss.Teardown):
-                    raise
-                log.warning("supervision step failed", session=s.id, step=type(cmd).__name__, error=str(exc))
-                reason = "no_answer" if isinstance(cmd, ss.Ring) else \
-                    "switch_failed" if isinstance(cmd, ss.Switch) else "failed"
-                await self._perform(s, chan, s.end(self.clock(), reason))
-                return
-        if any(isinstance(c, ss.Teardown | ss.Reject) for c in commands):
-            self._forget(s)
-
-    async def _one(self, s: Session, chan: str | None, cmd: ss.Command) -> None:
-        match cmd:
-            case ss.Ring(endpoint):
-                await self.rest.originate(endpoint, app_args=("supervise", "answered", s.id), channel_id=chan,
-                                          timeout_s=RING_TIMEOUT_S, caller_id=f"ccd supervision <{s.agent}>")
-            case ss.AuditDurable(event):
-                await self.store.durable(event)  # before any audio reaches the supervisor
-                self._record(event, stored=True)
-            case ss.Audit(event):
-                self._record(event)
-            case ss.Beep(agent_channel):
-                await self.media.beep(agent_channel)
-            case ss.Attach(mode, call):
-                assert chan is not None
-                await self.media.attach(s.id, chan, mode, call)
-                started = self.answered_at.pop(s.id, None)
-                if started is not None:
-                    self.answer_to_audio_ms.append((time.time() - started) * 1000)
-            case ss.Switch(previous, mode, call):
-                assert chan is not None
-                await self.media.switch(s.id, chan, previous, mode, call)
-            case ss.Reject(reason):
-                if chan is not None:
-                    await self._tell(chan, reason)
-            case ss.Teardown(hangup):
-                await self.media.teardown(s.id, chan, hangup)
+            self.serial.submit(s.id, lambda: self.steps.perform(s, chan, commands, self._forget), "supervise")
 
     def _forget(self, s: Session) -> None:
         chan = self.channel_of.pop(s.id, None)
@@ -348,14 +278,6 @@ class SupervisionService:
         return s.via == "training" and s.supervisor not in self.directory.supervisors \
             and s.supervisor in self.directory.agents
 
-    async def _tell(self, channel: str, result: str) -> None:
-        """A short message in the dialplan (ccd-supervisor,result), then hang up."""
-        try:
-            await self.rest.set_variable(channel, "CCD_RESULT", result)
-            await self.rest.continue_in_dialplan(channel, "ccd-supervisor", "result", 1)
-        except AriError:
-            await self._quiet(self.rest.hangup(channel))
-
     def _record(self, event: ev.DomainEvent, stored: bool = False) -> None:
         if not stored:  # durable() already published it to everyone
             self.store.submit(event)
@@ -363,10 +285,3 @@ class SupervisionService:
     @staticmethod
     def _mode_or_none(mode: str) -> Mode | None:
         return next((m for m in ss.MODES if m == mode), None)
-
-    @staticmethod
-    async def _quiet(aw: Awaitable[None]) -> None:
-        try:
-            await aw
-        except AriError:
-            pass

@@ -110,7 +110,8 @@ async def test_run_connects_and_sigterm_stops_within_5s(
     proc.start()
     proc.wait_ready()
     status, body = proc.api("GET", "/readyz")
-    assert status == 200 and body == {"ready": True, "ami": True, "ari": True, "database": True, "resynced": True}
+    assert status == 200 and body == {"ready": True, "ami": True, "ari": True, "database": True, "resynced": True,
+                                     "tasks": True}
     assert proc.proc is not None
     started = time.monotonic()
     proc.proc.send_signal(signal.SIGTERM)

@@ -101,3 +101,12 @@ def due(view: QueueView, settings: AnnounceSettings, periods_done: Mapping[str, 
         prompts.append(QUEUE_THANKS)
         out.append(Announcement(call.call_id, view.name, position, expected, tuple(prompts), period))
     return out
+
+
+def next_due_in(view: QueueView, settings: AnnounceSettings) -> float | None:
+    """Seconds from the view's moment until the next announcement period of any caller in it
+    begins (always > 0: what is due now is ``due``'s), or None if no one waits."""
+    if settings.frequency_s <= 0 or not view.waiting:
+        return None
+    f = settings.frequency_s
+    return min((call.wait_s // f + 1) * f - call.wait_s for call in view.waiting)

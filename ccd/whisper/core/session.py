@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ccd import events as ev
+from ccd.errors import CcdError
 
 Mode = Literal["listen", "whisper", "barge"]
 Via = Literal["feature_code", "api", "training"]
@@ -92,8 +93,11 @@ class Teardown:
 Command = Ring | AuditDurable | Audit | Beep | Attach | Switch | Reject | Teardown
 
 
-class SessionError(Exception):
+class SessionError(CcdError):
     """An operation that makes no sense in the session's state (the API maps it to 409)."""
+
+    error_id = "supervision.invalid_state"
+    status = 409
 
 
 @dataclass
