@@ -111,8 +111,8 @@ def check_envelope(e: DomainEvent) -> str | None:
     ):
         if reason := _bad_id(name, value, required):
             return reason
-    if e.call_id is None and e.agent_id is None:
-        return "event has neither call_id nor agent_id"
+    if e.call_id is None and e.agent_id is None and e.queue is None:
+        return "event has no subject: no call_id, agent_id or queue"  # a queue's alert has only its queue
     return None
 
 

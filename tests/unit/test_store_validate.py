@@ -33,6 +33,14 @@ def test_valid_events_become_rows() -> None:
     assert json.loads(row[6]) == {"wait_s": 3, "sticky": True, "extra": {"nested": [1, 2]}}
 
 
+def test_a_queue_alert_acknowledgement_is_stored_with_its_queue_only() -> None:
+    ack = ev.AlertAcknowledged(ts=datetime.fromtimestamp(T, UTC), queue="support", alert="long_wait",
+                               actor="s1", quiet_s=300.0)
+    row = prepare(ack)
+    assert not isinstance(row, DeadLetter), row
+    assert row[2:6] == ("alert.acknowledged", None, None, "support")
+
+
 @pytest.mark.parametrize(
     ("e", "reason"),
     [
@@ -45,6 +53,7 @@ def test_valid_events_become_rows() -> None:
         (event(ev.CALL_ANSWERED, T, call_id="c", wait_s=1), "missing agent_id"),
         (event(ev.CALL_ENDED, T, agent_id="a", talk_s=1), "missing call_id"),
         (event(ev.CALL_QUEUED, T, call_id="c"), "missing queue"),
+        (event(ev.ALERT_ACKED, T, alert="long_wait", actor="s1", quiet_s=300), "no subject"),
         (event(ev.AGENT_LOGIN, T), "missing agent_id"),
         (event(ev.AGENT_LOGIN, T, agent_id="a\x00b"), "NUL in agent_id"),
         (event(ev.AGENT_LOGIN, T, agent_id="\ud800"), "invalid unicode"),
