@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ccd.api import guard
 from ccd.api.auth import Principal, TokenAuth
 from ccd.api.guard import MAX_JSON_DEPTH, json_depth
+from ccd.api.keys import PRINCIPAL, SIGNED_IN
 from ccd.api.params import reasons
 from ccd.config import CcdConfig
 from ccd.errors import BadRequest, CcdError, Forbidden, Unauthorized
@@ -84,12 +85,12 @@ class Api:
 
     def principal(self, request: web.Request, role: str = "viewer") -> Principal:
         # A person signed in to the console (ccd.console.auth) or a machine's bearer token.
-        who: Principal | None = request.get("console_principal") or self.auth.identify(request)
+        who: Principal | None = request.get(SIGNED_IN) or self.auth.identify(request)
         if who is None:
             raise Unauthorized("missing or invalid bearer token (or console session)")
         if not who.may(role):
             raise Forbidden(f"role {who.role!r} may not do this (needs {role})")
-        request["principal"] = who  # the actor, for the audit of what the request does
+        request[PRINCIPAL] = who  # the actor, for the audit of what the request does
         return who
 
     def open_or_auth(self, request: web.Request, is_open: bool) -> None:

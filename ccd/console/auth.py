@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ccd.api.app import json_response, parse_body
 from ccd.api.auth import Principal
+from ccd.api.keys import SIGNED_IN, VIA
 from ccd.config import CcdConfig, ConsoleUser
 from ccd.console.sessions import Session, SessionStore, utcnow
 from ccd.errors import Forbidden, Unauthorized
@@ -24,6 +25,7 @@ from ccd.errors import Forbidden, Unauthorized
 COOKIE = "ccd_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION = web.RequestKey("console_session", Session)  # the signed-in browser's session
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -52,8 +54,9 @@ class ConsoleAuth:
             if session is not None and user is not None:
                 if request.method not in SAFE_METHODS and not self._csrf_ok(request, session):
                     raise Forbidden("missing or wrong CSRF token (header X-CSRF-Token)")
-                request["console_principal"] = self.principal_of(user)
-                request["console_session"] = session
+                request[SIGNED_IN] = self.principal_of(user)
+                request[SESSION] = session
+                request[VIA] = "console"
         return await handler(request)
 
     @staticmethod
@@ -62,8 +65,8 @@ class ConsoleAuth:
         return bool(given) and hmac.compare_digest(given.encode(), session.csrf.encode())
 
     def me(self, request: web.Request) -> tuple[ConsoleUser, Principal, Session]:
-        session: Session | None = request.get("console_session")
-        principal: Principal | None = request.get("console_principal")
+        session = request.get(SESSION)
+        principal = request.get(SIGNED_IN)
         if session is None or principal is None:
             raise Unauthorized("not signed in (or the session expired)")
         return self.users[session.user], principal, session

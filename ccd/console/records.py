@@ -17,11 +17,11 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ccd.api.app import Api, json_response
+from ccd.api.keys import MAY_DOWNLOAD
 from ccd.api.params import Text, query
 from ccd.config import CcdConfig
-from ccd.console.auth import ConsoleAuth, Handler
+from ccd.console.auth import SESSION, ConsoleAuth, Handler
 from ccd.console.history import HistoryRoutes
-from ccd.console.sessions import Session
 from ccd.errors import BadRequest, Unavailable
 from ccd.staffing.core.erlang import Target
 from ccd.staffing.history import comparison_rows
@@ -73,7 +73,7 @@ class RecordsPage:
         self.history = HistoryRoutes(cfg, api, dsn)
 
     def may_download(self, request: web.Request) -> bool:
-        session: Session | None = request.get("console_session")
+        session = request.get(SESSION)
         user = self.auth.users.get(session.user) if session is not None else None
         return user is not None and user.download
 
@@ -81,7 +81,7 @@ class RecordsPage:
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Tell the recordings route whether this signed-in user may save files."""
         if self.may_download(request):
-            request["may_download"] = True
+            request[MAY_DOWNLOAD] = True
         return await handler(request)
 
     async def page(self, request: web.Request) -> web.StreamResponse:

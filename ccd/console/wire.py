@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ccd import events as ev
 from ccd.api.app import Api, json_response, parse_body
-from ccd.api.auth import Principal
+from ccd.api.keys import PRINCIPAL, VIA
 from ccd.bus import Bus
 from ccd.config import CcdConfig
 from ccd.console.auth import ConsoleAuth, Handler
@@ -118,7 +118,7 @@ class ConsoleFeature:
     async def audit(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         resp = await handler(request)
         m = AGENT_ACTION.match(request.path)
-        who: Principal | None = request.get("principal")
+        who = request.get(PRINCIPAL)
         if request.method == "POST" and m and resp.status < 300 and who is not None:
             reason = None
             if m.group(2) == "pause":
@@ -126,7 +126,7 @@ class ConsoleFeature:
                 reason = body.get("reason") if isinstance(body, dict) else None
             await self.bus.durable(ev.AgentControl(
                 ts=ev.utc(self.clock()), agent_id=m.group(1), actor=who.name, role=who.role,
-                action=m.group(2), reason=reason, via="console" if "console_session" in request else "api"))
+                action=m.group(2), reason=reason, via=request.get(VIA, "api")))
         return resp
 
     def close_streams(self) -> None:

@@ -20,6 +20,7 @@ from pydantic import Field
 from ccd import events as ev
 from ccd.api.app import Api, json_response
 from ccd.api.auth import Principal
+from ccd.api.keys import MAY_DOWNLOAD, VIA
 from ccd.api.params import Period, Text, query
 from ccd.config import normalise_number
 from ccd.errors import Forbidden, NotFound, RangeNotSatisfiable, Unavailable
@@ -116,7 +117,7 @@ class RecordingRoutes:
     async def audio(self, request: web.Request) -> web.StreamResponse:
         who, row = await self._reachable(request)
         download = request.query.get("download") in ("1", "true")
-        if download and not (who.role == "admin" or request.get("may_download")):
+        if download and not (who.role == "admin" or request.get(MAY_DOWNLOAD)):
             raise Forbidden("saving recordings as files is for admins and console users allowed to download")
         if request.headers.get("Range") is not None and byte_range(request.headers["Range"]) is None:
             raise RangeNotSatisfiable("Range must be one byte range: bytes=FIRST-[LAST] or bytes=-N with N > 0")
@@ -143,7 +144,7 @@ class RecordingRoutes:
         return ev.RecordingAccessed(ts=ev.utc(self.clock()), call_id=str(row["call_id"]),
                         agent_id=_opt(row.get("agent_id")), queue=_opt(row.get("queue")),
                         user=who.name, role=who.role, outcome=outcome,
-                        via="console" if "console_session" in request else "api",
+                        via=request.get(VIA, "api"),
                         range=byte_range(request.headers.get("Range") or ""), remote=request.remote)
 
     def _audit(self, who: Principal, row: dict[str, object], outcome: str, request: web.Request) -> None:
