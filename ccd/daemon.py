@@ -30,6 +30,8 @@ from ccd.ari.client import AriClient
 from ccd.ari.events import PlaybackFinished, Resync
 from ccd.ari.stream import AriEventStream
 from ccd.bus import Bus
+from ccd.callbacks.wire import Ports as CallbackPorts
+from ccd.callbacks.wire import wire as wire_callbacks
 from ccd.config import CcdConfig
 from ccd.console.wire import ConsoleFeature
 from ccd.core_loop import CoreLoop
@@ -97,8 +99,16 @@ class Daemon:
         # Every domain event goes out through the bus; "the sinks" of the core and of the
         # features are just its publish, and the store's durable path is the bus's durable.
         self.bus = Bus(self.writer, self.registry)
-        self.core = CoreLoop(self.engine, self.executor.perform, [self.bus.publish],
+        # Callbacks that keep the caller's place (ccd.callbacks.wire): their places in line
+        # take the engine's commands about them; the rest goes on to the executor.
+        self.callbacks = wire_callbacks(CallbackPorts(cfg, self.port, dsn, self.bus.publish, self.submit,
+                                                      self.snapshot, self.registry, time.time))
+        self.core = CoreLoop(self.engine, self.callbacks.performer(self.executor.perform), [self.bus.publish],
                              on_decision=self.metrics.decision.observe)
+        for name, sink in self.callbacks.bus_handlers:
+            self.bus.subscribe_events(name, sink)
+        for kind, handler in self.callbacks.ari_handlers:
+            self.dispatcher.subscribe(kind, handler)
         self.surveys = SurveyRunner(self.port, survey_settings(cfg), self.core_record)
         self.acd = AcdService(cfg, self.port, self.executor, self.surveys, self.sticky, self.submit,
                               AgentStateStore(self.ami), self._wait_ami)
@@ -127,7 +137,7 @@ class Daemon:
             self.executor.before_caller_moves = self.announcer.silence
             self.bus.subscribe_events("announcer", self.announcer.on_event)
             self.dispatcher.subscribe(PlaybackFinished, lambda e: self.announcer.playback_finished(e.playback.id))
-        self.console = ConsoleFeature(cfg, self.bus, self.snapshot, dsn)
+        self.console = ConsoleFeature(cfg, self.bus, self.snapshot, dsn, callbacks=self.callbacks.pending)
         self.dispatcher.subscribe(ami_events.FullyBooted, lambda e: self.stream.wake())
         self.dispatcher.subscribe(ami_events.DeviceStateChange, self._device_state)
         self.agents_by_device = {a.endpoint: a.id for a in cfg.agents}
@@ -218,6 +228,8 @@ class Daemon:
             self._tasks.append(loop.create_task(self.announcer.run(), name="ccd-announcements"))
         if self.fallback.enabled:
             self._tasks.append(loop.create_task(self.fallback.run(), name="ccd-fallback-import"))
+        for name, run in self.callbacks.runs:
+            self._tasks.append(loop.create_task(run(), name=f"ccd-{name}"))
         await self.ami.start()
         await self.stream.start()
         host, port = self.cfg.http.listen.rsplit(":", 1)
@@ -231,6 +243,7 @@ class Daemon:
             name="ccd-schedule-gauges"))
         add_supervision_routes(app, api, self.supervision)
         self.recordings.add_routes(app, api)
+        self.callbacks.add_routes(app, api)
         self.console.add_to(app, api)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -260,6 +273,7 @@ class Daemon:
         await self._bounded("supervision", self.supervision.close(), 2.5)
         await self._bounded("drain", self._drain_commands(), 2.5)
         await self._bounded("tasks", self._cancel_tasks(), 1.0)
+        await self._bounded("callbacks", self.callbacks.close(), 1.0)
         await self._bounded("executor", self.executor.close(), 1.0)
         await self._bounded("acd", self.acd.serial.close(), 1.0)
         await self._bounded("surveys", self.surveys.close(), 1.0)

@@ -230,6 +230,8 @@ class Metrics:
 
     def _unanswered(self, e: ev.DomainEvent, q: str, wait: float, ts: float) -> None:
         self._sticky_by_call.pop(e.call_id or "", None)
+        if e.payload.get("callback"):
+            return  # left with a booked callback: not an abandon, not in SL (docs/kpis.md)
         abandoned = e.type == ev.CALL_ABANDONED
         if abandoned:
             short = q in self.sl and wait < self.sl[q].short_abandon_s

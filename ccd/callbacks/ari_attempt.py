@@ -26,7 +26,8 @@ APP_ARG = "callback"
 
 @dataclass(frozen=True, slots=True)
 class Seen:
-    """What Asterisk reported: answered | playback_finished | dtmf | hangup."""
+    """What Asterisk reported: answered | playback_finished | dtmf | hangup (or ccd itself:
+    cancel, an agent is being offered the caller)."""
 
     kind: str
     channel_id: str

@@ -43,7 +43,7 @@ class CallFlow(AgentFlow):
             priority=call.priority,
             sticky_agent=call.sticky.id if call.sticky is not None else None,
         )
-        if spec.max_wait is not None:
+        if spec.max_wait is not None and not cs.is_callback(call.id):
             self._timers.push(enqueued_at + spec.max_wait, tm.MAX_WAIT, call, 0)
         self._schedule_widen(call, now)
         s = call.sticky
@@ -130,7 +130,7 @@ class CallFlow(AgentFlow):
         else:
             self._become_available(a)
 
-    def _call_abandoned(self, call_id: str) -> None:
+    def _call_abandoned(self, call_id: str, callback: str | None = None) -> None:
         call = self._calls.get(call_id)
         if call is None:
             return
@@ -145,6 +145,7 @@ class CallFlow(AgentFlow):
             queue=call.queue.spec.name,
             wait_s=self._now - call.enqueued_at,
             position=position,
+            **({"callback": callback} if callback is not None else {}),
         )
         self._free_agent_of(call)
 

@@ -55,7 +55,7 @@ class AcdEngine(CallFlow):
             case CallArrived():
                 self._call_arrived(inp)
             case CallAbandoned():
-                self._call_abandoned(inp.call_id)
+                self._call_abandoned(inp.call_id, inp.callback)
             case OfferAnswered():
                 self._offer_answered(inp)
             case OfferFailed():
@@ -94,7 +94,7 @@ class AcdEngine(CallFlow):
     def snapshot(self, now: float) -> EngineSnapshot:
         queues: dict[str, QueueView] = {}
         for name, q in self._queues.items():
-            waiting = tuple(self._call_view(key[3], now) for key in q.order)
+            waiting = tuple(self._call_view(key[3], now) for key in q.order if not cs.is_callback(key[3].id))
             queues[name] = QueueView(
                 name=name,
                 waiting=waiting,

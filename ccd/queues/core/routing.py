@@ -52,6 +52,8 @@ class RoutingCore:
         self._actor = SYSTEM_ACTOR  # who asked for the input being handled (agent events)
 
     def _rec(self, type_: str, **fields: Any) -> None:
+        if type_.startswith("call.") and cs.is_callback(fields.get("call_id")):
+            return  # a callback's place in line: its own callback.* events record it
         if self._ts_of != self._now:  # one datetime per step: a step records several events
             self._ts_of, self._ts = self._now, ev.utc(self._now)
         if type_.startswith("agent."):
