@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
 from ccd import events as ev
+from ccd.store.reports import kpi_report
 from tests.harness.asterisk import AsteriskInstance
 from tests.harness.ccd import Factory, Running, agent, eventually
 from tests.integration import test_daemon_process as _process
@@ -106,6 +108,16 @@ async def test_callback_at_position_2_is_served_between_the_callers_around_it(
     assert connected.payload["wait_s"] >= booked.payload["wait_s"]  # the wait counts from the call's enqueue
     assert await outcome(pg_dsn, "4930100002") == "callback"  # not an abandon (docs/kpis.md)
     assert await outcome(pg_dsn, "4930100001") == "answered"
+    assert await outcome(pg_dsn, "4930100004") == "answered"
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        now = datetime.now(UTC)
+        [kpi] = await kpi_report(conn, start=now - timedelta(hours=1), end=now + timedelta(minutes=1),
+                                 by="queue", tz="UTC")
+    finally:
+        await conn.close()
+    # The booked call is offered, but no abandon and not in the SL / abandon-rate base (3).
+    assert (kpi["offered"], kpi["answered"], kpi["abandoned"], kpi["abandon_rate"]) == (4, 3, 0, 0.0)
     abandoned = running.daemon.registry.get_sample_value(
         "ccd_queue_calls_abandoned_total", {"queue": "support", "short": "no"}) or 0.0
     assert abandoned == 0.0
