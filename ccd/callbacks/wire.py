@@ -2,8 +2,8 @@
 the delivery, the offers and the places in line, and returns what the daemon plugs in —
 an ACD command router, Asterisk and bus subscribers, HTTP routes, tasks, the /metrics
 collector (registered) and the pending count for the console. Nothing is assigned onto
-other objects; with no queue's ``[queues.callback] enabled`` it contributes only the routes
-(answering 503) and a pending count of 0.
+other objects; with no queue's ``[queues.callback] enabled`` it contributes only the routes (the
+stored history; no open callbacks) and a pending count of 0.
 """
 
 from __future__ import annotations
@@ -70,6 +70,8 @@ class CallbackFeature:
 
     def performer(self, then: Perform) -> Perform:
         """The ACD engine's commands: those about callbacks' places stay here."""
+        if not self.enabled:
+            return then
         def perform(cmd: Command) -> None:
             if not self.route(cmd):
                 then(cmd)
@@ -81,7 +83,7 @@ class CallbackFeature:
     def add_routes(self, app: web.Application, api: Api) -> None:
         async def db() -> store.Db:
             if self.db is None:
-                raise Unavailable("callbacks are not enabled in any queue")
+                raise Unavailable("callbacks: no database")
             return self.db
         CallbackRoutes(api, lambda: self.service, db).add_to(app)
 
@@ -124,9 +126,9 @@ class PoolDb:
 
 def wire(p: Ports) -> CallbackFeature:
     queues = {q.name: q for q in p.cfg.queues if q.callback.enabled}
+    db = PoolDb(p.dsn)  # the stored history is readable with callbacks off, too
     if not queues:
-        return CallbackFeature(enabled=False)
-    db = PoolDb(p.dsn)
+        return CallbackFeature(enabled=False, db=db, closers=[db.close])
     book = CallbackBook({n: q.callback.rules() for n, q in queues.items()})
     dialing = {n: QueueDialing(q.language, q.callback.caller_id, q.callback.dial, q.callback.dial_timeout,
                                q.callback.confirm_timeout) for n, q in queues.items()}

@@ -225,3 +225,26 @@ async def test_kill9_with_3_pending_callbacks_restores_and_delivers_them_in_orde
 def _open(proc: CcdProcess) -> int:
     status, body = proc.api("GET", "/api/queues/support/callbacks")
     return len(body) if status == 200 else -1
+
+
+async def test_customer_first_confirms_before_the_agent_rings_then_both_are_bridged(
+        asterisk_factory: Callable[..., AsteriskInstance], ccd_factory: Factory) -> None:
+    ast = asterisk_factory()
+    queue = {**QUEUE, "callback": {**CALLBACK, "delivery": "customer_first"}}
+    running = await ccd_factory(ast, agents=[agent("A", talk=0)], queues=[queue])
+    call(ast, "4988100041", BOOK)  # 4988...: the customer's phone presses 1 when called back
+    await running.wait_event(ev.CALLBACK_REQUESTED, timeout=30)
+    await eventually(lambda: not any("c-4988100041" in c for c in ast.channels()), "booked caller hung up")
+    await running.login("A")
+    connected = await running.wait_event(ev.CALLBACK_CONNECTED, timeout=40)
+    attempted = running.of(ev.CALLBACK_ATTEMPTED)[0]
+    ringing = running.of(ev.AGENT_STATE, agent_id="A", state="ringing")[0]
+    # The customer answers after 1 s and presses 1 two seconds later: only then the agent rings.
+    assert (ringing.ts - attempted.ts).total_seconds() >= 2.5
+    assert attempted.payload["delivery"] == "customer_first" and ringing.ts < connected.ts
+    bridge = f"ccd-cb-{attempted.call_id}-{attempted.payload['attempt']}-customer"
+    await eventually(lambda: "ag-A-" in (out := ast.cli(f"bridge show {bridge}")) and "sim-customer" in out,
+                     "customer and agent in one bridge")
+    freed = len(running.of(ev.AGENT_STATE, agent_id="A", state="available"))
+    hang_up(ast, "@sim-customer")  # the call ends: the agent is free again
+    await running.wait_count(ev.AGENT_STATE, freed + 1, agent_id="A", state="available", timeout=20)
