@@ -102,7 +102,8 @@ class Daemon:
         # Callbacks that keep the caller's place (ccd.callbacks.wire): their places in line
         # take the engine's commands about them; the rest goes on to the executor.
         self.callbacks = wire_callbacks(CallbackPorts(cfg, self.port, dsn, self.bus.publish, self.submit,
-                                                      self.snapshot, self.registry, time.time))
+                                                      self.snapshot, self.registry, time.time,
+                                                      lambda: self.health.is_up("ari")))
         self.core = CoreLoop(self.engine, self.callbacks.performer(self.executor.perform), [self.bus.publish],
                              on_decision=self.metrics.decision.observe)
         for name, sink in self.callbacks.bus_handlers:

@@ -4,7 +4,7 @@ book: connected, failed (retried or ended by the book), aborted (not counted), c
 Which agent takes an agent_first callback is the ACD's decision: ``pick_agent(callback)``
 returns the endpoint of the agent it gave the callback's place (None: nobody free after all,
 the attempt is aborted and the callback stays in line), ``release_agent(queue)`` hands them
-back, and ``settle(callback, attempt, result)`` (optional) tells the ACD side how the attempt
+back, and ``settle(callback, runner, result)`` (optional) tells the ACD side how the attempt
 ended before the book hears of it. A confirmed customer_first customer is handed to
 ``on_confirmed`` with their channel, to be queued with the callback's place.
 """
@@ -45,7 +45,7 @@ class Delivery:
         release_agent: Callable[[str], None],
         on_confirmed: Callable[[Callback, str], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
-        settle: Callable[[Callback, Attempt, Result | None], None] | None = None,
+        settle: Callable[[Callback, AttemptRunner, Result | None], None] | None = None,
     ) -> None:
         self.settle = settle
         self.ari, self.dialing, self.clock = ari, dialing, clock
@@ -88,7 +88,7 @@ class Delivery:
             if agent is not None:
                 self.release_agent(cb.queue)
             if self.settle is not None:
-                self.settle(cb, attempt, result)
+                self.settle(cb, runner, result)
         if result.kind == "connected":
             await self.service.connected(cb.id)
         elif result.kind == "aborted":

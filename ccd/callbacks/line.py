@@ -23,7 +23,7 @@ from typing import Any
 import structlog
 
 from ccd.callbacks.ari_attempt import APP_ARG, AttemptRunner, Seen
-from ccd.callbacks.core.attempt import Attempt, Result
+from ccd.callbacks.core.attempt import Result
 from ccd.callbacks.core.book import Callback
 from ccd.callbacks.service import CallbackService
 from ccd.queues.core.calls import CALLBACK_PREFIX, is_callback
@@ -148,10 +148,11 @@ class CallbackLine:
         held = self.held.get(cb.id)
         return held.offer.endpoint if held is not None else None
 
-    def settle(self, cb: Callback, attempt: Attempt, result: Result | None) -> None:
+    def settle(self, cb: Callback, runner: AttemptRunner, result: Result | None) -> None:
         held = self.held.pop(cb.id, None)
         if held is None:
             return
+        attempt = runner.attempt
         if result is not None and result.kind == "connected":
             self.talks[cb.id] = Talk(place_id(cb.id), attempt.agent_chan, attempt.customer_chan,
                                      f"ccd-{attempt.customer_chan}")
@@ -159,6 +160,8 @@ class CallbackLine:
             self._leave(cb.id, ended=True)  # the agent worked on it: wrap-up as after a call
         elif held.cancelled:
             pass  # the engine already counted the miss and offers the place again
+        elif attempt.agent_chan in runner.refused:
+            self._leave(cb.id)  # Asterisk would not ring the agent: no miss; back at the next tick
         elif result is not None and result.kind == "aborted":
             # Ring-no-answer: the engine offers the place to the next agent (as for a caller).
             self.submit(OfferFailed(place_id(cb.id), held.offer.agent_id, "no_answer"))

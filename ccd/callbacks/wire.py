@@ -55,6 +55,7 @@ class Ports:
     snapshot: Callable[[], EngineSnapshot]
     registry: CollectorRegistry
     clock: Callable[[], float]
+    ari_up: Callable[[], bool]  # no callback gets its place (or a dial) while ARI is down
 
 
 @dataclass
@@ -170,7 +171,8 @@ def wire(p: Ports) -> CallbackFeature:
         callback channels of an earlier ccd run are hung up (their attempt is made again)."""
         present = {c.id for c in e.channels}
         ours = line.channels() | {ch for r in delivery.runners.values() for ch in r.channels}
-        for ch in ours - present:
+        # Agents' legs first: a callback cut by Asterisk going away is nobody's failed attempt.
+        for ch in sorted(ours - present, key=lambda ch: not ch.endswith("-agent")):
             feed(Seen("hangup", ch))
         for c in e.channels:
             if (parse_app_args(c.dialplan.app_data, p.cfg.ari.app) or [])[:1] == [APP_ARG] and c.id not in ours:
@@ -185,13 +187,8 @@ def wire(p: Ports) -> CallbackFeature:
         while True:
             try:
                 await service.tick()
-                line.sync()
-                snap = p.snapshot()
-                for q in customer_first:
-                    view = snap.queues.get(q)
-                    if view is not None and view.available_agents > 0:
-                        live = [(-c.priority, snap.now - c.wait_s, 0) for c in view.waiting]
-                        await service.dispatch(q, live, view.available_agents)
+                if p.ari_up():  # while Asterisk is away nobody is dialled
+                    await serve()
             except Exception:  # one bad tick must not end the callbacks
                 log.exception("callback tick failed")
             deadline = book.next_deadline(p.clock())
@@ -202,6 +199,16 @@ def wire(p: Ports) -> CallbackFeature:
                     await wake.wait()
             except TimeoutError:
                 pass
+
+    async def serve() -> None:
+        """Places in line for due agent_first callbacks; customer_first dials for free agents."""
+        line.sync()
+        snap = p.snapshot()
+        for q in customer_first:
+            view = snap.queues.get(q)
+            if view is not None and view.available_agents > 0:
+                live = [(-c.priority, snap.now - c.wait_s, 0) for c in view.waiting]
+                await service.dispatch(q, live, view.available_agents)
 
     async def restore() -> None:
         """The open callbacks from PostgreSQL (a restart, even kill -9, loses none)."""

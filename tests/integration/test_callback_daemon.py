@@ -248,3 +248,27 @@ async def test_customer_first_confirms_before_the_agent_rings_then_both_are_brid
     freed = len(running.of(ev.AGENT_STATE, agent_id="A", state="available"))
     hang_up(ast, "@sim-customer")  # the call ends: the agent is free again
     await running.wait_count(ev.AGENT_STATE, freed + 1, agent_id="A", state="available", timeout=20)
+
+
+async def test_an_attempt_cut_by_an_asterisk_restart_is_made_again(
+        asterisk_factory: Callable[..., AsteriskInstance], ccd_factory: Factory) -> None:
+    ast = asterisk_factory()
+    running = await ccd_factory(ast, agents=[agent("A", talk=0)], queues=[QUEUE])
+    call(ast, "4930100051", BOOK)
+    await running.wait_event(ev.CALLBACK_REQUESTED, timeout=30)
+    await eventually(lambda: not any("c-4930100051" in c for c in ast.channels()), "booked caller hung up")
+    await running.login("A")
+    await running.wait_event(ev.CALLBACK_ATTEMPTED, timeout=20)
+    await eventually(lambda: any("ag-A-" in c for c in ast.channels()), "the agent hears the announcement")
+    health = running.daemon.health
+    reconnects = health.links["ari"].reconnects
+    # The attempt's channels die with Asterisk. (A stop, not kill -9: after a kill -9 the
+    # agent's device state stays "in use" in ccd until the device changes again.)
+    await asyncio.to_thread(ast.restart)
+    await eventually(lambda: health.links["ari"].reconnects > reconnects and health.is_up("ari"),
+                     "ARI back", 30)
+    connected = await running.wait_event(ev.CALLBACK_CONNECTED, timeout=60)
+    # The cut attempt was Asterisk's, not the customer's: it is not counted.
+    assert connected.payload["attempt"] == 1 and not running.of(ev.CALLBACK_RETRY)
+    assert len(running.of(ev.CALLBACK_ATTEMPTED)) >= 2 and not running.of(ev.AGENT_PAUSED)
+    hang_up(ast, "@sim-customer")
