@@ -156,6 +156,7 @@ class CallbackLine:
         if result is not None and result.kind == "connected":
             self.talks[cb.id] = Talk(place_id(cb.id), attempt.agent_chan, attempt.customer_chan,
                                      f"ccd-{attempt.customer_chan}")
+            self._spawn(self._still_talking(cb.id))
         elif held.answered:
             self._leave(cb.id, ended=True)  # the agent worked on it: wrap-up as after a call
         elif held.cancelled:
@@ -233,6 +234,19 @@ class CallbackLine:
         for t in self.talks.values():
             out.update((t.agent_chan, t.customer_chan))
         return out
+
+    async def _still_talking(self, cb_id: str) -> None:
+        """A hang-up between the bridge and this talk's start reached nobody: look once."""
+        talk = self.talks.get(cb_id)
+        if talk is None:
+            return
+        try:
+            up = {c.id for c in await self.ari.list_channels()}
+        except AsteriskFailed:
+            return
+        for chan in (talk.agent_chan, talk.customer_chan):
+            if chan not in up:
+                self.feed(Seen("hangup", chan))
 
     async def _end_talk(self, talk: Talk, other: str) -> None:
         await self._hangup(other)
