@@ -56,12 +56,13 @@ def identity_checks(raw: dict[str, Any]) -> Found:
                             f"[{names[env]}] (both would read CCD_TOKEN_{env})"))
             names.setdefault(env, i)
     out += _supervision_checks(raw.get("supervision"))
-    # The callback feature is built (ccd.callbacks) but not wired into the daemon yet.
+    # Callbacks (ccd.callbacks): an enabled queue must say when callers hear the offer.
     for i, q in _items(raw, "queues"):
         cb = q.get("callback")
-        if isinstance(cb, dict) and cb.get("enabled") is True:
-            out.append((("queues", i, "callback", "enabled"), "callbacks are not available in this version of "
-                        "the daemon yet: no caller would be offered one (leave enabled = false)"))
+        if isinstance(cb, dict) and cb.get("enabled") is True and \
+                cb.get("offer_after") is None and cb.get("offer_when_wait_over") is None:
+            out.append((("queues", i, "callback", "enabled"), "no caller would be offered a callback: set "
+                        "offer_after and/or offer_when_wait_over"))
     return out
 
 

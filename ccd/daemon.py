@@ -31,6 +31,8 @@ from ccd.ari.client import AriClient
 from ccd.ari.events import Resync
 from ccd.ari.stream import AriEventStream
 from ccd.bus import Bus
+from ccd.callbacks.wire import Ports as CallbackPorts
+from ccd.callbacks.wire import wire as wire_callbacks
 from ccd.config import CcdConfig
 from ccd.console.wire import ConsoleFeature
 from ccd.core_loop import CoreLoop
@@ -120,8 +122,17 @@ class Daemon:
                                                    spawn=spawn, wake=wake)
         self.executor = AcdExecutor(self.port, self.submit, {q.name: q.moh_class for q in cfg.queues},
                                     self.surveys, merge_hooks(recordings.hooks, announcer.hooks), spawn)
-        self.core = CoreLoop(self.engine, self.executor.perform, [self.bus.publish],
+        # Callbacks that keep the caller's place (ccd.callbacks.wire): their places in line
+        # take the engine's commands about them; the rest goes on to the executor.
+        self.callbacks = wire_callbacks(CallbackPorts(cfg, self.port, dsn, self.bus.publish, self.submit,
+                                                      self.snapshot, self.registry, time.time,
+                                                      lambda: self.health.is_up("ari")))
+        self.core = CoreLoop(self.engine, self.callbacks.performer(self.executor.perform), [self.bus.publish],
                              on_decision=self.metrics.decision.observe)
+        for name, sink in self.callbacks.bus_handlers:
+            self.bus.subscribe_events(name, sink)
+        for kind, handler in self.callbacks.ari_handlers:
+            self.dispatcher.subscribe(kind, handler)
         self.acd = AcdService(cfg, self.port, self.executor, self.surveys, self.sticky, self.submit,
                               AgentStateStore(self.ami), self._wait_ami, spawn=spawn)
         self.bus.subscribe_store(self.writer.submit)
@@ -147,7 +158,7 @@ class Daemon:
                 self.bus.subscribe_events(name, sink)
             for client in part.timers:
                 self.timer.add(client)
-        self.console = ConsoleFeature(cfg, self.bus, self.snapshot, dsn)
+        self.console = ConsoleFeature(cfg, self.bus, self.snapshot, dsn, callbacks=self.callbacks.pending)
         self.dispatcher.subscribe(ami_events.FullyBooted, lambda e: self.stream.wake())
         self.dispatcher.subscribe(ami_events.DeviceStateChange, self._device_state)
         self.agents_by_device = {a.endpoint: a.id for a in cfg.agents}
@@ -229,6 +240,8 @@ class Daemon:
         for name, coro in (("dispatch", self.dispatcher.run()), ("core", self.core.run()),
                            ("timer", self.timer.run())):
             sup.service(f"ccd-{name}", coro)
+        for name, run in self.callbacks.runs:
+            sup.service(f"ccd-{name}", run())
         await self.ami.start()
         await self.stream.start()
         for task in (self.ami.task, self.stream.task):
@@ -249,6 +262,7 @@ class Daemon:
         for part in self.contributions:
             for add_routes in part.routes:
                 add_routes(app, api)
+        self.callbacks.add_routes(app, api)
         self.console.add_to(app, api)
         openapi.add_to(app, api)
         self._runner = web.AppRunner(app, access_log=None)
@@ -279,6 +293,7 @@ class Daemon:
         await self._bounded("supervision", self.supervision.close(), 2.5)
         await self._bounded("drain", self._drain_commands(), 2.5)
         await self._bounded("tasks", self._cancel_services(), 1.0)
+        await self._bounded("callbacks", self.callbacks.close(), 1.0)
         await self._bounded("executor", self.executor.close(), 1.0)
         await self._bounded("acd", self.acd.serial.close(), 1.0)
         await self._bounded("surveys", self.surveys.close(), 1.0)

@@ -182,6 +182,8 @@ class Metrics:
 
     def _unanswered(self, e: ev.CallAbandoned | ev.CallOverflow, q: str, wait: float, ts: float) -> None:
         self._sticky_by_call.pop(e.call_id or "", None)
+        if isinstance(e, ev.CallAbandoned) and e.callback:
+            return  # left with a booked callback: not an abandon, not in SL (docs/kpis.md)
         abandoned = isinstance(e, ev.CallAbandoned)
         if isinstance(e, ev.CallAbandoned):
             short = q in self.sl and wait < self.sl[q].short_abandon_s

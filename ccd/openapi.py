@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from ccd.api.app import Api, EmptyBody, json_response
 from ccd.api.report_routes import ReportQuery
+from ccd.callbacks.routes import CallbackQuery
 from ccd.events.schema import event_schemas
 from ccd.queues.routes import PauseBody
 from ccd.rating_ivr.routes import RatingsQuery
@@ -30,7 +31,8 @@ from ccd.whisper.api import ModeBody, StartBody
 Json = dict[str, Any]
 IDENT = {"type": "string", "pattern": r"^[A-Za-z0-9_.-]{1,64}$"}
 ERROR = {"$ref": "#/components/schemas/Error"}
-STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 400: "Invalid request (the message says what is wrong)",
+STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "Done (no content)",
+               400: "Invalid request (the message says what is wrong)",
                401: "Missing or invalid bearer token", 403: "Role or team scope does not allow this",
                404: "No such resource",
                409: "Conflicts with the current state (e.g. supervision.supervisor_busy, with details)",
@@ -80,8 +82,9 @@ def query_params(model: type[BaseModel]) -> list[Json]:
 def op(summary: str, role: str | None, ok: int = 200, ok_schema: Json | None = None, *, errors: tuple[int, ...] = (),
        body: type[BaseModel] | None = None, body_required: bool = True, params: list[Json] | None = None,
        content: Json | None = None) -> Json:
-    responses: Json = {str(ok): {"description": STATUS_TEXT[ok],
-                                 "content": content or {"application/json": {"schema": ok_schema or ANY_JSON}}}}
+    responses: Json = {str(ok): {"description": STATUS_TEXT[ok]}}
+    if ok != 204:
+        responses[str(ok)]["content"] = content or {"application/json": {"schema": ok_schema or ANY_JSON}}
     db = (504,) if role and 503 in errors else ()  # what reads the database can run out of time
     for status in (*((400, 401, 403) if role else ()), *errors, *db, *((413,) if body else ()), 500):
         responses[str(status)] = {"description": STATUS_TEXT[status],
@@ -145,6 +148,7 @@ def operations() -> dict[tuple[str, str], Json]:
             content={f"audio/{t}": {"schema": {"type": "string", "format": "binary"}}
                      for t in ("wav", "ogg", "x-gsm")}),
     }
+    ops.update(callback_operations())
     ready = ops[("GET", "/readyz")]["responses"]
     ready["503"]["content"] = ready["200"]["content"]  # the same parts, with the one that is down
     for action, summary, model in (("login", "Log the agent in", EmptyBody),
@@ -155,6 +159,23 @@ def operations() -> dict[tuple[str, str], Json]:
             summary, "supervisor", 202, ACCEPTED, errors=(404,), params=agent, body=model,
             body_required=model is PauseBody)
     return ops
+
+
+def callback_operations() -> dict[tuple[str, str], Json]:
+    """Callbacks (ccd.callbacks.routes, docs/callbacks.md)."""
+    queue = [{"name": "queue", "in": "path", "required": True, "schema": {"type": "string"}}]
+    cb = [{"name": "callback_id", "in": "path", "required": True,
+           "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,64}$"}}]
+    return {
+        ("GET", "/api/callbacks"): op("Stored callbacks, newest first, by queue and status", "viewer",
+                                      params=query_params(CallbackQuery),
+                                      ok_schema={"type": "array"}, errors=(503,)),
+        ("GET", "/api/queues/{queue}/callbacks"): op("Open callbacks of a queue in line order, each with its wait",
+                                                     "viewer", params=queue, ok_schema={"type": "array"},
+                                                     errors=(404, 503)),
+        ("DELETE", "/api/callbacks/{callback_id}"): op("Cancel a pending callback", "supervisor", 204, params=cb,
+                                                       errors=(404, 409, 503)),
+    }
 
 
 def schedule_operations() -> dict[tuple[str, str], Json]:

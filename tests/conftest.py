@@ -5,5 +5,6 @@ pytest_plugins = [
     "tests.harness.asterisk",
     "tests.harness.postgres",
     "tests.harness.ccd",
+    "tests.harness.ari_link",
     "tests.harness.browser",
 ]

@@ -26,7 +26,8 @@ APP_ARG = "callback"
 
 @dataclass(frozen=True, slots=True)
 class Seen:
-    """What Asterisk reported: answered | playback_finished | dtmf | hangup."""
+    """What Asterisk reported: answered | playback_finished | dtmf | hangup (or ccd itself:
+    cancel, an agent is being offered the caller)."""
 
     kind: str
     channel_id: str
@@ -45,6 +46,7 @@ class AttemptRunner:
         self.inbox: asyncio.Queue[Seen] = asyncio.Queue()
         self.channels = {attempt.agent_chan, attempt.customer_chan}
         self.bridge_id = f"ccd-{attempt.customer_chan}"
+        self.refused: set[str] = set()  # channels Asterisk would not originate (its fault)
 
     def feed(self, seen: Seen) -> None:
         """From the event dispatcher; events of other channels are not this attempt's."""
@@ -97,6 +99,8 @@ class AttemptRunner:
             except AsteriskFailed as exc:
                 log.warning("callback action failed", action=repr(act), error=str(exc))
                 gone = act.channel_id if isinstance(act, Originate | PlayTo) else None
+                if isinstance(act, Originate):
+                    self.refused.add(act.channel_id)
                 if gone is not None:
                     self.inbox.put_nowait(Seen("hangup", gone))
         return None

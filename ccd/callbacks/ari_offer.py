@@ -45,7 +45,9 @@ class OfferRunner:
                 done = await self._perform(d.on_timer(self.clock()))
                 continue
             now = self.clock()
-            if seen.kind == "dtmf":
+            if seen.kind == "cancel":
+                acts = d.on_preempted(now)
+            elif seen.kind == "dtmf":
                 acts = d.on_dtmf(seen.data, now)
             elif seen.kind == "playback_finished":
                 acts = d.on_playback_finished(self.tags.get(seen.data, ""), now)

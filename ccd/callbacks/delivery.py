@@ -1,11 +1,12 @@
 """Turns the book's Dial commands into attempts on Asterisk and their results back into the
 book: connected, failed (retried or ended by the book), aborted (not counted), confirmed.
 
-Which agent takes an agent_first callback is the ACD's decision: ``pick_agent(queue)``
-returns the endpoint of an agent it has set aside for the callback (None: nobody free after
-all, the attempt is aborted and the callback stays in line), ``release_agent`` hands them
-back. A confirmed customer_first customer is handed to ``on_confirmed`` with their channel,
-to be queued with the callback's place.
+Which agent takes an agent_first callback is the ACD's decision: ``pick_agent(callback)``
+returns the endpoint of the agent it gave the callback's place (None: nobody free after all,
+the attempt is aborted and the callback stays in line), ``release_agent(queue)`` hands them
+back, and ``settle(callback, runner, result)`` (optional) tells the ACD side how the attempt
+ended before the book hears of it. A confirmed customer_first customer is handed to
+``on_confirmed`` with their channel, to be queued with the callback's place.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import structlog
 
 from ccd.callbacks.ari_attempt import AttemptRunner, Seen
-from ccd.callbacks.core.attempt import Attempt
+from ccd.callbacks.core.attempt import Attempt, Result
 from ccd.callbacks.core.book import Callback, Dial
 from ccd.callbacks.service import CallbackService
 from ccd.ports import AriPort
@@ -40,11 +41,13 @@ class Delivery:
         self,
         ari: AriPort,
         dialing: dict[str, QueueDialing],
-        pick_agent: Callable[[str], str | None],
+        pick_agent: Callable[[Callback], str | None],
         release_agent: Callable[[str], None],
         on_confirmed: Callable[[Callback, str], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
+        settle: Callable[[Callback, AttemptRunner, Result | None], None] | None = None,
     ) -> None:
+        self.settle = settle
         self.ari, self.dialing, self.clock = ari, dialing, clock
         self.pick_agent, self.release_agent, self.on_confirmed = pick_agent, release_agent, on_confirmed
         self.service: CallbackService | None = None
@@ -65,7 +68,7 @@ class Delivery:
         assert self.service is not None, "Delivery.service must be set before dialling"
         cb = cmd.callback
         q = self.dialing.get(cb.queue, QueueDialing())
-        agent = self.pick_agent(cb.queue) if cmd.delivery == "agent_first" else None
+        agent = self.pick_agent(cb) if cmd.delivery == "agent_first" else None
         if cmd.delivery == "agent_first" and agent is None:
             await self.service.attempt_aborted(cb.id, "no_agent")
             return
@@ -73,6 +76,7 @@ class Delivery:
                           self.clock() - cb.enqueued_at, q.dial_timeout, q.confirm_timeout)
         runner = AttemptRunner(self.ari, attempt, q.language, q.dial_template, self.clock)
         self.runners[cb.id] = runner
+        result: Result | None = None
         try:
             result = await runner.run()
         except Exception:  # an attempt must never take the callback with it
@@ -83,6 +87,8 @@ class Delivery:
             self.runners.pop(cb.id, None)
             if agent is not None:
                 self.release_agent(cb.queue)
+            if self.settle is not None:
+                self.settle(cb, runner, result)
         if result.kind == "connected":
             await self.service.connected(cb.id)
         elif result.kind == "aborted":

@@ -54,6 +54,13 @@ class CallbackService:
         async with self._lock:
             await self._apply(self.book.dispatch(queue, self.clock(), live, free_agents))
 
+    async def start(self, cb_id: str) -> bool:
+        """Dial this callback now (its place in line reached an agent); False: not due."""
+        async with self._lock:
+            cmds = self.book.start(cb_id, self.clock())
+            await self._apply(cmds)
+            return bool(cmds)
+
     async def connected(self, cb_id: str) -> None:
         async with self._lock:
             await self._apply(self.book.connected(cb_id, self.clock()))

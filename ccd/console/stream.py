@@ -73,8 +73,10 @@ class View:
 
 class FloorHub:
     def __init__(self, cfg: CcdConfig, bus: Bus, snapshot: Callable[[], EngineSnapshot],
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 callbacks: Callable[[str], int] = lambda q: 0) -> None:
         self.cfg, self.bus, self.snapshot, self.clock = cfg, bus, snapshot, clock
+        self.callbacks = callbacks  # open callbacks of a queue (ccd.callbacks), for its tile
         self.layout = Layout(
             {q.name: tuple(a.id for a in cfg.queue_members(q)) for q in cfg.queues},
             {a.id: tuple(a.teams) for a in cfg.agents},
@@ -107,11 +109,12 @@ class FloorHub:
         agents: dict[str, Any] = {}
         if e.queue and e.queue in self.layout.queue_members:
             queues[e.queue] = queue_tile(e.queue, snap.queues.get(e.queue), snap.agents, self.today, self.layout,
-                                         snap.now)
+                                         snap.now, self.callbacks(e.queue))
         if e.agent_id and e.agent_id in snap.agents:
             agents[e.agent_id] = self._row(snap, e.agent_id)
             for q in self.layout.queues_of(e.agent_id):  # agent counts of their queues changed
-                queues[q] = queue_tile(q, snap.queues.get(q), snap.agents, self.today, self.layout, snap.now)
+                queues[q] = queue_tile(q, snap.queues.get(q), snap.agents, self.today, self.layout, snap.now,
+                                       self.callbacks(q))
         item_ = feed_item(item.seq, e)
         if item_ is not None:
             self.feed.append(item_)
@@ -135,7 +138,7 @@ class FloorHub:
     def snapshot_doc(self, view: View) -> dict[str, Any]:
         snap = self.snapshot()
         tiles, rows = snapshot_parts(snap, self.today, self.layout, self.allowance, self.default_allowance,
-                                     self.layout.queue_members)
+                                     self.layout.queue_members, self.callbacks)
         return {"epoch": self.bus.epoch, "seq": self.seq, "now": snap.now, **view.filter(tiles, rows),
                 "feed": [f for f in self.feed if view.sees(f)],
                 "acks": {k: v for k, v in self.acks.items() if v > snap.now and view.alert(k)},
@@ -207,7 +210,7 @@ class FloorHub:
         """Times grow without events: the full state at the current sequence, every few seconds."""
         snap = self.snapshot()
         tiles, rows = snapshot_parts(snap, self.today, self.layout, self.allowance, self.default_allowance,
-                                     self.layout.queue_members)
+                                     self.layout.queue_members, self.callbacks)
         await self._write(resp, "refresh", self.seq, {"seq": self.seq, "now": snap.now, **view.filter(tiles, rows)})
 
     async def _write(self, resp: web.StreamResponse, kind: str, seq: int, doc: Mapping[str, Any]) -> None:

@@ -43,11 +43,12 @@ class AckBody(BaseModel):
 
 class ConsoleFeature:
     def __init__(self, cfg: CcdConfig, bus: Bus, snapshot: Callable[[], EngineSnapshot], dsn: str,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 callbacks: Callable[[str], int] = lambda q: 0) -> None:
         self.cfg, self.bus, self.dsn, self.clock = cfg, bus, dsn, clock
         self.sessions = SessionStore(dsn, cfg.console.session_minutes * 60)
         self.auth = ConsoleAuth(cfg, self.sessions)
-        self.hub = FloorHub(cfg, bus, snapshot, clock)
+        self.hub = FloorHub(cfg, bus, snapshot, clock, callbacks)
         bus.subscribe("console", self.hub.on_event)
 
     async def load_today(self) -> None:

@@ -46,6 +46,7 @@ class CallAbandoned(DomainEvent):
     wait_s: float
     position: int | None = None  # 1 = head of the queue
     via: str | None = absent()
+    callback: str | None = absent()  # the booked callback's id: the caller left the line with it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

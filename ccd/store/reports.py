@@ -101,7 +101,9 @@ def _rows(rows: Sequence[Mapping[str, Any]], mode: str, labels: list[datetime]) 
 
 
 def _row(r: Mapping[str, Any], mode: str, labels: list[datetime]) -> dict[str, Any]:
-    base = r["calls"] - r["short_abandons"]
+    # Short abandons and callers who left with a booked callback are not in the SL and
+    # abandon-rate denominators (docs/kpis.md).
+    base = r["calls"] - r["short_abandons"] - r.get("callbacks", 0)
     avail, busy = r["avail_s"], r["busy_s"]
     out: dict[str, Any] = {
         mode: labels[r["b"] - 1].isoformat() if mode == "interval" else r["key"],

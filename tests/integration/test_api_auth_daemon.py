@@ -40,6 +40,7 @@ async def test_every_route_needs_a_token_and_team_scope_holds(
         for method, path in found:
             url = base + path.replace("{agent_id}", "A").replace("{session_id}", "x").replace("{call_id}", "c")
             url = url.replace("{plan_id}", "1").replace("{agent}", "A")
+            url = url.replace("{queue}", "support").replace("{callback_id}", "cb1")
             for headers in ({}, bearer("adm-2"), bearer("adm-1x"), {"Authorization": "adm-1"}):
                 async with http.request(method, url, headers=headers) as r:
                     assert r.status == 401, (method, path, headers, r.status)

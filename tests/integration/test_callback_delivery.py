@@ -6,26 +6,15 @@ is involved) and a customer who never answers (a failed attempt, the agent relea
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-import structlog
 
-from ccd.ari import (
-    AriClient,
-    AriEventStream,
-    ChannelDestroyed,
-    ChannelDtmfReceived,
-    PlaybackFinished,
-    PlaybackStarted,
-    StasisStart,
-)
+from ccd.ari import ChannelDestroyed, ChannelDtmfReceived, PlaybackFinished, PlaybackStarted, StasisStart
 from ccd.callbacks.ari_attempt import AttemptRunner, Seen
 from ccd.callbacks.core.attempt import Attempt, Result
-from ccd.dispatch import Dispatcher
-from ccd.health import ConnectionHealth
-from ccd.queues.ari_port import ClientAriPort
+from tests.harness.ari_link import AriLink
 from tests.harness.asterisk import AsteriskInstance
 
 pytestmark = pytest.mark.asterisk
@@ -34,9 +23,8 @@ DIAL = "Local/{number}@sim-customer"
 
 
 class Rig:
-    def __init__(self, ast: AsteriskInstance, rest: AriClient, dispatcher: Dispatcher) -> None:
-        self.ast, self.rest, self.dispatcher = ast, rest, dispatcher
-        self.port = ClientAriPort(rest)
+    def __init__(self, link: AriLink) -> None:
+        self.ast, self.port = link.ast, link.port
         self.runner: AttemptRunner | None = None
         self.played: list[tuple[str, str]] = []  # (channel, media) of finished playbacks
         self.started: list[tuple[str, str]] = []  # (channel, first media) of started ones
@@ -52,15 +40,9 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(asterisk_factory: Callable[..., AsteriskInstance]) -> AsyncIterator[Rig]:
-    # A private Asterisk: callback bridges and legs must not outlive the test into others' checks.
-    asterisk = asterisk_factory()
-    log = structlog.get_logger("test")
-    dispatcher = Dispatcher(log)
-    rest = AriClient(asterisk.ari_url, asterisk.ari_user, asterisk.ari_password, asterisk.ari_app, log=log)
-    health = ConnectionHealth()
-    stream = AriEventStream(rest, dispatcher=dispatcher, log=log, on_state=health.update)
-    r = Rig(asterisk, rest, dispatcher)
+def rig(ari_link: AriLink) -> Rig:
+    r = Rig(ari_link)
+    dispatcher = ari_link.dispatcher
 
     def on_start(e: StasisStart) -> None:
         if e.args[:1] == ("callback",):
@@ -76,16 +58,7 @@ async def rig(asterisk_factory: Callable[..., AsteriskInstance]) -> AsyncIterato
     dispatcher.subscribe(PlaybackFinished, on_playback)
     dispatcher.subscribe(ChannelDtmfReceived, lambda e: r.feed(Seen("dtmf", e.channel.id, e.digit)))
     dispatcher.subscribe(ChannelDestroyed, lambda e: r.feed(Seen("hangup", e.channel.id)))
-    dispatcher.start()
-    await stream.start()
-    async with asyncio.timeout(30):  # the app exists once the websocket is up
-        await health.wait_for(lambda h: h.is_up("ari"))
-    try:
-        yield r
-    finally:
-        await stream.close()
-        await rest.close()
-        await dispatcher.close()
+    return r
 
 
 async def _until(check: Callable[[], Any], timeout: float = 20) -> Any:

@@ -7,27 +7,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from datetime import time as tod
 from typing import Any
 
 import asyncpg
 import pytest
-import structlog
 
 from ccd import events as ev
-from ccd.ari import AriClient, AriEventStream, ChannelDestroyed, PlaybackFinished, StasisStart
+from ccd.ari import ChannelDestroyed, PlaybackFinished, StasisStart
 from ccd.callbacks.ari_attempt import Seen
 from ccd.callbacks.core.book import CallbackBook, QueueRules
 from ccd.callbacks.core.hours import Calendar
 from ccd.callbacks.delivery import Delivery, QueueDialing
 from ccd.callbacks.service import CallbackService
-from ccd.dispatch import Dispatcher
 from ccd.events import DomainEvent
-from ccd.health import ConnectionHealth
 from ccd.queues.ari_port import ClientAriPort
 from ccd.store.migrate import migrate
+from tests.harness.ari_link import AriLink
 from tests.harness.asterisk import AsteriskInstance
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.postgres]
@@ -60,31 +58,18 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(asterisk_factory: Callable[..., AsteriskInstance], pg_dsn: str) -> AsyncIterator[Rig]:
-    # A private Asterisk: callback bridges and legs must not outlive the test into others' checks.
-    asterisk = asterisk_factory()
+async def rig(ari_link: AriLink, pg_dsn: str) -> AsyncIterator[Rig]:
     await migrate(pg_dsn)
     db = await asyncpg.connect(pg_dsn)
-    log = structlog.get_logger("test")
-    dispatcher = Dispatcher(log)
-    rest = AriClient(asterisk.ari_url, asterisk.ari_user, asterisk.ari_password, asterisk.ari_app, log=log)
-    health = ConnectionHealth()
-    stream = AriEventStream(rest, dispatcher=dispatcher, log=log, on_state=health.update)
-    r = Rig(asterisk, ClientAriPort(rest), db)
+    r = Rig(ari_link.ast, ari_link.port, db)
+    dispatcher = ari_link.dispatcher
     dispatcher.subscribe(StasisStart, lambda e: r.feed(Seen("answered", e.channel.id))
                          if e.args[:1] == ("callback",) else None)
     dispatcher.subscribe(PlaybackFinished, lambda e: r.feed(Seen("playback_finished", "", e.playback.id)))
     dispatcher.subscribe(ChannelDestroyed, lambda e: r.feed(Seen("hangup", e.channel.id)))
-    dispatcher.start()
-    await stream.start()
-    async with asyncio.timeout(30):  # the app exists once the websocket is up
-        await health.wait_for(lambda h: h.is_up("ari"))
     try:
         yield r
     finally:
-        await stream.close()
-        await rest.close()
-        await dispatcher.close()
         await db.close()
 
 

@@ -6,30 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable
 from functools import partial
 
 import pytest
-import structlog
 
-from ccd.ari import (
-    AriClient,
-    AriEventStream,
-    ChannelDestroyed,
-    ChannelDtmfReceived,
-    PlaybackFinished,
-    PlaybackStarted,
-    StasisStart,
-)
+from ccd.ari import ChannelDestroyed, ChannelDtmfReceived, PlaybackFinished, PlaybackStarted, StasisStart
 from ccd.callbacks.ari_attempt import Seen
 from ccd.callbacks.ari_offer import OfferRunner
 from ccd.callbacks.core.numbers import check_number
 from ccd.callbacks.core.offer import DialogueSettings, Done, OfferDialogue
 from ccd.config import CcdConfig, normalise_number
-from ccd.dispatch import Dispatcher
-from ccd.health import ConnectionHealth
 from ccd.queues.ari_port import ClientAriPort
-from tests.harness.asterisk import AsteriskInstance
+from tests.harness.ari_link import AriLink
 
 pytestmark = pytest.mark.asterisk
 CFG = CcdConfig.model_validate({"country_code": "49"})
@@ -50,31 +38,16 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(asterisk_factory: Callable[..., AsteriskInstance]) -> AsyncIterator[Rig]:
-    # A private Asterisk: callback bridges and legs must not outlive the test into others' checks.
-    asterisk = asterisk_factory()
-    log = structlog.get_logger("test")
-    dispatcher = Dispatcher(log)
-    rest = AriClient(asterisk.ari_url, asterisk.ari_user, asterisk.ari_password, asterisk.ari_app, log=log)
-    health = ConnectionHealth()
-    stream = AriEventStream(rest, dispatcher=dispatcher, log=log, on_state=health.update)
-    r = Rig(ClientAriPort(rest))
+def rig(ari_link: AriLink) -> Rig:
+    r = Rig(ari_link.port)
+    dispatcher = ari_link.dispatcher
     dispatcher.subscribe(StasisStart, lambda e: r.entered.put_nowait(e.channel.id)
                          if e.args[:1] == ("offer",) else None)
     dispatcher.subscribe(PlaybackStarted, lambda e: r.started.append(e.playback.media_uri))
     dispatcher.subscribe(PlaybackFinished, lambda e: r.feed(Seen("playback_finished", "", e.playback.id)))
     dispatcher.subscribe(ChannelDtmfReceived, lambda e: r.feed(Seen("dtmf", e.channel.id, e.digit)))
     dispatcher.subscribe(ChannelDestroyed, lambda e: r.feed(Seen("hangup", e.channel.id)))
-    dispatcher.start()
-    await stream.start()
-    async with asyncio.timeout(30):  # the app exists once the websocket is up
-        await health.wait_for(lambda h: h.is_up("ari"))
-    try:
-        yield r
-    finally:
-        await stream.close()
-        await rest.close()
-        await dispatcher.close()
+    return r
 
 
 async def _offer(rig: Rig, name: str, caller: str | None, keys: str, booked: list[str]) -> Done:

@@ -148,3 +148,16 @@ def test_restore_undoes_the_attempt_lost_with_the_process() -> None:
     assert [(c.id, c.status, c.attempts) for c in book.open_in("sales")] == [
         ("a", "pending", 0), ("b", "pending", 0)]
     assert _dials(book.dispatch("sales", T0 + 5, [], 3)) == ["a", "b"]
+
+
+def test_due_and_start_follow_the_retry_delay_and_the_hours() -> None:
+    book = CallbackBook({"sales": QueueRules(hours=WEEKDAYS_9_17, retry_delay=60)})
+    book.request("cb1", "sales", "+4930111", 0, T0, 1, T0 + 10)
+    assert [c.id for c in book.due("sales", T0 + 10)] == ["cb1"]
+    assert book.due("sales", T0 + 9 * 3600) == []  # 18:00: closed
+    assert _dials(book.start("cb1", T0 + 11)) == ["cb1"]
+    assert book.start("cb1", T0 + 12) == []  # in flight: one attempt at a time
+    book.attempt_failed("cb1", "no_answer", T0 + 20)
+    assert book.due("sales", T0 + 30) == [] and book.start("cb1", T0 + 30) == []
+    assert _dials(book.start("cb1", T0 + 80)) == ["cb1"]
+    assert book.start("nope", T0 + 80) == []

@@ -120,3 +120,16 @@ def test_number_check_reasons() -> None:
     assert CHECK("0900123").reason == "not_allowed"
     assert CHECK("0").reason == "malformed"
     assert CHECK("03012345").number == "+493012345"
+
+
+def test_an_agent_for_the_caller_ends_the_offer_but_never_a_booking() -> None:
+    d = _dialogue("03012345")
+    first = d.start(0)
+    tag = next(a for a in first if isinstance(a, Play)).tag
+    assert d.on_preempted(1) == [StopPlayback(tag), Done("preempted", None)]
+    assert d.on_preempted(2) == []  # already over
+    booking = _dialogue("03012345")
+    booking.start(0)
+    booking.on_dtmf("1", 1)
+    assert isinstance(booking.on_dtmf("1", 2)[-1], Request)
+    assert booking.on_preempted(3) == []  # the callback is being booked: the dialogue goes on

@@ -216,6 +216,8 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path, monkeypa
     assert CcdConfig.model_validate({"recordings_dir": "rec"}).recordings_dir == Path("rec")  # no file, no base
 
 
-def test_callbacks_enabled_is_refused_until_the_daemon_runs_them(tmp_path: Path) -> None:
+def test_callbacks_enabled_need_an_offer_trigger(tmp_path: Path) -> None:
     found = problems(tmp_path, BASE + "\n[queues.callback]\nenabled = true\n")
-    assert any("queues[0].callback.enabled: callbacks are not available" in p for p in found), found
+    assert any("queues[0].callback.enabled: no caller would be offered a callback" in p for p in found), found
+    found = problems(tmp_path, BASE + "\n[queues.callback]\nenabled = true\noffer_after = 60\n")
+    assert not any("callback" in p for p in found), found

@@ -147,3 +147,13 @@ def test_deltas_carry_what_changed() -> None:
     h.on_event(Sequenced(2, e(ev.ALERT_ACKED, T0, queue="q1", alert="q:q1:waiting", actor="anna", quiet_s=300)))
     assert h.ring[-1].acks == {"q:q1:waiting": T0 + 300}
     assert h.snapshot_doc(View(Principal("root", "admin", None), h.layout))["acks"] == {"q:q1:waiting": T0 + 300}
+
+
+def test_a_booked_callback_is_no_abandon_and_the_tile_shows_pending_callbacks() -> None:
+    today = Today(ZoneInfo("UTC"), {"q1": 20.0})
+    today.apply(e(ev.CALL_QUEUED, T0, call_id="c1", queue="q1", caller="+49301234"))
+    today.apply(e(ev.CALL_ABANDONED, T0 + 90, call_id="c1", queue="q1", wait_s=90.0, callback="c1"))
+    assert (today.queues["q1"].offered, today.queues["q1"].abandoned) == (1, 0)
+    assert today.calls == {}
+    tile = queue_tile("q1", QueueView("q1", (), 0, 2), {}, today, layout(), T0 + 95, callbacks=3)
+    assert tile["callbacks"] == 3 and tile["waiting"] == 0

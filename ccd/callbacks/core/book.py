@@ -92,6 +92,13 @@ class CallbackBook:
         return sorted((c for c in self._cbs.values() if c.queue == queue and c.status in OPEN),
                       key=lambda c: c.key)
 
+    def due(self, queue: str, now: float) -> list[Callback]:
+        """Pending callbacks of a queue that may be dialled now, in service order."""
+        r = self.rules.get(queue)
+        if r is None or (r.hours is not None and not r.hours.is_open(now)):
+            return []
+        return [c for c in self.open_in(queue) if c.status == "pending" and c.next_try_at <= now]
+
     def in_flight(self, queue: str) -> int:
         return sum(1 for c in self._cbs.values() if c.queue == queue and c.status == "dialling")
 
@@ -166,6 +173,15 @@ class CallbackBook:
             self._start(due[di], r, now)
             di += 1
             budget -= 1
+        return self._flush()
+
+    def start(self, cb_id: str, now: float) -> list[Command]:
+        """The ACD gave this callback's place in line an agent: dial it now, if it is still
+        due (otherwise nothing: the place is stale, the agent goes back)."""
+        c = self._cbs.get(cb_id)
+        if c is None or not any(d is c for d in self.due(c.queue, now)):
+            return []
+        self._start(c, self.rules[c.queue], now)
         return self._flush()
 
     def _start(self, c: Callback, r: QueueRules, now: float) -> None:

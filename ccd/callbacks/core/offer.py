@@ -29,7 +29,7 @@ from ccd.callbacks.core.numbers import NumberCheck
 
 State = Literal["new", "offered", "entering", "confirming", "requesting", "closing", "done"]
 Outcome = Literal["requested", "merged", "declined", "refused", "invalid_input",
-                  "invalid_number", "hung_up"]
+                  "invalid_number", "hung_up", "preempted"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +156,17 @@ class OfferDialogue:
             return [self._play((P.CB_CONFIRMED if result == "requested" else P.CB_MERGED,))]
         self.outcome = "refused"
         return [self._play((P.CB_UNAVAILABLE,))]
+
+    def on_preempted(self, now: float) -> list[Action]:
+        """An agent is being offered the caller: the dialogue stops (the shell silences the
+        prompt), unless the callback is being booked or was booked."""
+        if self.state in ("done", "requesting") or self.outcome in ("requested", "merged"):
+            return []
+        self.outcome = self.outcome or "preempted"
+        self.state, self._deadline = "done", None
+        stop: list[Action] = [StopPlayback(self._tag)] if self._tag is not None else []
+        self._tag = None
+        return [*stop, Done(self.outcome, self.number)]
 
     def on_hangup(self, now: float) -> list[Action]:
         if self.state == "done":

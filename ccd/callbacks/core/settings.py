@@ -9,6 +9,7 @@ Example::
     offer_after = 60            # seconds of waiting before the offer
     offer_when_wait_over = 120  # or: expected wait above this
     caller_id = "+4930123456"   # presented to the customer
+    dial = "PJSIP/{number}@trunk"  # the customer's endpoint ({number} without "+", {e164} with)
     allow = ['\\+49[1-8][0-9]{5,12}']
     hours = { timezone = "Europe/Berlin", mon = ["09:00-17:00"], holidays = ["2026-12-25"] }
 """
@@ -74,6 +75,8 @@ class CallbackConfig(_Strict):
     offer_when_wait_over: float | None = Field(None, gt=0, description="expected wait, seconds")
     delivery: Literal["agent_first", "customer_first"] = "agent_first"
     caller_id: str | None = Field(None, pattern=r"^\+?[0-9]{2,20}$")
+    # The customer's endpoint: {number} = the number without "+", {e164} = with it.
+    dial: str = Field("PJSIP/{number}@trunk", pattern=r"^[^,{}]*\{(number|e164)\}[^,{}]*$")
     allow: list[str] = []  # regular expressions on the normalised number; empty allows none
     max_pending: int = Field(20, ge=1, le=10_000)
     retry_delay: float = Field(300.0, gt=0)

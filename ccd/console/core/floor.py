@@ -9,7 +9,7 @@ arrival rate of the last half hour and today's AHT (the current interval's forec
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -90,7 +90,7 @@ class Today:
             if a is not None:
                 a.calls += 1
         elif e.type == ev.CALL_ABANDONED and q is not None:
-            q.abandoned += 1
+            q.abandoned += not (isinstance(e, ev.CallAbandoned) and e.callback)  # a booked callback is not an abandon
             self.calls.pop(e.call_id or "", None)
         elif isinstance(e, ev.CallEnded):
             self.calls.pop(e.call_id or "", None)
@@ -142,7 +142,8 @@ class Layout:
 
 
 def queue_tile(name: str, view: QueueView | None, agents: Mapping[str, AgentView], today: Today,
-               layout: Layout, now: float) -> dict[str, Any]:
+               layout: Layout, now: float, callbacks: int = 0) -> dict[str, Any]:
+    """One queue's tile; ``callbacks``: its open callbacks (booked, not yet connected)."""
     day = today.queues.get(name, QueueDay())
     states = [agents[m].state for m in layout.queue_members.get(name, ()) if m in agents]
     sl_target, sl_s = layout.sl_target.get(name, 0.8), layout.sl_seconds.get(name, 20.0)
@@ -150,6 +151,7 @@ def queue_tile(name: str, view: QueueView | None, agents: Mapping[str, AgentView
         "name": name,
         "waiting": len(view.waiting) if view else 0,
         "longest_wait_s": round(view.longest_wait_s, 1) if view else 0.0,
+        "callbacks": callbacks,
         "sl": _ratio(day.within_sl, day.answered + day.abandoned),
         "sl_target": sl_target,
         "offered": day.offered, "answered": day.answered, "abandoned": day.abandoned,
@@ -194,8 +196,10 @@ def local_midnight(now: float, tz: ZoneInfo) -> datetime:
 
 
 def snapshot_parts(snap: EngineSnapshot, today: Today, layout: Layout, allowance: Mapping[str, float],
-                   default_allowance: float, names: Iterable[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    tiles = {n: queue_tile(n, snap.queues.get(n), snap.agents, today, layout, snap.now) for n in names}
+                   default_allowance: float, names: Iterable[str],
+                   callbacks: Callable[[str], int] = lambda q: 0) -> tuple[dict[str, Any], dict[str, Any]]:
+    tiles = {n: queue_tile(n, snap.queues.get(n), snap.agents, today, layout, snap.now, callbacks(n))
+             for n in names}
     rows = {a.agent_id: agent_row(a, today, layout, allowance.get(a.reason or "", default_allowance), snap.now)
             for a in snap.agents.values()}
     return tiles, rows

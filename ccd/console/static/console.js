@@ -174,6 +174,7 @@
         "<h3>" + esc(q.name) + "</h3><dl>" +
         "<dt>" + t("waiting") + '</dt><dd class="waiting">' + q.waiting + "</dd>" +
         "<dt>" + t("longest") + "</dt><dd>" + dur(q.waiting ? wait : 0) + "</dd>" +
+        "<dt>" + t("callbacks") + '</dt><dd class="callbacks">' + (q.callbacks || 0) + "</dd>" +
         "<dt>" + t("sl") + "</dt><dd>" + pct(q.sl) + " / " + pct(q.sl_target) + "</dd>" +
         "<dt>" + t("offered") + '</dt><dd class="offered">' + q.offered + "</dd>" +
         "<dt>" + t("answered") + "</dt><dd>" + q.answered + "</dd>" +

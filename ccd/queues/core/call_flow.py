@@ -32,7 +32,7 @@ def arrived(st: EngineState, inp: CallArrived) -> None:
     st.record(ev.CallQueued(ts=st.ts(), event_id=st.next_id(), call_id=call.id, queue=spec.name,
                             caller=call.caller, priority=call.priority,
                             sticky_agent=call.sticky.id if call.sticky is not None else None))
-    if spec.max_wait is not None:
+    if spec.max_wait is not None and not cs.is_callback(call.id):  # a callback's place never overflows
         st.timers.push(enqueued_at + spec.max_wait, tm.MAX_WAIT, call, 0)
     schedule_widen(st, call, now)
     s = call.sticky
@@ -106,7 +106,9 @@ def offer_failed(st: EngineState, call_id: str, agent_id: str, reason: str) -> N
         become_available(st, a)
 
 
-def abandoned(st: EngineState, call_id: str) -> None:
+def abandoned(st: EngineState, call_id: str, callback: str | None = None) -> None:
+    """The caller hung up while waiting or ringing, or left the line with a booked callback
+    (``callback``: its id, recorded on the abandon, which then is not counted as one)."""
     call = st.calls.get(call_id)
     if call is None:
         return
@@ -116,7 +118,7 @@ def abandoned(st: EngineState, call_id: str) -> None:
     position = call.queue.order.index(call.key) + 1
     finish_unanswered(st, call)
     st.record(ev.CallAbandoned(ts=st.ts(), event_id=st.next_id(), call_id=call.id, queue=call.queue.spec.name,
-                               wait_s=st.now - call.enqueued_at, position=position))
+                               wait_s=st.now - call.enqueued_at, position=position, callback=callback))
     free_agent_of(st, call)
 
 

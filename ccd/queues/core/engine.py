@@ -55,7 +55,7 @@ class AcdEngine:
             case CallArrived():
                 call_flow.arrived(st, inp)
             case CallAbandoned():
-                call_flow.abandoned(st, inp.call_id)
+                call_flow.abandoned(st, inp.call_id, inp.callback)
             case OfferAnswered():
                 call_flow.answered(st, inp)
             case OfferFailed():

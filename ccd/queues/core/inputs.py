@@ -19,9 +19,11 @@ class CallArrived:
 
 @dataclass(frozen=True, slots=True)
 class CallAbandoned:
-    """Caller hung up while waiting or while an offer rang."""
+    """Caller hung up while waiting or while an offer rang, or left the line with a booked
+    callback (``callback``: its id; recorded on the abandon, which then is not counted as one)."""
 
     call_id: str
+    callback: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

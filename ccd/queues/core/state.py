@@ -13,7 +13,7 @@ from datetime import datetime
 from ccd import events as ev
 from ccd.queues.core import agent_states
 from ccd.queues.core.agents import Agent, AgentState, Membership
-from ccd.queues.core.calls import Call
+from ccd.queues.core.calls import Call, is_callback
 from ccd.queues.core.commands import Command, Record
 from ccd.queues.core.index import QueueIndex
 from ccd.queues.core.specs import AgentSpec, QueueSpec
@@ -62,6 +62,8 @@ class EngineState:
         return self.ids.at_ms(int(self.now * 1000))
 
     def record(self, event: ev.DomainEvent) -> None:
+        if event.type.startswith("call.") and is_callback(event.call_id):
+            return  # a callback's place in line: its own callback.* events record it
         self.out.append(Record(event))
 
 

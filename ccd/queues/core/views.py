@@ -16,7 +16,7 @@ def snapshot(st: EngineState, now: float) -> EngineSnapshot:
     for name, q in st.queues.items():
         queues[name] = QueueView(
             name=name,
-            waiting=tuple(call_view(key.call, now) for key in q.order),
+            waiting=tuple(call_view(key.call, now) for key in q.order if not cs.is_callback(key.call.id)),
             available_agents=sum(len(lst) for lst in q.avail),
             logged_in_agents=sum(q.logged_in),
         )
