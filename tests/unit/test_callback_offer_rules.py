@@ -3,10 +3,9 @@ the expected wait (hold time minus the wait so far) is over offer_when_wait_over
 
 from __future__ import annotations
 
-from ccd.queues.core.snapshot import CallView
-
 from ccd.callbacks.core.settings import CallbackConfig
 from ccd.callbacks.offers import OfferRules
+from ccd.snapshot import CallView
 
 
 def _call(wait_s: float) -> CallView:
