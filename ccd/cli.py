@@ -56,8 +56,8 @@ def _cmd_asterisk_config(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ccd.daemon import run_daemon
     from ccd.log import setup_logging
+    from ccd.process import run_daemon
 
     cfg = load_config(args.config, secrets=True)
     setup_logging(cfg.log_format, cfg.log_level)

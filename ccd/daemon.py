@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import time
 from collections.abc import Coroutine
 from pathlib import Path
@@ -41,9 +40,9 @@ from ccd.metrics import Metrics, TimedDispatcher
 from ccd.queues.acd_service import AcdService
 from ccd.queues.agent_persist import AgentStateStore
 from ccd.queues.ari_port import ClientAriPort
-from ccd.queues.core.agent_busy import AgentBusy
 from ccd.queues.core.engine import AcdEngine
-from ccd.queues.core.inputs import AgentDeviceChanged, Input
+from ccd.queues.core.inputs import Input
+from ccd.queues.devices import AgentDevices
 from ccd.queues.executor import AcdExecutor
 from ccd.queues.fallback_import import FallbackImport
 from ccd.queues.from_config import agent_specs, queue_specs
@@ -70,7 +69,6 @@ from ccd.wiring import merge_hooks
 
 log = structlog.get_logger("ccd.daemon")
 
-IN_USE_STATES = {"INUSE", "BUSY", "RINGINUSE", "ONHOLD"}
 SHUTDOWN_BUDGET_S = 4.0
 
 
@@ -81,7 +79,7 @@ class Daemon:
         self.tasks = Supervisor(self.registry)
         self.timer = Timer()
         spawn, wake = self.tasks.spawn, self.timer.poke
-        self.metrics = Metrics.from_config(cfg, self._snapshot_or_none, self._health_gauges, self.registry)
+        self.metrics = Metrics.from_config(cfg, self.snapshot, self._health_gauges, self.registry)
         self.dispatcher = TimedDispatcher(structlog.get_logger("ccd.dispatch"),
                                           observe_lag=self.metrics.dispatch_lag.observe)
         self.health = ConnectionHealth(("ami", "ari"))
@@ -137,7 +135,7 @@ class Daemon:
                               AgentStateStore(self.ami), self._wait_ami, spawn=spawn)
         self.bus.subscribe_store(self.writer.submit)
         self.bus.subscribe_events("metrics", self.metrics.observe)
-        self.bus.subscribe_events("sticky", self._learn)
+        self.bus.subscribe_events("sticky", lambda e: self.sticky.on_event(e, self.executor.call))
         self.bus.subscribe_events("agent-state", self.acd.persist_agent_state)
         self.acd.subscribe(self.dispatcher)
         # Calls the Queue() fallback handled while ccd was away go to the store only: /metrics
@@ -148,9 +146,9 @@ class Daemon:
         if self.fallback.enabled:
             self.timer.add(self.fallback_rounds)
             self.dispatcher.subscribe(Resync, lambda e: self.fallback_rounds.trigger())
-        self.agent_busy = AgentBusy()
+        self.devices = AgentDevices(cfg, self.submit)  # device state and mentoring -> busy agents
         self.supervision, supervision = wire_supervision(cfg, self.rest, self.executor, self.snapshot,
-                                                         self._mentoring, self.bus, spawn=spawn)
+                                                         self.devices.mentoring, self.bus, spawn=spawn)
         self.contributions = (surveys, supervision, recordings, announcer)
         for part in self.contributions:
             part.asterisk(self.dispatcher)
@@ -160,8 +158,7 @@ class Daemon:
                 self.timer.add(client)
         self.console = ConsoleFeature(cfg, self.bus, self.snapshot, dsn, callbacks=self.callbacks.pending)
         self.dispatcher.subscribe(ami_events.FullyBooted, lambda e: self.stream.wake())
-        self.dispatcher.subscribe(ami_events.DeviceStateChange, self._device_state)
-        self.agents_by_device = {a.endpoint: a.id for a in cfg.agents}
+        self.devices.subscribe(self.dispatcher)
         self._runner: web.AppRunner | None = None
         self.report_routes: ReportRoutes | None = None
         self.shutdown_overruns: dict[str, str] = {}  # step -> where the tasks were stuck
@@ -172,9 +169,6 @@ class Daemon:
         self.core.submit(inp)
 
     def snapshot(self) -> EngineSnapshot:
-        return self.core.snapshot()
-
-    def _snapshot_or_none(self) -> EngineSnapshot | None:
         return self.core.snapshot()
 
     def readiness(self) -> dict[str, bool]:
@@ -202,25 +196,6 @@ class Daemon:
             log.warning("AMI not up: agent states not restored yet")
             return False
         return True
-
-    # -- small bus subscribers -------------------------------------------------------------
-    def _learn(self, event: ev.DomainEvent) -> None:
-        if event.type == ev.CALL_ANSWERED and event.agent_id and event.queue:
-            caller = self.executor.call(event.call_id or "")
-            number = caller.caller_number if caller else None
-            self.sticky.learn(number, event.queue, event.agent_id, event.ts.timestamp())
-        elif isinstance(event, ev.RatingResult) and event.outcome == "rated":
-            self.sticky.learn_rating(event.caller, event.queue or "", event.agent_id or "", event.score or 0)
-
-    def _device_state(self, e: ami_events.DeviceStateChange) -> None:
-        agent_id = self.agents_by_device.get(e.device)
-        if agent_id is not None:
-            self.submit(AgentDeviceChanged(agent_id, self.agent_busy.device(agent_id, e.state in IN_USE_STATES)))
-
-    def _mentoring(self, agent_id: str, on: bool) -> None:
-        # Not a device state: the mentor's own phone ringing (RINGING, "not in use") must
-        # not free them for queue calls while they mentor.
-        self.submit(AgentDeviceChanged(agent_id, self.agent_busy.mentoring(agent_id, on)))
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -323,22 +298,3 @@ class Daemon:
         # Not the links' and the writer's: their owners close them in their own step.
         own = {self.writer.task, self.ami.task, self.stream.task}
         await asyncio.gather(*(cancel_and_wait(t) for t in self.tasks.services if t not in own))
-
-async def run_daemon(cfg: CcdConfig) -> int:
-    daemon = Daemon(cfg)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await daemon.start()
-    stopper = loop.create_task(stop.wait())
-    failed = loop.create_task(daemon.wait_failed())
-    await asyncio.wait({stopper, failed}, return_when=asyncio.FIRST_COMPLETED)
-    code = 0
-    if failed.done():
-        log.error("a ccd task died; stopping", error=repr(failed.result()))
-        code = 1
-    stopper.cancel()
-    failed.cancel()
-    await daemon.stop()
-    return code

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 import structlog
 
+from ccd import events as ev
+from ccd.ports import QueueCall
+
 log = structlog.get_logger("ccd.sticky")
 
 # (caller, queue, since_epoch) -> (agent_id, rating) or None
@@ -38,6 +41,14 @@ class StickyResolver:
         self.cache_max = cache_max
         self.cache: OrderedDict[tuple[str, str], StickyHit] = OrderedDict()
         self.db_failures = 0
+
+    def on_event(self, event: ev.DomainEvent, call: Callable[[str], QueueCall | None]) -> None:
+        """Bus subscriber: an answered call teaches who served the caller, a rating its score."""
+        if isinstance(event, ev.CallAnswered) and event.agent_id and event.queue:
+            known = call(event.call_id or "")
+            self.learn(known.caller_number if known else None, event.queue, event.agent_id, event.ts.timestamp())
+        elif isinstance(event, ev.RatingResult) and event.outcome == "rated":
+            self.learn_rating(event.caller, event.queue or "", event.agent_id or "", event.score or 0)
 
     def learn(self, caller: str | None, queue: str, agent_id: str, now: float) -> None:
         """A call was answered: remember the agent (keeping a rating already known)."""
