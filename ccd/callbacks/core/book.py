@@ -82,6 +82,7 @@ class CallbackBook:
         self.rules = rules
         self._cbs: dict[str, Callback] = {}
         self._out: list[Command] = []
+        self._recorded = 0  # events recorded so far: a part of each event's id
 
     # -- views ---------------------------------------------------------------------------
     def get(self, cb_id: str) -> Callback | None:
@@ -282,7 +283,9 @@ class CallbackBook:
         self._out.append(Save(replace(c)))
 
     def _rec(self, type_: str, c: Callback, now: float, **payload: Any) -> None:
-        self._out.append(Record(ev.build(type_, ev.utc(now), call_id=c.id, queue=c.queue,
+        self._recorded += 1
+        self._out.append(Record(ev.build(type_, ev.utc(now), event_id=ev.derived_id(type_, c.id, now, self._recorded),
+                                         call_id=c.id, queue=c.queue,
                                          number=c.number, attempt=c.attempts, **payload)))
 
     def _flush(self) -> list[Command]:

@@ -114,6 +114,7 @@ class Session:
     end_reason: str | None = None
     target_call: str | None = None  # a training ring is for this call only
     started_by: str = SYSTEM  # the actor who asked for the session
+    recorded: int = 0  # events recorded so far: a part of each event's id
 
     # -- transitions ----------------------------------------------------------------------
     def ring(self, endpoint: str) -> list[Command]:
@@ -178,7 +179,9 @@ class Session:
 
     def _event(self, type_: str, now: float, **payload: object) -> ev.DomainEvent:
         call = self.call
-        return ev.build(type_, ev.utc(now), call_id=call.call_id if call else None, agent_id=self.agent,
+        self.recorded += 1
+        return ev.build(type_, ev.utc(now), event_id=ev.derived_id(type_, self.id, now, self.recorded),
+                        call_id=call.call_id if call else None, agent_id=self.agent,
                         queue=call.queue if call else None, supervisor=self.supervisor,
                         session=self.id, **payload)
 
@@ -194,6 +197,8 @@ class Session:
 def denied_event(now: float, supervisor: str, agent: str, reason: str, via: Via,
                  mode: Mode | None = None, call: CallRef | None = None, actor: str = SYSTEM,
                  session: str | None = None) -> ev.DomainEvent:
-    return ev.SupervisionDenied(ts=ev.utc(now), call_id=call.call_id if call else None, agent_id=agent,
+    return ev.SupervisionDenied(ts=ev.utc(now), event_id=ev.derived_id(ev.SUPERVISION_DENIED, supervisor, agent, via,
+                                                                       reason, now, session),
+                                call_id=call.call_id if call else None, agent_id=agent,
                                 queue=call.queue if call else None, supervisor=supervisor, reason=reason,
                                 via=via, mode=mode, actor=actor, session=session)
