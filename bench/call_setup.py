@@ -26,11 +26,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ccd.acd.inputs import AgentLoggedIn
 from ccd.asterisk_config import render_queuerules, render_queues
 from ccd.config import CcdConfig
 from ccd.daemon import Daemon
 from ccd.log import setup_logging
-from ccd.queues.core.inputs import AgentLoggedIn
 from ccd.sandbox.ami_probe import AmiProbe
 from ccd.sandbox.asterisk import AsteriskInstance
 from ccd.sandbox.asterisk_build import SUPPORTED, AsteriskBuild, build_for, selected

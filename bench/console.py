@@ -30,6 +30,7 @@ from prometheus_client import CollectorRegistry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from ccd.acd.inputs import AgentLoggedIn, AgentPaused, AgentUnpaused, Input
 from ccd.api.app import Api
 from ccd.bus import Bus
 from ccd.config import CcdConfig
@@ -38,7 +39,6 @@ from ccd.console.wire import ConsoleFeature
 from ccd.core_loop import CoreLoop
 from ccd.events import EventIds
 from ccd.queues.core.engine import AcdEngine
-from ccd.queues.core.inputs import AgentLoggedIn, AgentPaused, AgentUnpaused, Input
 from ccd.queues.from_config import agent_specs, queue_specs
 from ccd.sandbox.asterisk import free_port
 from ccd.sandbox.bench_support import percentile, run_and_emit, temp_database

@@ -22,10 +22,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ccd.acd.inputs import AgentLoggedIn
 from ccd.config import CcdConfig
 from ccd.daemon import Daemon
 from ccd.log import setup_logging
-from ccd.queues.core.inputs import AgentLoggedIn
 from ccd.sandbox.asterisk import AsteriskInstance
 from ccd.sandbox.bench_support import percentile, run_and_emit, scratch_dir, temp_database
 from ccd.whisper.core.session import MODES

@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 import structlog
 
+from ccd.acd.commands import Command, Record
+from ccd.acd.inputs import Input
 from ccd.events import DomainEvent
-from ccd.queues.core.commands import Command, Record
 from ccd.queues.core.engine import AcdEngine
-from ccd.queues.core.inputs import Input
 from ccd.snapshot import EngineSnapshot
 
 log = structlog.get_logger("ccd.core")

@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 
 from ccd import events as ev
 from ccd import openapi
+from ccd.acd.inputs import Input
 from ccd.ami import events as ami_events
 from ccd.ami.client import AmiClient
 from ccd.api.app import Api
@@ -41,7 +42,6 @@ from ccd.queues.acd_service import AcdService
 from ccd.queues.agent_persist import AgentStateStore
 from ccd.queues.ari_port import ClientAriPort
 from ccd.queues.core.engine import AcdEngine
-from ccd.queues.core.inputs import Input
 from ccd.queues.devices import AgentDevices
 from ccd.queues.executor import AcdExecutor
 from ccd.queues.fallback_import import FallbackImport

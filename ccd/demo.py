@@ -21,13 +21,13 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from ccd import events as ev
+from ccd.acd.inputs import AgentLoggedIn
 from ccd.asterisk_config import render_queuerules, render_queues
 from ccd.config import CcdConfig
 from ccd.config_load import load_config
 from ccd.console.sessions import SessionStore
 from ccd.daemon import Daemon
 from ccd.log import setup_logging
-from ccd.queues.core.inputs import AgentLoggedIn
 from ccd.sandbox.asterisk import AsteriskInstance
 from ccd.sandbox.asterisk_build import demo_build
 from ccd.sandbox.asterisk_conf import Credentials, Ports

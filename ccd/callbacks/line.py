@@ -22,14 +22,14 @@ from typing import Any
 
 import structlog
 
+from ccd.acd.commands import CancelOffer, Command, Connect, Offer
+from ccd.acd.inputs import CallAbandoned, CallArrived, CallEnded, Input, OfferAnswered, OfferFailed
+from ccd.acd.places import CALLBACK_PREFIX, is_callback
 from ccd.callbacks.ari_attempt import APP_ARG, AttemptRunner, Seen
 from ccd.callbacks.core.attempt import Result
 from ccd.callbacks.core.book import Callback
 from ccd.callbacks.service import CallbackService
 from ccd.ports import AriPort, AsteriskFailed, ChannelGone
-from ccd.queues.core.calls import CALLBACK_PREFIX, is_callback
-from ccd.queues.core.commands import CancelOffer, Command, Connect, Offer
-from ccd.queues.core.inputs import CallAbandoned, CallArrived, CallEnded, Input, OfferAnswered, OfferFailed
 
 log = structlog.get_logger("ccd.callbacks")
 

@@ -22,6 +22,8 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter
 
 from ccd import events as ev
+from ccd.acd.hold_time import HoldTime
+from ccd.acd.inputs import CallAbandoned, Input
 from ccd.callbacks.ari_attempt import Seen
 from ccd.callbacks.ari_offer import OfferRunner
 from ccd.callbacks.core.numbers import Normaliser, check_number, compile_allowlist
@@ -29,8 +31,6 @@ from ccd.callbacks.core.offer import DialogueSettings, Done, OfferDialogue
 from ccd.callbacks.core.settings import CallbackConfig
 from ccd.callbacks.service import CallbackService
 from ccd.ports import AriPort
-from ccd.queues.core.announce import HoldTime
-from ccd.queues.core.inputs import CallAbandoned, Input
 from ccd.snapshot import CallView, EngineSnapshot
 
 log = structlog.get_logger("ccd.callbacks")

@@ -20,8 +20,11 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from ccd import events as ev
+from ccd.acd.commands import Command, Connect, Offer, Overflow
+from ccd.acd.inputs import Input
 from ccd.api.app import Api
 from ccd.ari import events as ari
+from ccd.ari.app_args import parse_app_args
 from ccd.callbacks import store
 from ccd.callbacks.ari_attempt import APP_ARG, Seen
 from ccd.callbacks.core.book import CallbackBook
@@ -34,9 +37,6 @@ from ccd.callbacks.service import CallbackService
 from ccd.config import CcdConfig, normalise_number
 from ccd.errors import Unavailable
 from ccd.ports import AriPort, AsteriskFailed, ChannelGone
-from ccd.queues.core.commands import Command, Connect, Offer, Overflow
-from ccd.queues.core.inputs import Input
-from ccd.queues.legs import parse_app_args
 from ccd.snapshot import EngineSnapshot
 
 log = structlog.get_logger("ccd.callbacks")

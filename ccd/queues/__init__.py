@@ -4,9 +4,8 @@ its commands on Asterisk (given the other features' ``CallHooks`` at constructio
 ``CallQuery``), stickiness, agent state persistence, the announcer and its wiring (``wire``),
 and the live-state and agent-action routes (``routes``)."""
 
-from ccd.queues.core.commands import CancelOffer, Command, Connect, Offer, Overflow, Record
-from ccd.queues.core.engine import AcdEngine
-from ccd.queues.core.inputs import (
+from ccd.acd.commands import CancelOffer, Command, Connect, Offer, Overflow, Record
+from ccd.acd.inputs import (
     AgentDeviceChanged,
     AgentLoggedIn,
     AgentLoggedOut,
@@ -20,6 +19,7 @@ from ccd.queues.core.inputs import (
     OfferAnswered,
     OfferFailed,
 )
+from ccd.queues.core.engine import AcdEngine
 from ccd.queues.core.specs import AgentSpec, QueueSpec
 from ccd.snapshot import AgentView, CallView, EngineSnapshot, QueueView
 

@@ -12,13 +12,14 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from ccd import events as ev
+from ccd.acd.inputs import CallAbandoned, CallArrived, CallRestoredConnected, Input
 from ccd.ari import events as ari
+from ccd.ari.app_args import parse_app_args
 from ccd.ari.models import Channel
 from ccd.config import CcdConfig, normalise_number
 from ccd.dispatch import Dispatcher
 from ccd.ports import AriPort, AsteriskFailed, ChannelGone, SurveyPort
 from ccd.queues import agent_persist
-from ccd.queues.core.inputs import CallAbandoned, CallArrived, CallRestoredConnected, Input
 from ccd.queues.core.stasis_input import Refused, endpoint_of, feature_action, parse_priority
 from ccd.queues.executor import AcdExecutor
 from ccd.queues.legs import (
@@ -30,7 +31,6 @@ from ccd.queues.legs import (
     AgentLeg,
     as_float,
     call_bridge_id,
-    parse_app_args,
     queue_order,
 )
 from ccd.queues.steps import run_hooks

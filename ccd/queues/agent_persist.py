@@ -9,8 +9,8 @@ from typing import Protocol
 import structlog
 
 from ccd import events as ev
+from ccd.acd.inputs import AgentLoggedIn, AgentPaused, Input
 from ccd.ami.errors import AmiActionError, AmiError
-from ccd.queues.core.inputs import AgentLoggedIn, AgentPaused, Input
 
 FAMILY = "ccd_agent"
 log = structlog.get_logger("ccd.agents")

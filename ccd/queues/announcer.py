@@ -23,9 +23,10 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter
 
 from ccd import events as ev
+from ccd.acd.hold_time import HoldTime
 from ccd.ports import AriPort, AsteriskFailed, ChannelGone
 from ccd.prompts import sound_uri
-from ccd.queues.core.announce import Announcement, AnnounceSettings, HoldTime, due, next_due_in
+from ccd.queues.core.announce import Announcement, AnnounceSettings, due, next_due_in
 from ccd.snapshot import EngineSnapshot
 from ccd.supervisor import Spawn, plain_spawn
 from ccd.tasks import cancel_and_wait

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ccd.acd.inputs import AgentDeviceChanged, Input
 from ccd.ami.events import DeviceStateChange
 from ccd.config import CcdConfig
 from ccd.dispatch import Dispatcher
 from ccd.queues.core.agent_busy import AgentBusy
-from ccd.queues.core.inputs import AgentDeviceChanged, Input
 
 IN_USE_STATES = frozenset({"INUSE", "BUSY", "RINGINUSE", "ONHOLD"})
 

@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 import structlog
 
+from ccd.acd.commands import CancelOffer, Command, Connect, Offer, Overflow
+from ccd.acd.inputs import CallAbandoned, CallEnded, Input, OfferAnswered, OfferFailed
 from ccd.ports import (
     NO_HOOKS,
     AgentCall,
@@ -28,8 +30,6 @@ from ccd.ports import (
     ChannelGone,
     SurveyPort,
 )
-from ccd.queues.core.commands import CancelOffer, Command, Connect, Offer, Overflow
-from ccd.queues.core.inputs import CallAbandoned, CallEnded, Input, OfferAnswered, OfferFailed
 from ccd.queues.legs import (
     VAR_AGENT,
     VAR_ANSWERED_AT,

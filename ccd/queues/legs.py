@@ -70,14 +70,6 @@ class CallLegs:
         return None
 
 
-def parse_app_args(app_data: str, app: str) -> list[str] | None:
-    """`Stasis(ccd,queue,support,5)` shows as app_data "ccd,queue,support,5" in GET /channels."""
-    parts = app_data.split(",")
-    if not parts or parts[0] != app:
-        return None
-    return parts[1:]
-
-
 def as_float(value: str | None) -> float | None:
     """A number kept on a channel (variable or Stasis argument); None if absent or garbled."""
     try:

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from ccd.acd.inputs import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentUnpaused, Input
 from ccd.api.app import Api, EmptyBody, json_response, parse_body
 from ccd.errors import Forbidden, NotFound
-from ccd.queues.core.inputs import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentUnpaused, Input
 from ccd.queues.core.stasis_input import PAUSE_REASON_PATTERN
 from ccd.snapshot import EngineSnapshot
 

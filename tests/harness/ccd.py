@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
+from ccd.acd.inputs import AgentLoggedIn
 from ccd.config import CcdConfig
 from ccd.daemon import Daemon
 from ccd.events import DomainEvent
-from ccd.queues.core.inputs import AgentLoggedIn
 from ccd.sandbox.asterisk import AsteriskInstance
 
 

@@ -8,7 +8,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from ccd.queues.core.inputs import AgentPaused, AgentUnpaused
+from ccd.acd.inputs import AgentPaused, AgentUnpaused
 from tests.harness.asterisk import AsteriskInstance
 from tests.harness.ccd import Factory, agent, eventually
 

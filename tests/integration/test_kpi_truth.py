@@ -23,8 +23,8 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from ccd.acd.inputs import AgentLoggedOut
 from ccd.events import DomainEvent
-from ccd.queues.core.inputs import AgentLoggedOut
 from ccd.sandbox.toml_out import dumps
 from tests.harness.asterisk import AsteriskInstance, free_port
 from tests.harness.ccd import Factory, Running, agent, config_data

@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from ccd.queues.core.inputs import AgentPaused, AgentUnpaused
+from ccd.acd.inputs import AgentPaused, AgentUnpaused
 from tests.harness.asterisk import AsteriskInstance, free_port
 from tests.harness.ccd import Factory, Running, agent
 

@@ -8,9 +8,9 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from prometheus_client import CollectorRegistry
 
+from ccd.acd.inputs import Input
 from ccd.config import CcdConfig
 from ccd.metrics import Metrics
-from ccd.queues.core.inputs import Input
 from ccd.snapshot import AgentView, CallView, EngineSnapshot, QueueView
 
 TOKENS = {"admin": "adm-secret-1", "sup": "sup-secret-1", "viewer": "view-secret-1"}

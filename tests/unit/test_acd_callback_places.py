@@ -5,8 +5,8 @@ a caller leaving with a booking records the callback's id on the abandon."""
 from __future__ import annotations
 
 from ccd import events as ev
+from ccd.acd.places import CALLBACK_PREFIX, is_callback
 from ccd.queues import CallAbandoned, CallArrived, CallEnded, OfferAnswered, QueueSpec, Record
-from ccd.queues.core.calls import CALLBACK_PREFIX, is_callback
 from tests.unit.acd_helpers import Sim, offers, spec
 
 PLACE = f"{CALLBACK_PREFIX}cb1"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from ccd.acd.commands import CancelOffer, Connect, Offer, Overflow
+from ccd.acd.inputs import CallAbandoned, CallEnded, Input, OfferAnswered, OfferFailed
 from ccd.ports import NO_HOOKS, BridgeInfo, CallHooks, ChannelGone, ChannelInfo
-from ccd.queues.core.commands import CancelOffer, Connect, Offer, Overflow
-from ccd.queues.core.inputs import CallAbandoned, CallEnded, Input, OfferAnswered, OfferFailed
 from ccd.queues.executor import AcdExecutor
 
 

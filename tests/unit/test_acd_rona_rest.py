@@ -4,9 +4,9 @@ the call goes to the next tier when that opens. Also: login_on_start."""
 
 from __future__ import annotations
 
+from ccd.acd.inputs import AgentLoggedIn, AgentPaused
 from ccd.queues import CallArrived, OfferFailed, QueueSpec, Record
 from ccd.queues.agent_persist import restore_inputs
-from ccd.queues.core.inputs import AgentLoggedIn, AgentPaused
 from tests.unit.acd_helpers import Sim, offers, spec
 
 

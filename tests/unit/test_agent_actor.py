@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ccd.acd.commands import Record
 from ccd.queues import AgentLoggedIn, AgentPaused, AgentUnpaused, CallArrived, CallEnded, OfferAnswered, QueueSpec
-from ccd.queues.core.commands import Record
 from tests.unit.acd_helpers import Sim, spec
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from ccd.acd.inputs import AgentLoggedIn, AgentPaused
 from ccd.openapi import document, routes
-from ccd.queues.core.inputs import AgentLoggedIn, AgentPaused
 from tests.unit.api_fixtures import AUTH, FakeBackend, MakeClient, config
 
 

@@ -19,7 +19,8 @@ LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 # the one seam where a shell seeds an id source (EventIds.fresh) or stamps an id by the wall
 # clock (new_event_id); the cores are handed an EventIds instead.
 SHARED_PURE = ("prompts.py", "record.py", "snapshot.py",
-               *(f"events/{p.name}" for p in sorted((ROOT / "ccd" / "events").glob("*.py")) if p.name != "ids.py"))
+               *(f"events/{p.name}" for p in sorted((ROOT / "ccd" / "events").glob("*.py")) if p.name != "ids.py"),
+               *(f"acd/{p.name}" for p in sorted((ROOT / "ccd" / "acd").glob("*.py"))))
 
 # Names whose use reads the clock or draws randomness.
 CLOCK_MODULES = {"time", "random", "secrets"}

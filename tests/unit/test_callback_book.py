@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 
 from ccd import events as ev
+from ccd.acd.commands import Record
 from ccd.callbacks.core.book import Callback, CallbackBook, Dial, QueueRules, Save
 from ccd.callbacks.core.hours import Calendar
-from ccd.queues.core.commands import Record
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC).timestamp()  # a Monday, 09:00 UTC
 WEEKDAYS_9_17 = Calendar(weekly=tuple(((time(9), time(17)),) if d < 5 else () for d in range(7)))

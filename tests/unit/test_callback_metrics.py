@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry
 
+from ccd.acd.commands import Record
 from ccd.callbacks.core.book import CallbackBook, QueueRules
 from ccd.callbacks.metrics import CallbackMetrics
-from ccd.queues.core.commands import Record
 
 
 def test_counts_follow_the_book() -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ccd import events as ev
+from ccd.acd.commands import Record
 from ccd.callbacks.core.book import CallbackBook, QueueRules
-from ccd.queues.core.commands import Record
 from ccd.whisper.core import session as ss
 from ccd.whisper.core.session import CallRef, Session
 

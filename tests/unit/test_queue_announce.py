@@ -7,8 +7,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ccd.acd.hold_time import HoldTime
 from ccd.prompts import CATALOGUE
-from ccd.queues.core.announce import AnnounceSettings, HoldTime, due, position_prompt, prompt_names, wait_prompt
+from ccd.queues.core.announce import AnnounceSettings, due, position_prompt, prompt_names, wait_prompt
 from ccd.snapshot import CallView, QueueView
 
 EVERY = AnnounceSettings(frequency_s=30, position=True, hold_time=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ccd.queues.core.inputs import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentUnpaused
+from ccd.acd.inputs import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentUnpaused
 from ccd.queues.core.stasis_input import PRIORITY_LIMIT, Refused, endpoint_of, feature_action, parse_priority
 
 AGENTS = {"PJSIP/1001": "1001", "PJSIP/alice": "alice"}

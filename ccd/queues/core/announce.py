@@ -67,17 +67,6 @@ def prompt_names(settings: AnnounceSettings) -> list[str]:
     return [*names, QUEUE_THANKS]
 
 
-class HoldTime:
-    """The queue's average wait of answered calls, weighted as Asterisk's Queue() does."""
-
-    def __init__(self) -> None:
-        self.value: float | None = None
-
-    def answered(self, wait_s: float) -> None:
-        wait_s = max(0.0, wait_s)
-        self.value = wait_s if self.value is None else (3 * self.value + wait_s) / 4
-
-
 def due(view: QueueView, settings: AnnounceSettings, periods_done: Mapping[str, int],
         hold_time_s: float | None) -> list[Announcement]:
     """The announcements due now in one queue. ``periods_done`` says, per call, up to which

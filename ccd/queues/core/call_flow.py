@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from ccd import events as ev
+from ccd.acd.commands import CancelOffer, Connect, Overflow
+from ccd.acd.inputs import CallArrived, CallEnded, CallRestoredConnected, OfferAnswered
+from ccd.acd.places import is_callback
 from ccd.queues.core import agent_flow
 from ccd.queues.core import agents as ag
 from ccd.queues.core import calls as cs
 from ccd.queues.core import timers as tm
 from ccd.queues.core.agents import Agent
 from ccd.queues.core.calls import Call
-from ccd.queues.core.commands import CancelOffer, Connect, Overflow
 from ccd.queues.core.index import QueueIndex
-from ccd.queues.core.inputs import CallArrived, CallEnded, CallRestoredConnected, OfferAnswered
 from ccd.queues.core.policy import effective_priority
 from ccd.queues.core.routing import become_available, detach, enqueue, offer, schedule_widen, take_back
 from ccd.queues.core.state import EngineState, set_state
@@ -32,7 +33,7 @@ def arrived(st: EngineState, inp: CallArrived) -> None:
     st.record(ev.CallQueued(ts=st.ts(), event_id=st.next_id(), call_id=call.id, queue=spec.name,
                             caller=call.caller, priority=call.priority,
                             sticky_agent=call.sticky.id if call.sticky is not None else None))
-    if spec.max_wait is not None and not cs.is_callback(call.id):  # a callback's place never overflows
+    if spec.max_wait is not None and not is_callback(call.id):  # a callback's place never overflows
         st.timers.push(enqueued_at + spec.max_wait, tm.MAX_WAIT, call, 0)
     schedule_widen(st, call, now)
     s = call.sticky

@@ -19,16 +19,6 @@ RINGING: Final = "ringing"  # offered to ``agent``
 CONNECTED: Final = "connected"  # bridged with ``agent``
 GONE: Final = "gone"  # terminal outcome recorded
 
-# A booked callback holds its place in line as a call with this id prefix (ccd.callbacks): it
-# is routed like a caller, but it is no inbound call (its call.* events are not recorded, it
-# never overflows and it is not counted as waiting; docs/kpis.md#callbacks).
-CALLBACK_PREFIX: Final = "callback:"
-
-
-def is_callback(call_id: str | None) -> bool:
-    return call_id is not None and call_id.startswith(CALLBACK_PREFIX)
-
-
 class Call:
     __slots__ = (
         "agent",

@@ -3,13 +3,13 @@ deadline, and say when the next live one is due."""
 
 from __future__ import annotations
 
+from ccd.acd.commands import CancelOffer
 from ccd.queues.core import agent_flow, call_flow
 from ccd.queues.core import agents as ag
 from ccd.queues.core import calls as cs
 from ccd.queues.core import timers as tm
 from ccd.queues.core.agents import Agent
 from ccd.queues.core.calls import Call
-from ccd.queues.core.commands import CancelOffer
 from ccd.queues.core.keys import TimerEntry
 from ccd.queues.core.routing import detach, route_call, schedule_widen
 from ccd.queues.core.state import EngineState

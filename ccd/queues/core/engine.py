@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ccd import events as ev
-from ccd.queues.core import agent_flow, call_flow, deadlines, views
-from ccd.queues.core.commands import Command
-from ccd.queues.core.inputs import (
+from ccd.acd.commands import Command
+from ccd.acd.inputs import (
     AgentDeviceChanged,
     AgentLoggedIn,
     AgentLoggedOut,
@@ -32,6 +31,7 @@ from ccd.queues.core.inputs import (
     OfferAnswered,
     OfferFailed,
 )
+from ccd.queues.core import agent_flow, call_flow, deadlines, views
 from ccd.queues.core.specs import AgentSpec, QueueSpec
 from ccd.queues.core.state import RING_GRACE, SYSTEM_ACTOR, EngineState
 from ccd.snapshot import EngineSnapshot

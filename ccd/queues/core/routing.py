@@ -8,12 +8,12 @@ Decisions come in two directions and both only touch ordered indexes:
 from __future__ import annotations
 
 from ccd import events as ev
+from ccd.acd.commands import CancelOffer, Offer
 from ccd.queues.core import agents as ag
 from ccd.queues.core import calls as cs
 from ccd.queues.core import timers as tm
 from ccd.queues.core.agents import Agent
 from ccd.queues.core.calls import Call
-from ccd.queues.core.commands import CancelOffer, Offer
 from ccd.queues.core.keys import CallKey
 from ccd.queues.core.policy import next_widen_step, tier_open
 from ccd.queues.core.state import RING_GRACE, EngineState, set_state

@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from ccd.queues.core.inputs import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentUnpaused
+from ccd.acd.inputs import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentUnpaused
 
 PRIORITY_LIMIT: Final = 1000  # |priority| a call may bring; more says nothing more
 _PRIORITY = re.compile(r"[+-]?[0-9]{1,9}")  # [0-9], not \d: no superscripts or other digits

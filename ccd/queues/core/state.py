@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ccd import events as ev
+from ccd.acd.commands import Command, Record
+from ccd.acd.places import is_callback
 from ccd.queues.core import agent_states
 from ccd.queues.core.agents import Agent, AgentState, Membership
-from ccd.queues.core.calls import Call, is_callback
-from ccd.queues.core.commands import Command, Record
+from ccd.queues.core.calls import Call
 from ccd.queues.core.index import QueueIndex
 from ccd.queues.core.specs import AgentSpec, QueueSpec
 from ccd.queues.core.timers import TimerHeap

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ccd.acd.places import is_callback
 from ccd.queues.core import calls as cs
 from ccd.queues.core.agents import Agent
 from ccd.queues.core.calls import Call
@@ -16,7 +17,7 @@ def snapshot(st: EngineState, now: float) -> EngineSnapshot:
     for name, q in st.queues.items():
         queues[name] = QueueView(
             name=name,
-            waiting=tuple(call_view(key.call, now) for key in q.order if not cs.is_callback(key.call.id)),
+            waiting=tuple(call_view(key.call, now) for key in q.order if not is_callback(key.call.id)),
             available_agents=sum(len(lst) for lst in q.avail),
             logged_in_agents=sum(q.logged_in),
         )
