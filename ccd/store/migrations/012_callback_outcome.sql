@@ -1,9 +1,11 @@
 -- A caller who leaves the line with a booked callback (ccd.callbacks) is not an abandon:
 -- their call.abandoned carries the callback's id, and the call record's outcome is
 -- 'callback' (docs/kpis.md#callbacks). Same function as 003 otherwise; call records already
--- stored keep their outcome (no callback existed before this migration).
+-- stored keep their outcome (no callback existed before this migration). It replaces the
+-- base projection that 005 renamed (ccd_project_calls_base): 005's ccd_project_calls, which
+-- runs it and then marks the Queue() fallback's calls, stays as it is.
 
-CREATE OR REPLACE FUNCTION ccd_project_calls(p_ids text[]) RETURNS void
+CREATE OR REPLACE FUNCTION ccd_project_calls_base(p_ids text[]) RETURNS void
 LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO call_records AS r (
