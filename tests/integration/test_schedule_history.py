@@ -146,9 +146,15 @@ def test_history_to_approved_plan_and_icalendar(
     assert need["patience"]["seconds"] == pytest.approx(110.0)
     nine = next(r for r in need["rows"] if (r["day"], r["time"]) == ("Mon", "09:00"))
     assert (nine["calls"], nine["aht_s"]) == (12.0, 180.0)
-    expected_a = agents_for_target_a(1.2, 180.0, 110.0, Target(0.8, 20)).agents
+    ra = agents_for_target_a(1.2, 180.0, 110.0, Target(0.8, 20))
+    expected_a = ra.agents
     assert nine["erlang_a"] == expected_a and nine["need"] == expected_a
     assert nine["erlang_c"] >= nine["erlang_a"]
+    # each model's expected service level and ASA, and Erlang A's abandon rate, per interval
+    assert nine["sl_a"] == pytest.approx(ra.service_level, abs=1e-3) and nine["sl_a"] >= 0.8
+    assert nine["asa_a_s"] == pytest.approx(ra.asa_s, abs=0.1)
+    assert nine["abandon_rate_a"] == pytest.approx(ra.abandon_rate, abs=1e-3)
+    assert nine["sl_c"] >= 0.8 and nine["asa_c_s"] is not None
 
     # plan a week: a draft, covering the need
     _, out = _ccd(["schedule", "plan", "-c", cfg, "--queue", "sales", "--from", "2025-02-03",
