@@ -8,7 +8,8 @@ from collections import Counter
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ccd.schedule.core.model import DAY_MIN, PlannedShift
+from ccd.schedule.core.model import DAY_MIN, BreakRule, PlannedShift, PlanRequest, ShiftTemplate
+from ccd.schedule.core.planner import solve_plan
 from ccd.schedule.core.roster import Preference, Roster, RosterAgent, RosterRules, solve_roster, week_bounds
 
 TEMPLATES = {"early": (6 * 60, 480, 450), "late": (14 * 60, 480, 450), "short": (9 * 60, 240, 240),
@@ -114,3 +115,40 @@ def test_contract_minimum_that_cannot_hold_is_reported() -> None:
     agents = [RosterAgent("a", skills=frozenset({"q"}), min_week_min=40 * 60)]
     r = solve_roster([_shift("short", 0)], agents, RosterRules(skill="q", horizon_days=7))
     assert r.status == "infeasible" and "week 1" in r.notes[0]
+
+
+EIGHT = ShiftTemplate("eight", 480, tuple(range(6 * 60, 14 * 60 + 1, 60)), (BreakRule(30, 180, 270, 30),))
+FOUR = ShiftTemplate("four", 240, tuple(range(6 * 60, 18 * 60 + 1, 60)))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    agents=st.lists(agent_st, min_size=1, max_size=8, unique_by=lambda a: a.id),
+    need=st.lists(st.integers(0, 3), min_size=8, max_size=8),
+    weekend=st.integers(0, 2),
+    rest_days=st.integers(0, 3),
+)
+def test_roster_of_a_planned_need_keeps_every_hard_rule(
+    agents: list[RosterAgent], need: list[int], weekend: int, rest_days: int,
+) -> None:
+    """Random need -> shift plan (CP-SAT) -> roster: the same hard rules hold on real plans
+    (breaks, two templates, shifts from a need rather than drawn at random)."""
+    open_day = [12 <= s < 44 for s in range(48)]  # 06:00-22:00
+    week: list[int] = []
+    for d in range(7):
+        scale = 1 if d < 5 else weekend
+        week += [need[(s - 12) // 4] * scale if open_day[s] else 0 for s in range(48)]
+    plan = solve_plan(PlanRequest(30, week, [EIGHT, FOUR], open_=open_day * 7, time_limit_s=5))
+    shifts = list(plan.shifts)
+    rules = RosterRules(min_rest_min=11 * 60, rest_days=rest_days, skill="sales", horizon_days=7,
+                        time_limit_s=5)
+    r = solve_roster(shifts, agents, rules)
+    if all(a.min_week_min == 0 for a in agents):
+        assert r.status != "infeasible", r.notes
+    if r.status == "infeasible":
+        return
+    event("feasible")
+    check(shifts, agents, rules, r)
+    if r.status == "optimal":
+        for s in set(r.unfilled):
+            assert not any(could_take(a, s, r, rules, agents) for a in agents)
