@@ -46,9 +46,10 @@ def verify(req: PlanRequest, plan: Plan) -> None:
         cover = minutes[i] / L
         assert abs(plan.coverage[i] - cover) < 1e-9
         assert abs(plan.shortfall[i] - max(0.0, need - cover)) < 1e-3
-        if req.max_heads is not None:
+        cap = None if req.max_heads is None else req.max_heads[i]
+        if cap is not None:
             heads = sum(1 for s in plan.shifts if s.start_min < (i + 1) * L and s.end_min > i * L)
-            assert heads <= req.max_heads[i]
+            assert heads <= cap
     assert abs(plan.paid_hours - sum(s.paid_min for s in plan.shifts) / 60) < 1e-9
 
 
@@ -65,7 +66,8 @@ def brute_force(req: PlanRequest, shifts: list[PlannedShift], limit: int) -> tup
             for i in range(req.intervals):
                 cov[i] += n * sh.worked_in(i * L, (i + 1) * L)
                 heads[i] += n * (sh.start_min < (i + 1) * L and sh.end_min > i * L)
-        if req.max_heads is not None and any(h > m for h, m in zip(heads, req.max_heads, strict=True)):
+        caps = req.max_heads or [None] * req.intervals
+        if any(m is not None and h > m for h, m in zip(heads, caps, strict=True)):
             continue
         short = sum(max(0, req.need[i] * L - cov[i]) for i in range(req.intervals))
         paid = sum(n * s.paid_min for s, n in zip(shifts, counts, strict=True))
@@ -167,14 +169,20 @@ def test_identical_days_get_identical_shifts() -> None:
     interval=st.sampled_from([15, 30]),
     need=st.lists(st.integers(0, 4), min_size=12, max_size=12),
     open_from=st.integers(0, 3),
-    cap=st.none() | st.integers(1, 4),
-    floor=st.none() | st.integers(0, 2),
+    cap=st.none() | st.lists(st.none() | st.integers(1, 4), min_size=12, max_size=12),
+    floor=st.none() | st.lists(st.integers(0, 2), min_size=12, max_size=12),
 )
 def test_random_plans_pass_the_verifier(interval: int, need: list[int], open_from: int,
-                                        cap: int | None, floor: int | None) -> None:
-    """Any need, any interval: legal shifts and breaks, honest coverage and shortfall."""
+                                        cap: list[int | None] | None,
+                                        floor: list[int] | None) -> None:
+    """Any need, any interval, min/max heads varying per interval: legal shifts and breaks,
+    honest coverage and shortfall, caps kept."""
     per_hour = 60 // interval
-    need_iv = [need[i // per_hour // 2] for i in range(24 * per_hour)]  # need per 2-hour block
+
+    def per_block(xs: list[int | None] | list[int]) -> list[int | None]:  # one value per 2 hours
+        return [xs[i // per_hour // 2] for i in range(24 * per_hour)]
+
+    need_iv = [n or 0 for n in per_block(need)]
     open_ = [open_from * 60 + 360 <= i * interval < 22 * 60 for i in range(len(need_iv))]
     templates = [
         ShiftTemplate("six", 360, tuple(range(6 * 60, 16 * 60 + 1, 60)),
@@ -182,8 +190,9 @@ def test_random_plans_pass_the_verifier(interval: int, need: list[int], open_fro
         ShiftTemplate("three", 180, tuple(range(6 * 60, 19 * 60 + 1, 60))),
     ]
     req = PlanRequest(interval, need_iv, templates, open_=open_,
-                      max_heads=None if cap is None else [cap] * len(need_iv),
-                      min_heads=None if floor is None else [floor] * len(need_iv), time_limit_s=20)
+                      max_heads=None if cap is None else per_block(cap),
+                      min_heads=None if floor is None else [f or 0 for f in per_block(floor)],
+                      time_limit_s=20)
     plan = solve_plan(req)
     verify(req, plan)
     # every open interval can be reached by some shift, so without a head cap nothing is short

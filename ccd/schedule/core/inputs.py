@@ -36,11 +36,14 @@ def plan_request(cfg: CcdConfig, need: Sequence[int], first_day: date, days: int
     sc = cfg.schedule
     if not sc.templates:
         raise ValueError("schedule: no shift templates configured ([[schedule.templates]])")
-    n = len(need)
+    L = sc.interval
+    heads = [sc.heads_at((first_day + timedelta(days=d)).weekday(), s * L)
+             for d in range(days) for s in range(DAY_MIN // L)][:len(need)]
     return PlanRequest(
-        sc.interval, list(need), [t.template() for t in sc.templates],
+        L, list(need), [t.template() for t in sc.templates],
         open_=open_intervals(cfg, first_day, days),
-        min_heads=[sc.min_heads] * n, max_heads=None if sc.max_heads is None else [sc.max_heads] * n,
+        min_heads=[lo for lo, _ in heads],
+        max_heads=None if all(hi is None for _, hi in heads) else [hi for _, hi in heads],
         time_limit_s=sc.time_limit,
     )
 
