@@ -63,13 +63,17 @@ def could_take(a: RosterAgent, s: PlannedShift, r: Roster, rules: RosterRules,
 # Contract minimums are rare and small (and only for agents who can take the shifts), so most
 # random cases are feasible and the rules below are really exercised, not skipped.
 agent_st = st.builds(
-    lambda i, sen, mentor, skill, lo, hi, off, pref: RosterAgent(
+    lambda i, sen, mentor, skill, lo, hi, off, hours, pref: RosterAgent(
         f"a{i}", sen, mentor, frozenset({"sales"} if skill else {"support"}), lo * 60 if skill else 0,
-        max(lo, hi) * 60, tuple((d * DAY_MIN, (d + 1) * DAY_MIN) for d in off),
+        max(lo, hi) * 60, tuple((d * DAY_MIN, (d + 1) * DAY_MIN) for d in off)
+        + tuple((d * DAY_MIN + h * 60, d * DAY_MIN + (h + n) * 60) for d, h, n in hours),
         (Preference(pref, template="early"),) if pref else ()),
     st.integers(0, 10**6), st.sampled_from(["senior", "regular", "trainee"]), st.booleans(),
     st.booleans() | st.just(True), st.sampled_from([0, 0, 0, 0, 4]), st.integers(8, 40),
-    st.sets(st.integers(0, 9), max_size=3), st.integers(-2, 2),
+    st.sets(st.integers(0, 9), max_size=3),
+    # unavailable hours within a day (weekly availability, appointments)
+    st.lists(st.tuples(st.integers(0, 9), st.integers(0, 20), st.integers(1, 8)), max_size=2),
+    st.integers(-2, 2),
 )
 
 

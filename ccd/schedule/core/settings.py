@@ -93,8 +93,15 @@ class RosterAgentConfig(_Strict):
     max_hours: float = Field(40.0, gt=0, le=80)
     queues: list[str] | None = None  # skills; default: the queues the agent is a member of
     mentor: bool = False
+    # weekday -> "HH:MM-HH:MM" the agent can work (local); missing day: all day; "00:00-00:00": not
+    available: dict[str, str] = {}
     time_off: list[TimeOff] = []
     preferences: list[PreferenceConfig] = []
+
+    @field_validator("available")
+    @classmethod
+    def _available(cls, value: dict[str, str]) -> dict[str, str]:
+        return _weekday_spans(value)
 
     @model_validator(mode="after")
     def _hours(self) -> RosterAgentConfig:
@@ -153,11 +160,7 @@ class ScheduleConfig(_Strict):
     @field_validator("open")
     @classmethod
     def _open(cls, value: dict[str, str]) -> dict[str, str]:
-        for day, span in value.items():
-            if day not in WEEKDAY_KEYS:
-                raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAY_KEYS)})")
-            opening_span(span)
-        return value
+        return _weekday_spans(value)
 
     @model_validator(mode="after")
     def _names(self) -> ScheduleConfig:
@@ -183,6 +186,14 @@ class ScheduleConfig(_Strict):
     def opening(self, weekday: int) -> tuple[int, int]:
         span = self.open.get(WEEKDAY_KEYS[weekday])
         return (0, 24 * 60) if span is None else opening_span(span)
+
+
+def _weekday_spans(value: dict[str, str]) -> dict[str, str]:
+    for day, span in value.items():
+        if day not in WEEKDAY_KEYS:
+            raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAY_KEYS)})")
+        opening_span(span)
+    return value
 
 
 def opening_span(text: str) -> tuple[int, int]:
