@@ -88,7 +88,7 @@ async def need_for(
 def solve(cfg: CcdConfig, queue: str, need: list[int], first_day: date, days: int,
           ) -> tuple[Plan, Roster]:
     plan = solve_plan(plan_request(cfg, need, first_day, days))
-    roster = solve_roster(plan.shifts, roster_agents(cfg, queue, first_day),
+    roster = solve_roster(plan.shifts, roster_agents(cfg, queue, first_day, days),
                           roster_rules(cfg, queue, first_day, days))
     return plan, roster
 

@@ -146,9 +146,15 @@ def test_history_to_approved_plan_and_icalendar(
     assert need["patience"]["seconds"] == pytest.approx(110.0)
     nine = next(r for r in need["rows"] if (r["day"], r["time"]) == ("Mon", "09:00"))
     assert (nine["calls"], nine["aht_s"]) == (12.0, 180.0)
-    expected_a = agents_for_target_a(1.2, 180.0, 110.0, Target(0.8, 20)).agents
+    ra = agents_for_target_a(1.2, 180.0, 110.0, Target(0.8, 20))
+    expected_a = ra.agents
     assert nine["erlang_a"] == expected_a and nine["need"] == expected_a
     assert nine["erlang_c"] >= nine["erlang_a"]
+    # each model's expected service level and ASA, and Erlang A's abandon rate, per interval
+    assert nine["sl_a"] == pytest.approx(ra.service_level, abs=1e-3) and nine["sl_a"] >= 0.8
+    assert nine["asa_a_s"] == pytest.approx(ra.asa_s, abs=0.1)
+    assert nine["abandon_rate_a"] == pytest.approx(ra.abandon_rate, abs=1e-3)
+    assert nine["sl_c"] >= 0.8 and nine["asa_c_s"] is not None
 
     # plan a week: a draft, covering the need
     _, out = _ccd(["schedule", "plan", "-c", cfg, "--queue", "sales", "--from", "2025-02-03",
@@ -163,8 +169,11 @@ def test_history_to_approved_plan_and_icalendar(
     assert all(r["scheduled"] >= r["need"] for r in cov["rows"])
     assert any(r["need"] > 0 for r in cov["rows"] if r["time"] == "09:00" and r["day"] == "Mon")
     svg = tmp_path / "cov.svg"
-    _ccd(["schedule", "coverage", "-c", cfg, "--plan", str(plan_id), "--svg", str(svg), "--map"], capsys)
-    assert svg.read_text().startswith("<svg")
+    png = tmp_path / "cov.png"
+    _, out = _ccd(["schedule", "coverage", "-c", cfg, "--plan", str(plan_id), "--svg", str(svg),
+                   "--png", str(png), "--map"], capsys)
+    assert svg.read_text().startswith("<svg") and png.read_bytes()[:4] == b"\x89PNG"
+    assert "\x1b[48;2;" in out  # the terminal heat map
 
     # approval: draft -> approved, once
     _, out = _ccd(["schedule", "approve", "-c", cfg, "--plan", str(plan_id), "--by", "bob"], capsys)
@@ -205,6 +214,16 @@ def test_history_to_approved_plan_and_icalendar(
             assert any(x.agent_id in ("s1", "s2") and x.start == r.start and x.template == r.template
                        for x in assigned)
     assert (tmp_path / "roster.csv").read_text().startswith("agent,template,start,end")
+
+    # the roster published per agent: `ccd schedule roster --agent` lists that agent's shifts only
+    _, out = _ccd(["schedule", "roster", "-c", cfg, "--plan", str(plan_id), "--agent", "t1",
+                   "--format", "json"], capsys)
+    t1_shifts = json.loads(out)
+    assert t1_shifts and {s["agent"] for s in t1_shifts} == {"t1"}
+    assert sorted(s["start"] for s in t1_shifts) == sorted(
+        r.start.isoformat() for r in assigned if r.agent_id == "t1")
+    _, out = _ccd(["schedule", "roster", "-c", cfg, "--plan", str(plan_id)], capsys)
+    assert {line.split()[0] for line in out.splitlines()[2:]} == {r.agent_id for r in assigned}
 
     # the gauges' source: required and on shift at Monday 09:05 Berlin
     async def now_figures() -> tuple[int, int] | None:

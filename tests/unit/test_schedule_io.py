@@ -12,7 +12,7 @@ import pytest
 from ccd.config_load import check_config
 from ccd.schedule.core.coverage import coverage_png, coverage_rows, coverage_svg, hour_grid, terminal_map
 from ccd.schedule.core.export import ShiftRow, agent_ical, roster_csv
-from ccd.schedule.core.inputs import open_intervals, roster_agents, to_instant
+from ccd.schedule.core.inputs import open_intervals, plan_request, roster_agents, to_instant, to_minute
 
 BERLIN = ZoneInfo("Europe/Berlin")
 BASE = """
@@ -52,6 +52,9 @@ def _check(tmp_path: Path, extra: str) -> list[str]:
     ('[[schedule.agents]]\nid = "t1"\nmin_hours = 30\nmax_hours = 20\n', "min_hours must not exceed"),
     ('[[schedule.templates]]\nname = "x"\nlength = 240\n[[schedule.templates]]\nname = "x"\nlength = 120\n',
      "duplicate template names: x"),
+    ('[schedule]\nheads = [{ span = "09:00-12:00" }]\n', "give min, max or both"),
+    ('[schedule]\nheads = [{ span = "12:00-09:00", min = 2 }]\n', "ends before it starts"),
+    ('[schedule]\nheads = [{ span = "09:00-12:00", min = 5, max = 4 }]\n', "min must not exceed max"),
 ])
 def test_bad_schedule_config_names_the_field(tmp_path: Path, extra: str, expected: str) -> None:
     found = _check(tmp_path, extra)
@@ -67,6 +70,7 @@ open = { mon = "08:00-12:00", sun = "00:00-00:00" }
 [[schedule.agents]]
 id = "t1"
 max_hours = 20
+available = { mon = "08:00-16:00", sun = "00:00-00:00" }
 time_off = [{ from = 2025-03-04T00:00:00, to = 2025-03-05T00:00:00 }]
 ''')
     cfg, problems = check_config(p, secrets=False)
@@ -75,10 +79,46 @@ time_off = [{ from = 2025-03-04T00:00:00, to = 2025-03-05T00:00:00 }]
     opened = open_intervals(cfg, monday, 7)
     assert [i for i in range(24) if opened[i]] == [8, 9, 10, 11]
     assert all(opened[24:48]) and not any(opened[6 * 24:])
-    agents = {a.id: a for a in roster_agents(cfg, "sales", monday)}
+    agents = {a.id: a for a in roster_agents(cfg, "sales", monday, 7)}
     assert agents["m1"].mentor and agents["m1"].skills == frozenset({"sales"})
     assert agents["t1"].seniority == "trainee" and agents["t1"].max_week_min == 1200
-    assert agents["t1"].unavailable == ((24 * 60, 48 * 60),)
+    # time off, then outside the weekly availability: Monday before 08:00 and from 16:00, Sunday
+    assert agents["t1"].unavailable == ((24 * 60, 48 * 60), (0, 8 * 60), (16 * 60, 24 * 60),
+                                        (6 * 24 * 60, 7 * 24 * 60))
+    assert agents["m1"].unavailable == ()
+
+
+def test_time_off_lands_on_wall_clock_minutes_across_dst() -> None:
+    monday = date(2025, 3, 24)  # Berlin springs forward on Sunday 30 March
+    after = datetime(2025, 3, 31, 8, tzinfo=BERLIN)
+    assert to_minute(after, monday, BERLIN) == 7 * 24 * 60 + 8 * 60  # 08:00 on the clock
+    assert to_minute(after.replace(tzinfo=None), monday, BERLIN) == 7 * 24 * 60 + 8 * 60
+    assert to_minute(to_instant(monday, 6 * 24 * 60 + 9 * 60, BERLIN), monday, BERLIN) == 6 * 24 * 60 + 9 * 60
+
+
+def test_min_and_max_heads_per_interval(tmp_path: Path) -> None:
+    """Section-wide heads, overridden for chosen hours and days (a later entry wins)."""
+    p = tmp_path / "ccd.toml"
+    p.write_text(BASE + '''[schedule]
+interval = 60
+min_heads = 1
+max_heads = 10
+heads = [{ days = ["mon"], span = "11:00-14:00", min = 3 },
+         { span = "20:00-00:00", max = 2 },
+         { days = ["mon"], span = "13:00-14:00", min = 4, max = 6 }]
+[[schedule.templates]]
+name = "x"
+length = 240
+''')
+    cfg, problems = check_config(p, secrets=False)
+    assert cfg is not None, problems
+    req = plan_request(cfg, [0] * 48, date(2025, 3, 3), 2)  # Monday, Tuesday
+    assert req.min_heads is not None and req.max_heads is not None
+    assert list(req.min_heads[10:15]) == [1, 3, 3, 4, 1]
+    assert list(req.max_heads[12:14]) == [10, 6]
+    assert list(req.max_heads[19:24]) == [10, 2, 2, 2, 2]
+    assert req.min_heads[24 + 12] == 1 and req.max_heads[24 + 20] == 2  # Tuesday: evenings only
+    assert req.need_at(12) == 3 and req.max_at(13) == 6
 
 
 def test_wall_clock_minutes_cross_dst_right() -> None:

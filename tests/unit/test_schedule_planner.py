@@ -41,20 +41,23 @@ def verify(req: PlanRequest, plan: Plan) -> None:
             if not any(b <= minute < b + n for b, n in sh.breaks):
                 minutes[minute // L] += 1
     for i in range(req.intervals):
-        need = req.need[i] if req.open_ is None or req.open_[i] else 0
+        floor = 0 if req.min_heads is None else req.min_heads[i]
+        need = max(req.need[i], floor) if req.open_ is None or req.open_[i] else 0
         cover = minutes[i] / L
         assert abs(plan.coverage[i] - cover) < 1e-9
         assert abs(plan.shortfall[i] - max(0.0, need - cover)) < 1e-3
-        if req.max_heads is not None:
+        cap = None if req.max_heads is None else req.max_heads[i]
+        if cap is not None:
             heads = sum(1 for s in plan.shifts if s.start_min < (i + 1) * L and s.end_min > i * L)
-            assert heads <= req.max_heads[i]
+            assert heads <= cap
     assert abs(plan.paid_hours - sum(s.paid_min for s in plan.shifts) / 60) < 1e-9
 
 
-def brute_force(req: PlanRequest, shifts: list[PlannedShift], limit: int) -> float:
-    """Least (paid minutes + penalty·shortfall minutes) over every multiset of shifts."""
+def brute_force(req: PlanRequest, shifts: list[PlannedShift], limit: int) -> tuple[float, int | None]:
+    """Over every multiset of shifts: the least (paid minutes + penalty·shortfall minutes),
+    and the least paid minutes of the plans that cover the whole need (None: none does)."""
     L = req.interval_min
-    best = float("inf")
+    best, cheapest_cover = float("inf"), None
     weight = shortfall_weight(req)
     for counts in itertools.product(range(limit + 1), repeat=len(shifts)):
         cov = [0] * req.intervals
@@ -63,17 +66,41 @@ def brute_force(req: PlanRequest, shifts: list[PlannedShift], limit: int) -> flo
             for i in range(req.intervals):
                 cov[i] += n * sh.worked_in(i * L, (i + 1) * L)
                 heads[i] += n * (sh.start_min < (i + 1) * L and sh.end_min > i * L)
-        if req.max_heads is not None and any(h > m for h, m in zip(heads, req.max_heads, strict=True)):
+        caps = req.max_heads or [None] * req.intervals
+        if any(m is not None and h > m for h, m in zip(heads, caps, strict=True)):
             continue
         short = sum(max(0, req.need[i] * L - cov[i]) for i in range(req.intervals))
-        best = min(best, sum(n * s.paid_min for s, n in zip(shifts, counts, strict=True)) + weight * short)
-    return best
+        paid = sum(n * s.paid_min for s, n in zip(shifts, counts, strict=True))
+        best = min(best, paid + weight * short)
+        if short == 0 and (cheapest_cover is None or paid < cheapest_cover):
+            cheapest_cover = paid
+    return best, cheapest_cover
 
 
-def _all_shifts(req: PlanRequest) -> list[PlannedShift]:
-    from ccd.schedule.core.planner import variants
-
-    return [v.shift() for v in variants(req)]
+def legal_shifts(req: PlanRequest) -> list[PlannedShift]:
+    """Every legal shift, enumerated here from the templates (not by the planner's code):
+    an allowed start on some day, the whole shift in the horizon and in opening hours, each
+    break on its rule's grid within its window, inside the shift, no two overlapping."""
+    L, horizon = req.interval_min, req.intervals * req.interval_min
+    out = []
+    for t in req.templates:
+        grids = [range(b.earliest_min, b.latest_min + 1, b.step_min) for b in t.breaks]
+        for day in range(-(-horizon // DAY_MIN)):
+            for tod in t.starts:
+                start = day * DAY_MIN + tod
+                end = start + t.length_min
+                if end > horizon or not all(req.open_ is None or req.open_[m // L]
+                                            for m in range(start, end)):
+                    continue
+                for offs in itertools.product(*grids):
+                    spans = sorted((o, b.length_min) for o, b in zip(offs, t.breaks, strict=True))
+                    if any(o + n > t.length_min for o, n in spans):
+                        continue
+                    if any(a + n > b for (a, n), (b, _) in itertools.pairwise(spans)):
+                        continue
+                    out.append(PlannedShift(t.name, start, t.length_min,
+                                            tuple((start + o, n) for o, n in spans), t.paid_min))
+    return out
 
 
 SMALL = [
@@ -90,8 +117,13 @@ def test_small_plans_are_optimal_by_brute_force(need: list[int], cap: int | None
     plan = solve_plan(req)
     verify(req, plan)
     assert plan.status == "optimal"
-    best = brute_force(req, _all_shifts(req), limit=3)
+    best, cheapest_cover = brute_force(req, legal_shifts(req), limit=3)
     assert plan.objective == pytest.approx(best, abs=1e-6)  # sums of float block objectives
+    if cheapest_cover is not None:  # the need can be met: met, at the least paid hours
+        assert plan.total_shortfall == 0
+        assert round(plan.paid_hours * 60) == cheapest_cover
+    else:
+        assert plan.total_shortfall > 0
 
 
 def test_breaks_follow_the_rules_and_the_need_is_covered() -> None:
@@ -137,13 +169,20 @@ def test_identical_days_get_identical_shifts() -> None:
     interval=st.sampled_from([15, 30]),
     need=st.lists(st.integers(0, 4), min_size=12, max_size=12),
     open_from=st.integers(0, 3),
-    cap=st.none() | st.integers(1, 4),
+    cap=st.none() | st.lists(st.none() | st.integers(1, 4), min_size=12, max_size=12),
+    floor=st.none() | st.lists(st.integers(0, 2), min_size=12, max_size=12),
 )
 def test_random_plans_pass_the_verifier(interval: int, need: list[int], open_from: int,
-                                        cap: int | None) -> None:
-    """Any need, any interval: legal shifts and breaks, honest coverage and shortfall."""
+                                        cap: list[int | None] | None,
+                                        floor: list[int] | None) -> None:
+    """Any need, any interval, min/max heads varying per interval: legal shifts and breaks,
+    honest coverage and shortfall, caps kept."""
     per_hour = 60 // interval
-    need_iv = [need[i // per_hour // 2] for i in range(24 * per_hour)]  # need per 2-hour block
+
+    def per_block(xs: list[int | None] | list[int]) -> list[int | None]:  # one value per 2 hours
+        return [xs[i // per_hour // 2] for i in range(24 * per_hour)]
+
+    need_iv = [n or 0 for n in per_block(need)]
     open_ = [open_from * 60 + 360 <= i * interval < 22 * 60 for i in range(len(need_iv))]
     templates = [
         ShiftTemplate("six", 360, tuple(range(6 * 60, 16 * 60 + 1, 60)),
@@ -151,7 +190,9 @@ def test_random_plans_pass_the_verifier(interval: int, need: list[int], open_fro
         ShiftTemplate("three", 180, tuple(range(6 * 60, 19 * 60 + 1, 60))),
     ]
     req = PlanRequest(interval, need_iv, templates, open_=open_,
-                      max_heads=None if cap is None else [cap] * len(need_iv), time_limit_s=20)
+                      max_heads=None if cap is None else per_block(cap),
+                      min_heads=None if floor is None else [f or 0 for f in per_block(floor)],
+                      time_limit_s=20)
     plan = solve_plan(req)
     verify(req, plan)
     # every open interval can be reached by some shift, so without a head cap nothing is short

@@ -9,20 +9,49 @@ from ccd.schedule.core import render
 from ccd.schedule.core.backtest import Actual, backtest
 from ccd.schedule.core.coverage import coverage_rows
 from ccd.schedule.core.export import ShiftRow
-from ccd.schedule.core.need import NeedRow, horizon_need
+from ccd.schedule.core.need import NeedRow, horizon_need, need_rows
+from ccd.staffing.core.erlang import Target, agents_for_target
+from ccd.staffing.core.erlang_a import agents_for_target_a
+from ccd.staffing.core.forecast import ForecastRow
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def test_need_table_shows_both_models_and_the_choice() -> None:
-    rows = [NeedRow(0, 18, 30, 100.0, 180.0, 20, 17, 0.031, "erlang_a"), NeedRow(0, 19, 30, 0.0, 0.0, 0, 0, 0.0, "erlang_a")]
+    rows = [NeedRow(0, 18, 30, 100.0, 180.0, 20, 17, 0.031, "erlang_a", sl_c=0.888, asa_c_s=8.2,
+                    sl_a=0.852, asa_a_s=6.04), NeedRow(0, 19, 30, 0.0, 0.0, 0, 0, 0.0, "erlang_a")]
     text = render.need_table({"model": "erlang_a", "patience": {"seconds": 110.0, "source": "estimated"}}, rows)
     assert "patience: 110.0 s (estimated)" in text
+    assert text.splitlines()[1].split() == ["day", "time", "calls", "aht_s", "erlang_c", "sl_c", "asa_c",
+                                            "erlang_a", "sl_a", "asa_a", "abandon_a", "plan", "uses"]
     line = next(x for x in text.splitlines() if "09:00" in x).split()
-    assert line == ["Mon", "09:00", "100.0", "180", "20", "17", "3.1%", "17"]
+    assert line == ["Mon", "09:00", "100.0", "180", "20", "88.8%", "8.2s", "17", "85.2%", "6.0s", "3.1%", "17"]
     assert rows[0].need == 17 and NeedRow(0, 18, 30, 1, 1, 20, None, None, "erlang_a").need == 20
     assert horizon_need(rows, date(2025, 2, 3), 2)[18] == 17
     assert horizon_need(rows, date(2025, 2, 3), 2)[48 + 18] == 0  # Tuesday: no row
+
+
+def test_need_rows_give_agents_sl_asa_and_abandon_rate_of_both_models() -> None:
+    """Per interval: each model's agents with the service level and ASA they are expected
+    to give, Erlang A's abandon rate, and the one the plan uses."""
+    target = Target(0.8, 20)
+    busy, quiet = agents_for_target(10.0, 180.0, target), agents_for_target(0.0, 180.0, target)
+    forecast = [ForecastRow(0, 18, 30, 4, 4, 100.0, 180.0, busy),
+                ForecastRow(0, 19, 30, 4, 4, 0.0, 0.0, quiet)]
+    a = agents_for_target_a(10.0, 180.0, 120.0, target)
+    rows = need_rows(forecast, target, "erlang_a", patience_s=120.0)
+    d = rows[0].as_dict()
+    assert (d["erlang_c"], d["sl_c"], d["asa_c_s"]) == (
+        busy.scheduled, round(busy.service_level, 4), round(busy.asa_s, 1))
+    assert (d["erlang_a"], d["sl_a"], d["asa_a_s"], d["abandon_rate_a"]) == (
+        a.scheduled, round(a.service_level, 4), round(a.asa_s, 1), round(a.abandon_rate, 4))
+    assert d["model"] == "erlang_a" and d["need"] == a.scheduled < busy.scheduled
+    assert d["sl_a"] >= 0.8 and d["sl_c"] >= 0.8
+    q = rows[1].as_dict()
+    assert (q["need"], q["sl_c"], q["asa_c_s"], q["sl_a"], q["asa_a_s"]) == (0, None, None, None, None)
+    only_c = need_rows(forecast, target, "erlang_c", patience_s=None)[0].as_dict()
+    assert (only_c["need"], only_c["erlang_a"], only_c["sl_a"], only_c["abandon_rate_a"]) == (
+        busy.scheduled, None, None, None)
 
 
 def test_plan_coverage_roster_and_backtest_text() -> None:

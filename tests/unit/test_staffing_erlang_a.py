@@ -103,6 +103,24 @@ def test_random_cases_match(n: int, load: float, aht: float, t: float, patience:
     got = evaluate_a(n, a, aht, t, patience)
     for key in ("p_wait", "abandon_rate", "service_level"):
         assert getattr(got, key) == pytest.approx(ref[key], abs=5e-4), key
+    for key in ("asa_s", "mean_wait_s"):  # seconds, to 3 decimals too
+        assert getattr(got, key) == pytest.approx(ref[key], abs=5e-4), key
+
+
+def test_published_worked_example() -> None:
+    """pyworkforce's Erlang A guide (https://pyworkforce.rodrigo-arenas.com/stable/guide/erlanga):
+    100 calls in 30 min, AHT 3 min, patience 5 min, 80 % within 20 s, occupancy <= 85 %,
+    abandonment <= 5 %, shrinkage 30 % -> 13 positions (19 with shrinkage), service level
+    0.858, occupancy 0.750, abandonment 0.025, waiting probability 0.226 and "average speed
+    of answer" 0.125 min (there: the mean wait of all callers, answered or not)."""
+    target = Target(0.8, 20, max_occupancy=0.85, shrinkage=0.3)
+    r = agents_for_target_a(10.0, 180.0, 300.0, target, max_abandon=0.05)
+    assert (r.agents, r.scheduled) == (13, 19)
+    published = {"service_level": 0.858, "occupancy": 0.750, "abandon_rate": 0.025, "p_wait": 0.226}
+    assert {k: round(getattr(r, k), 3) for k in published} == published
+    assert round(r.mean_wait_s / 60, 3) == 0.125
+    ref = reference(13, 10.0, 180.0, 20.0, 300.0)  # and the Markov chain agrees
+    assert round(ref["mean_wait_s"] / 60, 3) == 0.125 and round(ref["service_level"], 3) == 0.858
 
 
 def test_very_patient_callers_give_erlang_c() -> None:

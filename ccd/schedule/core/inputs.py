@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from ccd.config import CcdConfig
 from ccd.schedule.core.model import DAY_MIN, PlanRequest
-from ccd.schedule.core.settings import WEEKDAY_KEYS, minutes_of_day
+from ccd.schedule.core.settings import WEEKDAY_KEYS, minutes_of_day, opening_span
 from ccd.schedule.core.staff import Preference, RosterAgent, RosterRules
 
 
@@ -36,18 +36,44 @@ def plan_request(cfg: CcdConfig, need: Sequence[int], first_day: date, days: int
     sc = cfg.schedule
     if not sc.templates:
         raise ValueError("schedule: no shift templates configured ([[schedule.templates]])")
-    n = len(need)
+    L = sc.interval
+    heads = [sc.heads_at((first_day + timedelta(days=d)).weekday(), s * L)
+             for d in range(days) for s in range(DAY_MIN // L)][:len(need)]
     return PlanRequest(
-        sc.interval, list(need), [t.template() for t in sc.templates],
+        L, list(need), [t.template() for t in sc.templates],
         open_=open_intervals(cfg, first_day, days),
-        min_heads=[sc.min_heads] * n, max_heads=None if sc.max_heads is None else [sc.max_heads] * n,
+        min_heads=[lo for lo, _ in heads],
+        max_heads=None if all(hi is None for _, hi in heads) else [hi for _, hi in heads],
         time_limit_s=sc.time_limit,
     )
 
 
-def roster_agents(cfg: CcdConfig, queue: str, first_day: date) -> list[RosterAgent]:
+def to_minute(t: datetime, first_day: date, tz: ZoneInfo) -> int:
+    """An instant to the horizon's wall-clock minutes (the inverse of ``to_instant``)."""
+    local = _aware(t, tz).astimezone(tz)
+    return (local.date() - first_day).days * DAY_MIN + local.hour * 60 + local.minute
+
+
+def unavailable_hours(available: dict[str, str], first_day: date, days: int,
+                      ) -> list[tuple[int, int]]:
+    """The weekly availability (weekday -> span; missing day = all day) as the spans of the
+    horizon outside it."""
+    out = []
+    for d in range(days):
+        span = available.get(WEEKDAY_KEYS[(first_day + timedelta(days=d)).weekday()])
+        if span is None:
+            continue
+        lo, hi = opening_span(span)
+        base = d * DAY_MIN
+        out += [(base + a, base + b) for a, b in ((0, lo), (hi, DAY_MIN)) if a < b]
+    return out
+
+
+def roster_agents(cfg: CcdConfig, queue: str, first_day: date, days: int = 62,
+                  ) -> list[RosterAgent]:
     """The queue's members plus the agents of ``[[schedule.agents]]`` (which also carry the
-    contract, time off and preferences; an agent without an entry gets 0-40 h a week)."""
+    contract, availability, time off and preferences; an agent without an entry gets 0-40 h
+    a week and is always available)."""
     tz = cfg.tz
     by_id = {a.id: a for a in cfg.agents}
     members = {q.name: {a.id for a in cfg.queue_members(q)} for q in cfg.queues}
@@ -55,7 +81,6 @@ def roster_agents(cfg: CcdConfig, queue: str, first_day: date) -> list[RosterAge
     queue_cfg = next((q for q in cfg.queues if q.name == queue), None)
     ids = [a.id for a in cfg.queue_members(queue_cfg)] if queue_cfg else []
     ids += [a.id for a in listed if a.id not in ids]
-    start = horizon_start(first_day, tz)
     team_mentors = {t.mentor for t in cfg.teams if t.mentor}
     out = []
     for agent_id in ids:
@@ -67,10 +92,9 @@ def roster_agents(cfg: CcdConfig, queue: str, first_day: date) -> list[RosterAge
         if extra is not None and extra.queues is not None:
             skills = set(extra.queues)
         off = tuple(
-            (int((_aware(t.start, tz) - start).total_seconds() // 60),
-             int((_aware(t.end, tz) - start).total_seconds() // 60))
-            for t in (extra.time_off if extra else [])
-        )
+            [(to_minute(t.start, first_day, tz), to_minute(t.end, first_day, tz))
+             for t in (extra.time_off if extra else [])]
+            + (unavailable_hours(extra.available, first_day, days) if extra else []))
         prefs = tuple(
             Preference(p.weight, p.template,
                        None if p.weekday is None else WEEKDAY_KEYS.index(p.weekday),

@@ -63,7 +63,7 @@ class PlanRequest:
     templates: Sequence[ShiftTemplate]
     open_: Sequence[bool] | None = None  # interval within opening hours; None = always
     min_heads: Sequence[int] | None = None
-    max_heads: Sequence[int] | None = None
+    max_heads: Sequence[int | None] | None = None  # None (per interval or all): no cap
     time_limit_s: float = 10.0
     workers: int = 2
 

@@ -7,6 +7,7 @@ abandon, Erlang A is the better estimate once patience is known.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -29,6 +30,11 @@ class NeedRow:
     erlang_a: int | None  # None without a patience
     abandon_rate_a: float | None
     model: str  # the one the plan uses
+    # expected service level and ASA with each model's agents (None: no calls or no patience)
+    sl_c: float | None = None
+    asa_c_s: float | None = None
+    sl_a: float | None = None
+    asa_a_s: float | None = None
 
     @property
     def need(self) -> int:
@@ -42,8 +48,14 @@ class NeedRow:
             "calls": round(self.calls, 3), "aht_s": round(self.aht_s, 1),
             "erlang_c": self.erlang_c, "erlang_a": self.erlang_a,
             "abandon_rate_a": None if self.abandon_rate_a is None else round(self.abandon_rate_a, 4),
+            "sl_c": _r(self.sl_c, 4), "asa_c_s": _r(self.asa_c_s, 1),
+            "sl_a": _r(self.sl_a, 4), "asa_a_s": _r(self.asa_a_s, 1),
             "model": self.model, "need": self.need,
         }
+
+
+def _r(x: float | None, digits: int) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(x, digits)  # JSON has no inf
 
 
 def need_rows(
@@ -54,14 +66,18 @@ def need_rows(
         raise ValueError("Erlang A needs the callers' patience (configured or estimated)")
     out = []
     for r in rows:
-        a_agents: int | None = None
-        a_ab: float | None = None
+        ra = None
         if patience_s is not None:
             ra = agents_for_target_a(r.erlang.traffic, r.aht_s or 1.0, patience_s, target,
                                      max_abandon)
-            a_agents, a_ab = ra.scheduled, ra.abandon_rate
-        out.append(NeedRow(r.weekday, r.slot, r.interval_min, r.calls, r.aht_s,
-                           r.erlang.scheduled, a_agents, a_ab, model))
+        quiet = r.calls == 0  # no calls: no service level or ASA to expect
+        out.append(NeedRow(
+            r.weekday, r.slot, r.interval_min, r.calls, r.aht_s, r.erlang.scheduled,
+            None if ra is None else ra.scheduled, None if ra is None else ra.abandon_rate, model,
+            sl_c=None if quiet else r.erlang.service_level,
+            asa_c_s=None if quiet else r.erlang.asa_s,
+            sl_a=None if quiet or ra is None else ra.service_level,
+            asa_a_s=None if quiet or ra is None else ra.asa_s))
     return out
 
 

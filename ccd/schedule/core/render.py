@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,16 +45,15 @@ def _meta(meta: Mapping[str, Any]) -> str:
 def need_table(meta: Mapping[str, Any], rows: Sequence[NeedRow]) -> str:
     shown = [r for r in rows if r.calls > 0]
     lines = [(d["day"], d["time"], f"{r.calls:.1f}", f"{r.aht_s:.0f}", str(r.erlang_c),
-              "-" if r.erlang_a is None else str(r.erlang_a),
-              "-" if r.abandon_rate_a is None else f"{100 * r.abandon_rate_a:.1f}%",
-              str(r.need))
+              _pct(r.sl_c), _secs(r.asa_c_s), "-" if r.erlang_a is None else str(r.erlang_a),
+              _pct(r.sl_a), _secs(r.asa_a_s), _pct(r.abandon_rate_a), str(r.need))
              for r in shown for d in (r.as_dict(),)]
     pat = meta.get("patience", {})
     head = f"{_meta(meta)} · patience: {pat.get('seconds', '-')} s ({pat.get('source')})"
     if not lines:
         return f"{head}\nno calls in the history window"
-    return head + "\n" + table(("day", "time", "calls", "aht_s", "erlang_c", "erlang_a",
-                                "abandon_a", "plan uses"), lines)
+    return head + "\n" + table(("day", "time", "calls", "aht_s", "erlang_c", "sl_c", "asa_c",
+                                "erlang_a", "sl_a", "asa_a", "abandon_a", "plan uses"), lines)
 
 
 def plan_text(plan_id: int, version: int, info: Mapping[str, Any]) -> str:
@@ -119,6 +119,10 @@ def backtest_text(report: Mapping[str, Any]) -> str:
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _secs(x: float | None) -> str:
+    return "-" if x is None or not math.isfinite(x) else f"{x:.1f}s"
 
 
 def _num(x: float | None) -> str:

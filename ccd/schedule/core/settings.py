@@ -93,14 +93,49 @@ class RosterAgentConfig(_Strict):
     max_hours: float = Field(40.0, gt=0, le=80)
     queues: list[str] | None = None  # skills; default: the queues the agent is a member of
     mentor: bool = False
+    # weekday -> "HH:MM-HH:MM" the agent can work (local); missing day: all day; "00:00-00:00": not
+    available: dict[str, str] = {}
     time_off: list[TimeOff] = []
     preferences: list[PreferenceConfig] = []
+
+    @field_validator("available")
+    @classmethod
+    def _available(cls, value: dict[str, str]) -> dict[str, str]:
+        return _weekday_spans(value)
 
     @model_validator(mode="after")
     def _hours(self) -> RosterAgentConfig:
         if self.min_hours > self.max_hours:
             raise ValueError("min_hours must not exceed max_hours")
         return self
+
+
+class HeadsConfig(_Strict):
+    """Heads for some hours of some days, over the section-wide ``min_heads``/``max_heads``
+    (e.g. at least 3 over lunch on weekdays); a later entry wins where two overlap."""
+
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = None  # None: all
+    span: str = Field(description='"HH:MM-HH:MM" (local); intervals starting inside it')
+    min: int | None = Field(None, ge=0)
+    max: int | None = Field(None, ge=1)
+
+    @field_validator("span")
+    @classmethod
+    def _span(cls, value: str) -> str:
+        opening_span(value)
+        return value
+
+    @model_validator(mode="after")
+    def _bounds(self) -> HeadsConfig:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min must not exceed max")
+        return self
+
+    def covers(self, weekday: int, minute_of_day: int) -> bool:
+        lo, hi = opening_span(self.span)
+        return (self.days is None or WEEKDAY_KEYS[weekday] in self.days) and lo <= minute_of_day < hi
 
 
 class ScheduleConfig(_Strict):
@@ -115,6 +150,7 @@ class ScheduleConfig(_Strict):
     open: dict[str, str] = {}  # weekday -> "HH:MM-HH:MM"; missing day = open all day
     min_heads: int = Field(0, ge=0)
     max_heads: int | None = Field(None, ge=1)
+    heads: list[HeadsConfig] = []  # min/max heads for chosen hours, over the two above
     min_rest_hours: float = Field(11.0, ge=0, le=48)
     rest_days: int = Field(2, ge=0, le=6)
     time_limit: float = Field(10.0, gt=0, le=3600, description="solver seconds per stage")
@@ -124,11 +160,7 @@ class ScheduleConfig(_Strict):
     @field_validator("open")
     @classmethod
     def _open(cls, value: dict[str, str]) -> dict[str, str]:
-        for day, span in value.items():
-            if day not in WEEKDAY_KEYS:
-                raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAY_KEYS)})")
-            opening_span(span)
-        return value
+        return _weekday_spans(value)
 
     @model_validator(mode="after")
     def _names(self) -> ScheduleConfig:
@@ -142,9 +174,26 @@ class ScheduleConfig(_Strict):
                     raise ValueError(f"agent {a.id!r} prefers unknown template {p.template!r}")
         return self
 
+    def heads_at(self, weekday: int, minute_of_day: int) -> tuple[int, int | None]:
+        """(min, max) heads for the interval starting at that local time."""
+        lo, hi = self.min_heads, self.max_heads
+        for rule in self.heads:
+            if rule.covers(weekday, minute_of_day):
+                lo = lo if rule.min is None else rule.min
+                hi = hi if rule.max is None else rule.max
+        return lo, hi
+
     def opening(self, weekday: int) -> tuple[int, int]:
         span = self.open.get(WEEKDAY_KEYS[weekday])
         return (0, 24 * 60) if span is None else opening_span(span)
+
+
+def _weekday_spans(value: dict[str, str]) -> dict[str, str]:
+    for day, span in value.items():
+        if day not in WEEKDAY_KEYS:
+            raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAY_KEYS)})")
+        opening_span(span)
+    return value
 
 
 def opening_span(text: str) -> tuple[int, int]:
