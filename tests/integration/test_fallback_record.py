@@ -56,6 +56,7 @@ async def test_fallback_calls_are_recorded_once_across_restarts(
     ids = {ln.split("|")[1]: ln.split("|") for ln in lines if "|ENTERQUEUE|" in ln}
     connect = next(ln.split("|") for ln in lines if "|CONNECT|" in ln)
     complete = next(ln.split("|") for ln in lines if "|COMPLETEAGENT|" in ln)
+    abandon = next(ln.split("|") for ln in lines if "|ABANDON|" in ln)  # ...|position|origposition|waittime
 
     proc.start()
     proc.wait_ready()
@@ -70,7 +71,9 @@ async def test_fallback_calls_are_recorded_once_across_restarts(
             "support", "5556001", "A", "answered")
         assert answered["wait_s"] == float(connect[5]) and answered["talk_s"] == float(complete[6])
         assert 2 <= answered["talk_s"] <= 4  # the agent's phone talks 3 s (queue_log keeps whole seconds)
-        assert (abandoned["caller"], abandoned["outcome"], abandoned["agent_id"]) == ("5556002", "abandoned", None)
+        assert (abandoned["queue"], abandoned["caller"], abandoned["outcome"], abandoned["agent_id"]) == (
+            "support", "5556002", "abandoned", None)
+        assert abandoned["wait_s"] == float(abandon[7]) and abandoned["talk_s"] is None
         counted = "SELECT count(*) FROM events WHERE call_id = ANY($1)"
         events_before = await conn.fetchval(counted, list(ids))
 

@@ -1,6 +1,6 @@
 """A scripted set of 20 real calls through the real Asterisk, with known talk times, wrap-ups
 and abandons: `ccd report` (CLI and API) equals a hand computation from what happened, call
-by call, and /metrics agrees with the report on AHT, ASA, abandons and service level.
+by call (call_records and the wrap_up intervals) and in every KPI, and /metrics agrees with the report on AHT, ASA, abandons and service level.
 
 support (SL T = 2 s, short abandon N = 2 s, wrap-up 1.5 s): 14 callers in bursts to agents
 A (answers after 0.3 s, talks 1.5 s), B (0.8 s, 2.5 s) and C (1.5 s, 1 s): some wait longer
@@ -20,6 +20,7 @@ from statistics import mean
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -27,7 +28,7 @@ from ccd.acd.inputs import AgentLoggedOut
 from ccd.events import DomainEvent
 from ccd.sandbox.toml_out import dumps
 from tests.harness.asterisk import AsteriskInstance, free_port
-from tests.harness.ccd import Factory, Running, agent, config_data
+from tests.harness.ccd import Factory, Running, agent, config_data, eventually
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.postgres]
 TOKEN = "kpi-truth-token"
@@ -41,16 +42,20 @@ QUEUES = [{"name": "support", "agents": ["A", "B", "C"], "wrapup": WRAPUP, "serv
 SALES_HANGUPS = [1.0, 1.2, 3.0, 4.0, 5.0, 6.0]  # the first two leave before N: short abandons
 
 
-def hand_computation(events: list[DomainEvent]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """Per queue and per agent KPIs worked out from the calls as they happened (docs/kpis.md),
-    linking each wrap-up to the call its agent had just ended, by the order of events."""
+Hand = tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, dict[str, Any]]]
+
+
+def hand_computation(events: list[DomainEvent]) -> Hand:
+    """Each call, then per queue and per agent KPIs worked out from the calls as they happened
+    (docs/kpis.md), linking each wrap-up to the call its agent had just ended, by the order of
+    events (not by the event's call_id, which the store uses)."""
     calls: dict[str, dict[str, Any]] = {}
     last_call_of: dict[str, str] = {}
     presence: dict[str, list[float]] = defaultdict(list)
     for e in events:
         c = calls.setdefault(e.call_id or "", {}) if e.call_id else None
         if e.type == "call.queued" and c is not None:
-            c.update(queue=e.queue, outcome=None)
+            c.update(queue=e.queue, caller=e.payload.get("caller"), outcome=None)
         elif e.type == "call.answered" and c is not None:
             c.update(outcome="answered", wait=e.payload["wait_s"], agent=e.agent_id)
         elif e.type == "call.abandoned" and c is not None:
@@ -81,7 +86,7 @@ def hand_computation(events: list[DomainEvent]) -> tuple[dict[str, dict[str, Any
         if mine:
             agents[a] = {"answered": len(mine), "aht_s": mean(c["talk"] + c.get("wrapup", 0.0) for c in mine),
                          "occupancy": sum(c["talk"] + c.get("wrapup", 0.0) for c in mine) / (logout - login)}
-    return queues, agents
+    return calls, queues, agents
 
 
 async def run_script(ccd: Running, ast: AsteriskInstance) -> None:
@@ -99,6 +104,37 @@ async def run_script(ccd: Running, ast: AsteriskInstance) -> None:
     for a in ("A", "B", "C"):
         ccd.daemon.submit(AgentLoggedOut(a))
         await ccd.wait_event("agent.logout", agent_id=a)
+
+
+async def stored_as_computed(dsn: str, calls: dict[str, dict[str, Any]]) -> None:
+    """Once the writer has stored every call, each row of call_records, and each wrap_up
+    interval, is the hand computation's call: outcome, agent, wait, talk and wrap-up."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows: list[Any] = []
+
+        async def all_stored() -> bool:
+            nonlocal rows
+            rows = await conn.fetch("SELECT * FROM call_records WHERE outcome IS NOT NULL AND "
+                                    "(outcome <> 'answered' OR wrapup_s IS NOT NULL)")
+            return len(rows) == len(calls)
+
+        await eventually(all_stored, f"{len(calls)} finished calls in call_records", timeout=30)
+        wrapups = {r["call_id"]: r for r in await conn.fetch(
+            "SELECT agent_id, call_id, extract(epoch FROM ended_at - started_at)::float8 AS s "
+            "FROM agent_state_intervals WHERE state = 'wrap_up'")}
+    finally:
+        await conn.close()
+    for r in rows:
+        c = calls[r["call_id"]]
+        assert (r["queue"], r["caller"], r["outcome"], r["agent_id"]) == (
+            c["queue"], c["caller"], c["outcome"], c.get("agent")), (dict(r), c)
+        for col, key in (("wait_s", "wait"), ("talk_s", "talk"), ("wrapup_s", "wrapup")):
+            assert close(r[col], c.get(key), 0.1), (col, dict(r), c)
+    answered = {k: c for k, c in calls.items() if c["outcome"] == "answered"}
+    assert set(wrapups) == set(answered)
+    for call_id, w in wrapups.items():
+        assert w["agent_id"] == answered[call_id]["agent"] and close(w["s"], answered[call_id]["wrapup"], 0.1), w
 
 
 def metric_figures(text: str, queue: str) -> dict[str, float | None]:
@@ -131,18 +167,21 @@ async def test_report_cli_api_and_metrics_equal_the_hand_computation(
     start = datetime.now(UTC) - timedelta(minutes=1)
     ccd = await ccd_factory(asterisk, agents=AGENTS, queues=QUEUES, http=http)
     await run_script(ccd, asterisk)
-    queues, agents = hand_computation(ccd.events)
+    calls, queues, agents = hand_computation(ccd.events)
     assert queues["support"]["answered"] == 14 and queues["sales"]["short_abandons"] == 2
     assert queues["sales"]["abandoned"] == 4
-    # the script's own figures: each wrap-up 1.5 s, each talk the agent phone's
+    # the script's own figures: each wrap-up 1.5 s, each talk the agent phone's, each sales
+    # caller's wait the time after which their phone hangs up
     assert all(close(e.payload["wrapup_s"], WRAPUP) for e in ccd.of("agent.wrapup_ended"))
     for e in ccd.of("call.ended"):
         assert abs(e.payload["talk_s"] - TALK[e.agent_id or ""]) < 0.5, e
+    sales_waits = sorted(c["wait"] for c in calls.values() if c["queue"] == "sales")
+    assert all(abs(w - hang) < 0.5 for w, hang in zip(sales_waits, SALES_HANGUPS, strict=True)), sales_waits
 
     window = {"from": start.isoformat(), "to": (datetime.now(UTC) + timedelta(minutes=1)).isoformat()}
     cfg_path = tmp_path / "report.toml"
     cfg_path.write_text(dumps(config_data(asterisk, pg_dsn, tmp_path / "s", agents=AGENTS, queues=QUEUES)))
-    await asyncio.sleep(1.0)  # the writer's last batch
+    await stored_as_computed(pg_dsn, calls)
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKEN}"}) as s:
         reports = {}
         for by in ("queue", "agent"):
@@ -172,4 +211,5 @@ async def test_report_cli_api_and_metrics_equal_the_hand_computation(
         figures = metric_figures(metrics_text, q)
         for key, value in figures.items():
             assert close(value, report[q][key], 0.1 if key.endswith("_s") else 1e-9), (q, key, figures, report[q])
-    print(f"\nsupport: {queues['support']}\nsales: {queues['sales']}\nagents: {agents}")
+    print(f"\nsupport: {queues['support']}\nsales: {queues['sales']}\nagents: {agents}\n"
+          f"sales waits {sorted(c['wait'] for c in calls.values() if c['queue'] == 'sales')} (hang-ups {SALES_HANGUPS})")

@@ -2,12 +2,14 @@
 Asterisk, so they cannot drift from what works: install from an archive (the checkout stays
 clean), the commented example config edited for this Asterisk, prompts built before
 check-config, the rendered snippets included, migrate, run, and a call to the routed number
-reaches an agent who logs in on start."""
+reaches an agent who logs in on start. The commands run here are looked up in the README, in
+its order, and the #include lines are the README's own, so editing one without the other fails."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -82,16 +84,55 @@ def step2_config(tmp: Path, ast: AsteriskInstance, dsn: str, api_port: int) -> P
     return path
 
 
-def step5_include(ast: AsteriskInstance, rendered: Path) -> None:
-    """The #include lines of step 5 (the harness already enables HTTP on loopback)."""
-    for conf, snippet in (("manager.conf", "manager_ccd.conf"), ("ari.conf", "ari_ccd.conf"),
-                          ("queues.conf", "queues_ccd.conf"), ("queuerules.conf", "queuerules_ccd.conf")):
-        assert (rendered / snippet).exists(), snippet
+def readme_steps() -> str:
+    text = (ROOT / "README.md").read_text()
+    return text[text.index("## Deploying beside an existing Asterisk"):text.index("### Running under Docker")]
+
+
+# What this test does, as the README writes it, in the README's order.
+README_COMMANDS = [
+    "git archive --format=tar.gz --prefix=ccd/ -o /tmp/ccd.tar.gz HEAD",
+    "pip install /tmp/ccd.tar.gz",
+    "login_on_start = true",
+    "scripts/build-prompts --out /tmp/ccd-prompts --install /usr/share/asterisk/sounds",
+    "ccd check-config /etc/ccd/ccd.toml",
+    "ccd asterisk-config -c /etc/ccd/ccd.toml -o /etc/asterisk/ccd/",
+    '#include "ccd/manager_ccd.conf"',
+    'asterisk -rx "manager show user ccd"',
+    "ccd migrate -c /etc/ccd/ccd.toml",
+    "curl -s http://127.0.0.1:8080/readyz",
+    'asterisk -rx "ari show apps"',
+]
+
+
+def readme_includes(steps: str) -> list[tuple[str, str]]:
+    """(Asterisk file, #include line) of step 5's block: each include follows its file's comment."""
+    out: list[tuple[str, str]] = []
+    conf = ""
+    for line in steps.splitlines():
+        if m := re.match(r"\s*; (\w+\.conf)", line):
+            conf = m.group(1)
+        elif line.strip().startswith('#include "ccd/'):
+            out.append((conf, line.strip()))
+    return out
+
+
+def step5_include(ast: AsteriskInstance, rendered: Path, includes: list[tuple[str, str]]) -> None:
+    """The README's #include lines, paths relative to the Asterisk configuration directory
+    (the harness already enables HTTP on loopback)."""
+    assert [conf for conf, _ in includes] == ["manager.conf", "ari.conf", "queues.conf", "queuerules.conf"]
+    for conf, line in includes:
+        snippet = ast.etc_dir / line.split('"')[1]
+        assert snippet.parent == rendered and snippet.exists(), line
         with open(ast.etc_dir / conf, "a") as f:
-            f.write(f'\n#include "{rendered.name}/{snippet}"\n')
+            f.write(f"\n{line}\n")
 
 
 async def test_readme_deployment_steps_work_on_a_fresh_private_asterisk(tmp_path: Path, pg_dsn: str) -> None:
+    steps = readme_steps()
+    at = [steps.find(c) for c in README_COMMANDS]
+    assert -1 not in at, [c for c, i in zip(README_COMMANDS, at, strict=True) if i < 0]
+    assert at == sorted(at), "the README's steps are not in the order that works"
     ccd, env = step1_install(tmp_path)
     api_port = free_port()
     ast_base = tmp_path / "asterisk"
@@ -105,7 +146,7 @@ async def test_readme_deployment_steps_work_on_a_fresh_private_asterisk(tmp_path
     assert "ok (" in run(ccd, "check-config", config, env=env)
     rendered = ast.etc_dir / "ccd"
     run(ccd, "asterisk-config", "-c", config, "-o", rendered, env=env)
-    step5_include(ast, rendered)
+    step5_include(ast, rendered, readme_includes(steps))
     daemon: subprocess.Popen[bytes] | None = None
     try:
         ast.start()
