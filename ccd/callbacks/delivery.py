@@ -46,8 +46,9 @@ class Delivery:
         on_confirmed: Callable[[Callback, str], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
         settle: Callable[[Callback, AttemptRunner, Result | None], None] | None = None,
+        ring_timeout: Callable[[Callback], float | None] = lambda cb: None,
     ) -> None:
-        self.settle = settle
+        self.settle, self.ring_timeout = settle, ring_timeout
         self.ari, self.dialing, self.clock = ari, dialing, clock
         self.pick_agent, self.release_agent, self.on_confirmed = pick_agent, release_agent, on_confirmed
         self.service: CallbackService | None = None
@@ -73,7 +74,8 @@ class Delivery:
             await self.service.attempt_aborted(cb.id, "no_agent")
             return
         attempt = Attempt(cb.id, cmd.attempt, cb.number, cmd.delivery, agent, q.caller_id,
-                          self.clock() - cb.enqueued_at, q.dial_timeout, q.confirm_timeout)
+                          self.clock() - cb.enqueued_at, q.dial_timeout, q.confirm_timeout,
+                          self.ring_timeout(cb) if agent is not None else None)
         runner = AttemptRunner(self.ari, attempt, q.language, q.dial_template, self.clock)
         self.runners[cb.id] = runner
         result: Result | None = None

@@ -148,6 +148,11 @@ class CallbackLine:
         held = self.held.get(cb.id)
         return held.offer.endpoint if held is not None else None
 
+    def ring_timeout(self, cb: Callback) -> float | None:
+        """How long the engine's offer rings the agent: the queue's ring_timeout."""
+        held = self.held.get(cb.id)
+        return held.offer.timeout if held is not None else None
+
     def settle(self, cb: Callback, runner: AttemptRunner, result: Result | None) -> None:
         held = self.held.pop(cb.id, None)
         if held is None:

@@ -137,7 +137,8 @@ def wire(p: Ports) -> CallbackFeature:
     hooks: dict[str, CallbackLine] = {}
     delivery = Delivery(p.ari, dialing, lambda cb: hooks["line"].pick_agent(cb), lambda q: None,
                         lambda cb, chan: hooks["line"].confirmed(cb, chan), p.clock,
-                        settle=lambda cb, a, r: hooks["line"].settle(cb, a, r))
+                        settle=lambda cb, a, r: hooks["line"].settle(cb, a, r),
+                        ring_timeout=lambda cb: hooks["line"].ring_timeout(cb))
     service = CallbackService(book, db, p.publish, delivery.dial, p.clock)
     delivery.service = service
     agent_first = [n for n, q in queues.items() if q.callback.delivery == "agent_first"]

@@ -31,6 +31,7 @@ from ccd.queues.legs import (
     AgentLeg,
     as_float,
     call_bridge_id,
+    entry_time,
     queue_order,
 )
 from ccd.queues.steps import run_hooks
@@ -137,9 +138,10 @@ class AcdService:
             priority = 0
         caller = normalise_number(chan.caller.number, self.cfg)
         call = self.executor.caller_entered(chan.id, queue, caller)
-        # The wait starts now; this time and the arrival order go on the channel, so a ccd
-        # restarted even by kill -9 restores the queue in this order with these waits.
-        enqueued_at = self.clock()
+        # The wait starts when the dialplan handed the call over; this time and the arrival
+        # order go on the channel, so a ccd restarted even by kill -9 restores the queue in this
+        # order with these waits.
+        enqueued_at = entry_time(args, self.clock())
         self.arrivals += 1
         order = {VAR_ENQUEUED_AT: f"{enqueued_at:.6f}", VAR_QUEUE_SEQ: str(self.arrivals)}
 

@@ -79,6 +79,20 @@ def as_float(value: str | None) -> float | None:
     return number if number is not None and number > 0 and number == number else None
 
 
+ENTRY_SKEW_S = 5.0  # a dialplan entry time older than this is a clock apart from ours
+
+
+def entry_time(args: list[str], now: float) -> float:
+    """When a caller entered the queue: the dialplan's sub-second time from the Stasis
+    arguments (the wait starts there, not when ccd got round to the StasisStart, which a busy
+    machine delays by a tenth of a second or more), unless it is missing, in the future or too
+    old to be the same clock's; then now."""
+    entered = as_float(args[3]) if len(args) > 3 else None
+    if entered is None or not now - ENTRY_SKEW_S <= entered <= now:
+        return now
+    return entered
+
+
 def queue_order(variables: Mapping[str, str], args: list[str], now: float) -> tuple[float, float]:
     """(enqueue time, arrival number) of a caller found on resync: what ccd kept on the
     channel, else the dialplan's sub-second time from the Stasis arguments (a kill -9 right

@@ -74,3 +74,13 @@ def test_waited_long_is_said_as_long() -> None:
     a.start(0)
     play = a.on_answered(a.agent_chan, 1)[0]
     assert isinstance(play, PlayTo) and play.play.sounds[-1] == P.CB_AGENT_WAITED_LONG
+
+
+def test_agent_first_rings_the_agent_for_the_queue_ring_timeout_and_the_customer_for_dial_timeout() -> None:
+    a = Attempt("cb1", 1, "+49301", "agent_first", "E", None, 60.0, dial_timeout=30, agent_ring_timeout=12)
+    (agent,) = a.start(0)
+    assert agent == Originate(a.agent_chan, "E", "+49301", 12)
+    (play,) = a.on_answered(a.agent_chan, 1)
+    assert isinstance(play, PlayTo)
+    (customer,) = a.on_playback_finished(play.play.tag, 4)
+    assert customer == Originate(a.customer_chan, "+49301", None, 30)

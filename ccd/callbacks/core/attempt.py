@@ -74,12 +74,15 @@ def waited_sound(minutes: int) -> str:
 class Attempt:
     def __init__(self, cb_id: str, attempt: int, number: str, delivery: Delivery,
                  agent_endpoint: str | None, caller_id: str | None, waited_s: float,
-                 dial_timeout: float = 30.0, confirm_timeout: float = 8.0) -> None:
+                 dial_timeout: float = 30.0, confirm_timeout: float = 8.0,
+                 agent_ring_timeout: float | None = None) -> None:
         if delivery == "agent_first" and agent_endpoint is None:
             raise ValueError("agent_first needs the agent's endpoint")
         self.number, self.delivery = number, delivery
         self.agent_endpoint, self.caller_id, self.waited_s = agent_endpoint, caller_id, waited_s
         self.dial_timeout, self.confirm_timeout = dial_timeout, confirm_timeout
+        # the agent rings as long as the queue's offers do (its ring_timeout), not the customer's
+        self.agent_ring_timeout = dial_timeout if agent_ring_timeout is None else agent_ring_timeout
         self.agent_chan = f"cb-{cb_id}-{attempt}-agent"
         self.customer_chan = f"cb-{cb_id}-{attempt}-customer"
         self.state = "new"
@@ -96,7 +99,7 @@ class Attempt:
         if self.delivery == "agent_first":
             assert self.agent_endpoint is not None
             self.state = "agent_ringing"
-            return [Originate(self.agent_chan, self.agent_endpoint, self.number, self.dial_timeout)]
+            return [Originate(self.agent_chan, self.agent_endpoint, self.number, self.agent_ring_timeout)]
         return self._dial_customer(now)
 
     def on_answered(self, channel_id: str, now: float) -> list[Action]:
