@@ -144,6 +144,7 @@ def test_deltas_carry_what_changed() -> None:
     assert d.feed is not None and d.feed["type"] == ev.AGENT_PAUSED
     doc = h.snapshot_doc(View(Principal("root", "admin", None), h.layout))
     assert doc["seq"] == 1 and doc["epoch"] == bus.epoch and set(doc["agents"]) == {"a1"}
+    assert doc["thresholds"]["q1"]["pause_over_s"] == (0.0, 300.0)  # the page's levels for a pause overrun
     h.on_event(Sequenced(2, e(ev.ALERT_ACKED, T0, queue="q1", alert="q:q1:waiting", actor="anna", quiet_s=300)))
     assert h.ring[-1].acks == {"q:q1:waiting": T0 + 300}
     assert h.snapshot_doc(View(Principal("root", "admin", None), h.layout))["acks"] == {"q:q1:waiting": T0 + 300}
