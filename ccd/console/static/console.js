@@ -157,7 +157,7 @@
     };
     if (th.waiting) check(q.waiting, th.waiting, "waiting");
     if (th.longest_wait_s) check(wait, th.longest_wait_s, "longest");
-    if (th.service_level && q.answered + q.abandoned > 0) check(q.sl, th.service_level, "sl", true);
+    if (th.service_level) check(q.sl, th.service_level, "sl", true);  // null until a wait ended
     if (th.no_agent && q.logged_in === 0) lv.push(["critical", "no_agent"]);
     const members = Object.values(S.agents).filter((a) => a.queues.includes(q.name)).map((a) => pauseLevel(a, [q.name])).filter((x) => x);
     if (members.length) lv.push([members.includes("critical") ? "critical" : "warning", "over_allowance"]);
