@@ -236,6 +236,9 @@ async def test_history_recordings_ratings_reports(asterisk: AsteriskInstance, cc
             else:
                 assert got[key] == ("" if value is None else str(value)), key
     assert {r["queue"]: r["offered"] for r in want} == {"support": 1, "sales": 1}
+    page_csv = await root.js("return await (await fetch(document.getElementById('rep-csv').href)).text()")
+    assert page_csv == await asyncio.to_thread(cli, cfg_file, "report", "--from", start, "--to", end, "--by", "queue",
+                                               "--format", "csv")
     await root.js("document.getElementById('rep-by').value = '1h'; document.querySelector('#rep-form button').click()")
     await root.wait_js("return document.querySelector('#chart-sl') && document.querySelector('#chart-calls rect')"
                        " && document.querySelector('#chart-occupancy rect')", "charts drawn")
