@@ -149,6 +149,8 @@ class QueueThresholds(Strict):
     longest_wait_s: tuple[float, float] = (30.0, 60.0)
     service_level: tuple[float, float] = (0.8, 0.6)  # below these
     no_agent: bool = True  # nobody logged in is critical
+    # A member's pause past its reason's allowance (pause_allowance_minutes) by this many seconds.
+    pause_over_s: tuple[float, float] = (0.0, 300.0)
 
 
 class ConsoleConfig(Strict):

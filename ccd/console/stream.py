@@ -82,7 +82,7 @@ class FloorHub:
             {a.id: tuple(a.teams) for a in cfg.agents},
             {q.name: q.service_level_target for q in cfg.queues},
             {q.name: q.service_level_seconds for q in cfg.queues})
-        self.today = Today(cfg.tz, self.layout.sl_seconds)
+        self.today = Today(cfg.tz, self.layout.sl_seconds, {q.name: q.short_abandon_seconds for q in cfg.queues})
         self.allowance = {k: v * 60 for k, v in cfg.console.pause_allowance_minutes.items()}
         self.default_allowance = cfg.console.default_pause_allowance_minutes * 60
         self.ring: deque[Delta] = deque(maxlen=RING)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ccd.acd.inputs import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentUnpaused, Input
 from ccd.api.app import Api, EmptyBody, json_response, parse_body
+from ccd.api.keys import actor_of
 from ccd.errors import Forbidden, NotFound
 from ccd.queues.core.stasis_input import PAUSE_REASON_PATTERN
 from ccd.snapshot import EngineSnapshot
@@ -66,13 +67,13 @@ class QueueRoutes:
         if action in ("login", "logout", "unpause"):
             await parse_body(request, EmptyBody)
         if action == "login":
-            inp = AgentLoggedIn(agent_id, actor=f"token:{who.name}")
+            inp = AgentLoggedIn(agent_id, actor=actor_of(request, who))
         elif action == "logout":
-            inp = AgentLoggedOut(agent_id, actor=f"token:{who.name}")
+            inp = AgentLoggedOut(agent_id, actor=actor_of(request, who))
         elif action == "pause":
-            inp = AgentPaused(agent_id, (await parse_body(request, PauseBody)).reason, actor=f"token:{who.name}")
+            inp = AgentPaused(agent_id, (await parse_body(request, PauseBody)).reason, actor=actor_of(request, who))
         elif action == "unpause":
-            inp = AgentUnpaused(agent_id, actor=f"token:{who.name}")
+            inp = AgentUnpaused(agent_id, actor=actor_of(request, who))
         else:
             raise NotFound(f"unknown action {action!r} (login, logout, pause, unpause)")
         self.submit(inp)

@@ -91,7 +91,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     except (ValueError, ZoneInfoNotFoundError) as exc:
         print(f"ccd report: {exc}", file=sys.stderr)
         return 2
-    print(out)
+    print(out, end="" if out.endswith("\n") else "\n")  # CSV ends its last row itself: no blank line after it
     return 0
 
 

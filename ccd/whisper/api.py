@@ -9,7 +9,8 @@ change its mode, stop it, list the live ones.
 Supervisor-role tokens act for their own supervisor and only on agents of their teams (403,
 audited as supervision.denied); an admin names the supervisor who will listen. A session
 belongs to its supervisor: another supervisor's token may not switch or stop it (403
-``supervision.not_owner``, audited); admins may. Every audited event names the token as actor.
+``supervision.not_owner``, audited); admins may. Every audited event names the actor: the token
+(``token:NAME``) or the console's signed-in user (``console:NAME``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ccd.api.app import Api, json_response, parse_body
 from ccd.api.auth import Principal
+from ccd.api.keys import actor_of
 from ccd.config import Ident
 from ccd.errors import BadRequest, Forbidden, NotFound
 from ccd.whisper.core.session import Session
@@ -31,10 +33,6 @@ ModeName = Literal["listen", "whisper", "barge"]
 
 class NotOwner(Forbidden):
     error_id = "supervision.not_owner"
-
-
-def token_actor(who: Principal) -> str:
-    return f"token:{who.name}"
 
 
 class StartBody(BaseModel):
@@ -61,7 +59,7 @@ class SupervisionRoutes:
         if not who.covers(self.service.directory.teams_of_agent(s.agent)):
             raise Forbidden(f"agent {s.agent!r} is not in your teams")
         if who.role != "admin" and s.supervisor != who.supervisor_id:
-            self.service.deny(s.supervisor, s.agent, "not_owner", "api", mode, token_actor(who), s.id)
+            self.service.deny(s.supervisor, s.agent, "not_owner", "api", mode, actor_of(request, who), s.id)
             raise NotOwner(f"session {sid!r} belongs to supervisor {s.supervisor!r}; only they or an admin may "
                            f"{action} it")
         return s
@@ -86,24 +84,24 @@ class SupervisionRoutes:
         if body.agent_id not in directory.agents:
             raise NotFound(f"no agent {body.agent_id!r}")
         if not who.covers(directory.teams_of_agent(body.agent_id)):
-            self.service.deny(supervisor, body.agent_id, "not_in_teams", "api", body.mode, token_actor(who))
+            self.service.deny(supervisor, body.agent_id, "not_in_teams", "api", body.mode, actor_of(request, who))
             raise Forbidden(f"agent {body.agent_id!r} is not in your teams")
         # Refused is a CcdError (supervision.<reason>, 403 or 409, with details): it reaches
         # the client as it is.
-        s = self.service.start(supervisor, body.agent_id, body.mode, actor=token_actor(who))
+        s = self.service.start(supervisor, body.agent_id, body.mode, actor=actor_of(request, who))
         return json_response(s.view(self.service.clock()), 201)
 
     async def mode(self, request: web.Request) -> web.Response:
         who = self.api.principal(request, "supervisor")
         body = await parse_body(request, ModeBody)
         s = self._session(request, who, "switch", body.mode)
-        self.service.change_mode(s.id, body.mode, token_actor(who))  # SessionError: 409
+        self.service.change_mode(s.id, body.mode, actor_of(request, who))  # SessionError: 409
         return json_response(s.view(self.service.clock()))
 
     async def stop(self, request: web.Request) -> web.Response:
         who = self.api.principal(request, "supervisor")
         s = self._session(request, who, "stop")
-        self.service.stop(s.id, token_actor(who))  # SessionError: 409
+        self.service.stop(s.id, actor_of(request, who))  # SessionError: 409
         return json_response(s.view(self.service.clock()))
 
 

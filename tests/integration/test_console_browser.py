@@ -5,9 +5,10 @@ gap-free resume after a ccd restart."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -20,7 +21,8 @@ from tests.integration.test_supervision_audio import call_in, http, rec_agent, s
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.postgres, pytest.mark.browser]
 
-PASSWORDS = {"anna": "anna-secret-1", "boris": "boris-secret-1"}
+PASSWORDS = {"anna": "anna-secret-1", "boris": "boris-secret-1", "root": "root-secret-1"}
+ZONE = "Asia/Kamchatka"  # UTC+12 all year: the page's clock is the configured zone's, not the browser's
 
 
 def console_cfg(rec: str, listen: dict[str, Any]) -> dict[str, Any]:
@@ -32,8 +34,12 @@ def console_cfg(rec: str, listen: dict[str, Any]) -> dict[str, Any]:
         "supervisors": [supervisor("S1", ["t1"], sup_phone(rec, hangup_after=60)), supervisor("S2", ["t2"])],
         "teams": [{"name": "t1"}, {"name": "t2"}],
         "http": listen,
-        "console": {"users": [{"name": "anna", "supervisor": "S1"}, {"name": "boris", "supervisor": "S2"}],
-                    "pause_allowance_minutes": {"smoke": 0.03}},
+        "timezone": ZONE,
+        "console": {"users": [{"name": "anna", "supervisor": "S1"},
+                              {"name": "boris", "supervisor": "S2", "language": "ru"},
+                              {"name": "root", "role": "admin"}],
+                    "pause_allowance_minutes": {"smoke": 0.03},
+                    "thresholds": {"support": {"pause_over_s": [0, 4]}}},
     }
 
 
@@ -82,16 +88,23 @@ async def test_live_floor_actions_and_screenshots(asterisk: AsteriskInstance, cc
     assert await page.js("return document.getElementById('floor-view').hidden")
     await sign_in(page, base, "anna")
     await floor_ready(page)
+    # Nobody logged in to support: its tile is critical and the alert list says why; every
+    # tile shows the age of its data; the grid shows each agent's teams and queues.
+    await page.wait_js("return document.querySelector('#queue-support.critical') && [...document.querySelectorAll("
+                       "'#alerts li.critical')].some(li => li.textContent.includes('support'))", "no-agent alert")
+    assert "data age" in await page.js(text_of("#queue-support .age"))
+    assert await page.js(text_of("#agent-A1 .queues")) == "support"
 
-    # A call through Asterisk, nobody logged in: it waits, and the tile shows it within 2 s.
+    # A call through Asterisk, nobody logged in: it waits, and the tile shows it within 2 s of
+    # ccd queueing it (the page notes when its DOM changed; same machine, same clock).
+    await page.js("window.shownAt = 0; new MutationObserver(() => { if (!window.shownAt && document.querySelector("
+                  "'#queue-support .waiting')?.textContent === '1') window.shownAt = Date.now(); })"
+                  ".observe(document.getElementById('queues'), {childList: true, subtree: true, characterData: true})")
     number = "5551234567"
-    placed = time.monotonic()
     await asyncio.to_thread(call_in, asterisk, tag(), number, 60)
-    await page.wait_js("return document.querySelector('#queue-support .waiting')?.textContent === '1'",
-                       "waiting call in the tile", 10)
-    shown_after = time.monotonic() - placed
-    await ccd.wait_event("call.queued", queue="support")
-    assert shown_after < 10  # the 2 s goal is measured in bench/console.py; here: it arrives
+    shown_ms = await page.wait_js("return window.shownAt", "waiting call in the tile", 10)
+    queued = await ccd.wait_event("call.queued", queue="support")
+    assert shown_ms / 1000 - queued.ts.timestamp() < 2.0
 
     # Log A1 in from the grid: the call is answered, and the grid shows caller and queue.
     await click(page, 'button[data-act="login"][data-agent="A1"]')
@@ -108,13 +121,24 @@ async def test_live_floor_actions_and_screenshots(asterisk: AsteriskInstance, cc
     channels = [c.name for c in await ccd.daemon.rest.list_channels()]
     assert any("-sp-" in name for name in channels), channels
     await page.wait_js("return document.querySelector('#sessions li[data-mode=\"whisper\"]')", "session shown")
+    assert started.payload["actor"] == "console:anna"
+    # ... its mode switched from the page, then stopped; each step audited with anna.
+    await click(page, '#sessions button[data-mode="barge"]')
+    changed = await ccd.wait_event("supervision.mode_changed", timeout=15)
+    assert changed.payload["mode"] == "barge" and changed.payload["actor"] == "console:anna"
+    await page.wait_js("return document.querySelector('#sessions li[data-mode=\"barge\"]')", "mode switch shown")
+    await click(page, "#sessions button[data-stop]")
+    ended = await ccd.wait_event("supervision.ended", timeout=15)
+    assert ended.payload["actor"] == "console:anna"
+    await page.wait_js("return !document.querySelector('#sessions li')", "session gone")
 
     # Pause A2 (logged in first) with a reason: no offers for A2, the feed names anna.
     await click(page, 'button[data-act="login"][data-agent="A2"]')
     await ccd.wait_event("agent.login", agent_id="A2")
     await page.js("document.getElementById('pause-reason').value = 'smoke'")
     await click(page, 'button[data-act="pause"][data-agent="A2"]')
-    await ccd.wait_event("agent.paused", agent_id="A2")
+    paused = await ccd.wait_event("agent.paused", agent_id="A2")
+    assert paused.payload["actor"] == "console:anna"
     await page.wait_js("return [...document.querySelectorAll('#feed li[data-type=\"agent.control\"]')]"
                        ".some(li => li.textContent.includes('anna') && li.textContent.includes('A2'))",
                        "feed names who paused A2")
@@ -123,18 +147,35 @@ async def test_live_floor_actions_and_screenshots(asterisk: AsteriskInstance, cc
     await asyncio.sleep(2)
     assert not ccd.of("call.offered", agent_id="A2")
 
-    # The smoke break's allowance is ~2 s: its timer turns red.
+    # The smoke break's allowance is ~2 s: its timer turns red, and it is a warning; support's
+    # levels make it critical 4 s past the allowance (tile and alert).
     await page.wait_js("return document.querySelector('#agent-A2 td.timer.overrun')", "overrun shown red", 10)
+    await page.wait_js("return document.querySelector('#alerts li.warning[data-agent=\"A2\"]')", "warning", 10)
+    await page.wait_js("return document.querySelector('#alerts li.critical[data-agent=\"A2\"]') && "
+                       "document.querySelector('#queue-support.critical')", "pause critical", 10)
 
-    # ... and is an alert; acknowledged, it goes quiet for everyone, and the feed says who.
-    await click(page, '#alerts button[data-ack^="a:A2:pause"]')
+    # ... acknowledged, it goes quiet for everyone, and the feed says who.
+    await click(page, '#alerts li.critical[data-agent="A2"] button[data-ack]')
     acked = await ccd.wait_event("alert.acknowledged", agent_id="A2")
-    assert acked.payload["actor"] == "anna"
+    assert acked.payload["actor"] == "anna" and acked.payload["alert"].endswith(":critical")
     await page.wait_js("return !document.querySelector('#alerts button[data-ack^=\"a:A2:pause\"]')", "alert quiet")
     await page.wait_js("return [...document.querySelectorAll('#feed li[data-type=\"alert.acknowledged\"]')]"
                        ".some(li => li.textContent.includes('anna'))", "feed names who acknowledged")
 
     # Screenshots: normal, compact, TV, Russian.
+    # Unpause from the grid: audited with anna. Times on the feed are in the configured zone.
+    await click(page, 'button[data-act="unpause"][data-agent="A2"]')
+    await ccd.wait_event("agent.unpaused", agent_id="A2")
+    unpause = await ccd.wait_event("agent.control", agent_id="A2", action="unpause")
+    assert unpause.payload["actor"] == "anna"
+    ts, shown = await page.wait_js(
+        "const i = window.ccdState.feed.findLastIndex(f => f.type === 'agent.control' && f.action === 'unpause');"
+        "const li = [...document.querySelectorAll('#feed li[data-type=\"agent.control\"]')]"
+        ".find(l => l.textContent.includes('unpause') || l.textContent.includes('Unpause'));"
+        "return i >= 0 && li && [window.ccdState.feed[i].ts, li.querySelector('time').textContent]", "unpause on feed")
+    local = datetime.fromtimestamp(ts, ZoneInfo(ZONE))
+    shown = shown.replace("\u202f", " ")  # newer ICU puts a narrow no-break space before AM/PM
+    assert shown in (local.strftime("%I:%M:%S %p"), local.strftime("%H:%M:%S")), (shown, local)
     await page.screenshot("floor-normal")
     await click(page, "#btn-compact")
     await page.screenshot("floor-compact")
@@ -151,13 +192,31 @@ async def test_live_floor_actions_and_screenshots(asterisk: AsteriskInstance, cc
     await page.screenshot("floor-phone")
     await page.run(lambda: page.driver.set_window_size(1400, 1000))
 
-    # A supervisor of another team sees none of it.
+    # A supervisor of another team sees none of it (in Russian: his own setting).
     other = browser_factory()
     await sign_in(other, base, "boris")
     await floor_ready(other)
+    await other.wait_js("return document.getElementById('h-agents').textContent === 'Операторы'", "boris: Russian")
     assert await other.js("return !document.querySelector('#agent-A1') && !document.querySelector('#agent-A2')")
     assert await other.js("return !document.querySelector('#queue-support') && !!document.querySelector('#queue-sales')")
     assert not await other.js("return [...document.querySelectorAll('#feed li')].some(l => l.textContent.includes('A2'))")
+
+    # An admin sees every agent and filters the grid by team and by queue.
+    admin = browser_factory()
+    await sign_in(admin, base, "root")
+    await floor_ready(admin)
+    rows = "return [...document.querySelectorAll('#agents tbody tr')].map(tr => tr.id).join(' ')"
+    await admin.wait_js(rows + " === 'agent-A1 agent-A2 agent-B1'", "all agents")
+    for select, value, want in (("filter-team", "t2", "agent-B1"), ("filter-team", "", "agent-A1 agent-A2 agent-B1"),
+                                ("filter-queue", "support", "agent-A1 agent-A2")):
+        await admin.js(f"const s = document.getElementById('{select}'); s.value = arguments[0];"
+                       "s.dispatchEvent(new Event('change'))", value)
+        await admin.wait_js(rows + f" === {want!r}", f"{select}={value}")
+
+    # A stream that goes silent (no event, no refresh) for more than 10 s: the page says so.
+    await page.js("window.ccdState.es.close()")
+    await page.wait_js("const b = document.getElementById('banner');"
+                       "return !b.hidden && b.textContent.includes('10')", "stale banner", 20)
     asterisk.cli("channel request hangup all")
 
 

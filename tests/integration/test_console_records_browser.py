@@ -159,12 +159,16 @@ async def test_history_recordings_ratings_reports(asterisk: AsteriskInstance, cc
     await boris.wait_js("return window.ccdRecords.recordings", "recordings answered")
     listed = await boris.js("return window.ccdRecords.recordings.map(r => r.call_id)")
     assert listed == [sales_call]
-    for dmin, dmax, want in (("0", "3600", [sales_call]), ("3000", "", [])):  # the duration filter
-        await boris.js("window.ccdRecords.recordings = null; document.getElementById('rec-dmin').value = arguments[0];"
-                       "document.getElementById('rec-dmax').value = arguments[1];"
-                       "document.querySelector('#rec-form button').click()", dmin, dmax)
-        await boris.wait_js("return window.ccdRecords.recordings !== null", "recordings answered")
-        assert await boris.js("return window.ccdRecords.recordings.map(r => r.call_id)") == want
+    for filters, want in (  # each filter of the page: queue, agent, caller (any form), rating, duration
+            ({"queue": "sales"}, [sales_call]), ({"agent": "B1"}, [sales_call]), ({"caller": TYPED}, [sales_call]),
+            ({"caller": "+7 495 000-00-00"}, []), ({"rmin": "1", "rmax": "2"}, [sales_call]),
+            ({"rmin": "3", "rmax": "5"}, []), ({"dmin": "0", "dmax": "3600"}, [sales_call]), ({"dmin": "3000"}, [])):
+        await boris.js("window.ccdRecords.recordings = null;"
+                       "for (const f of ['queue', 'agent', 'caller', 'rmin', 'rmax', 'dmin', 'dmax'])"
+                       "  document.getElementById('rec-' + f).value = arguments[0][f] || '';"
+                       "document.querySelector('#rec-form button').click()", filters)
+        await boris.wait_js("return window.ccdRecords.recordings !== null", f"recordings answered {filters}")
+        assert await boris.js("return window.ccdRecords.recordings.map(r => r.call_id)") == want, filters
 
     # anna plays the support recording in the page and seeks: ranges; the audit names her.
     await click(anna, f'button[data-play="{support_call}"]')
@@ -211,6 +215,9 @@ async def test_history_recordings_ratings_reports(asterisk: AsteriskInstance, cc
     await click(root, f'#lowest button[data-play="{sales_call}"]')
     await root.wait_js("return document.getElementById('player').readyState >= 1", "lowest plays", 15)
     assert await root.js("return document.querySelectorAll('a.download').length") > 0  # root may save files
+    status, disposition = await root.js("const r = await fetch(document.querySelector('a.download').href);"
+                                        "return [r.status, r.headers.get('Content-Disposition') || '']")
+    assert status == 200 and "attachment" in disposition
     await root.screenshot("records-ratings-en")
 
     # The report page shows `ccd report`'s figures for the same calls.
@@ -229,9 +236,12 @@ async def test_history_recordings_ratings_reports(asterisk: AsteriskInstance, cc
             else:
                 assert got[key] == ("" if value is None else str(value)), key
     assert {r["queue"]: r["offered"] for r in want} == {"support": 1, "sales": 1}
+    page_csv = await root.js("return await (await fetch(document.getElementById('rep-csv').href)).text()")
+    assert page_csv == await asyncio.to_thread(cli, cfg_file, "report", "--from", start, "--to", end, "--by", "queue",
+                                               "--format", "csv")
     await root.js("document.getElementById('rep-by').value = '1h'; document.querySelector('#rep-form button').click()")
-    await root.wait_js("return document.querySelector('#chart-sl') && document.querySelector('#chart-calls rect')",
-                       "charts drawn")
+    await root.wait_js("return document.querySelector('#chart-sl') && document.querySelector('#chart-calls rect')"
+                       " && document.querySelector('#chart-occupancy rect')", "charts drawn")
     await root.js("document.querySelector('#staff-form button').click()")
     await root.wait_js("return document.querySelector('#chart-staffing')", "staffing chart")
     assert await root.js("return window.ccdRecords.staffing.some(r => r.calls > 0)")

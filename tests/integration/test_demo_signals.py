@@ -1,9 +1,12 @@
 """`ccd demo` under a process manager: SIGTERM stops the daemon and the sandbox's Asterisk,
-and the config's relative paths resolve beside the config file, not the working directory."""
+and the config's relative paths resolve beside the config file, not the working directory;
+the demo prints the supervisor console's address and a login that signs in."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -73,6 +76,16 @@ def test_sigterm_stops_demo_and_its_asterisk(tmp_path: Path, pg_server: str) -> 
     pid_file = work / "var" / "demo" / "asterisk" / "run" / "asterisk.pid"
     try:
         wait_until(lambda: ready(http_port), "ccd ready", 120, proc, log)
+        # The demo prints the console's address and a login that signs in.
+        printed = re.compile(r"supervisor console: (http://\S+/console/)  sign in as '(\w+)' with password '([^']+)'")
+        wait_until(lambda: printed.search(log.read_text()) is not None, "console line", 30, proc, log)
+        found = printed.search(log.read_text())
+        assert found is not None and found.group(1) == f"http://127.0.0.1:{http_port}/console/"
+        login = urllib.request.Request(found.group(1) + "api/login", method="POST",
+                                       data=json.dumps({"name": found.group(2), "password": found.group(3)}).encode(),
+                                       headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(login, timeout=10) as res:
+            assert res.status == 200 and "ccd_session=" in res.headers.get("Set-Cookie", "")
         asterisk_pid = int(pid_file.read_text())
         assert alive(asterisk_pid)
         assert (conf_dir / "spool").is_dir() and not (work / "spool").exists()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from aiohttp.test_utils import make_mocked_request
 
 from ccd.acd.inputs import AgentLoggedIn, AgentPaused
+from ccd.api.auth import Principal
+from ccd.api.keys import VIA, actor_of
 from ccd.openapi import document, routes
 from tests.unit.api_fixtures import AUTH, FakeBackend, MakeClient, config
 
@@ -119,3 +122,11 @@ async def test_openapi_document_describes_every_route(make_client: MakeClient) -
     params = {p["name"] for p in doc["paths"]["/api/reports"]["get"]["parameters"]}
     assert {"from", "to", "by", "format"} <= params
     assert document(client.app) == doc
+
+
+def test_the_audit_actor_says_token_or_console_person() -> None:
+    who = Principal("anna", "supervisor", frozenset({"t1"}), "S1")
+    request = make_mocked_request("POST", "/api/agents/A1/pause")
+    assert actor_of(request, who) == "token:anna"
+    request[VIA] = "console"
+    assert actor_of(request, who) == "console:anna"

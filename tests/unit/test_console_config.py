@@ -51,5 +51,6 @@ role = "admin"
 [console.thresholds.support]
 waiting = [2, 4]
 longest_wait_s = [20, 40]
+pause_over_s = [60, 600]
 """
     assert problems(tmp_path, text) == []

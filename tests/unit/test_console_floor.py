@@ -45,7 +45,7 @@ def test_today_counts_and_averages() -> None:
         today.apply(e(ev.CALL_ANSWERED, T0 + wait, call_id=cid, queue="q", agent_id="a", wait_s=wait))
         today.apply(e(ev.CALL_ENDED, T0 + wait + talk, call_id=cid, queue="q", agent_id="a", talk_s=talk))
     today.apply(e(ev.CALL_QUEUED, T0, call_id="c9", queue="q", caller="5559"))
-    today.apply(e(ev.CALL_ABANDONED, T0 + 40, call_id="c9", queue="q"))
+    today.apply(e(ev.CALL_ABANDONED, T0 + 40, call_id="c9", queue="q", wait_s=40.0))
     today.apply(e(ev.AGENT_MISSED, T0, agent_id="a", queue="q"))
     today.apply(e(ev.RATING_RESULT, T0, agent_id="a", queue="q", outcome="rated", score=4))
     today.apply(e(ev.RATING_RESULT, T0, agent_id="a", queue="q", outcome="no_response", score=None))
@@ -54,6 +54,24 @@ def test_today_counts_and_averages() -> None:
     assert (a.calls, a.missed, a.ratings, a.rating_sum) == (2, 1, 1, 4)
     assert a.talk_sum / a.ended == 150.0
     assert today.calls == {}  # every call ended
+
+
+def test_short_abandons_overflows_and_callbacks_count_as_in_the_kpi_report() -> None:
+    """docs/kpis.md: an abandon under N seconds is a short abandon, not abandoned, and not in the
+    service level's base; a booked callback neither; an overflow or timeout is in the base."""
+    today = Today(ZoneInfo("UTC"), {"q1": 20.0}, {"q1": 5.0})
+    for cid, ended in (("c1", (ev.CALL_ANSWERED, 10.0)), ("c2", (ev.CALL_ANSWERED, 30.0)),
+                       ("c3", (ev.CALL_ABANDONED, 3.0)), ("c4", (ev.CALL_ABANDONED, 45.0)),
+                       ("c5", (ev.CALL_OVERFLOW, 60.0))):
+        today.apply(e(ev.CALL_QUEUED, T0, call_id=cid, queue="q1"))
+        today.apply(e(ended[0], T0 + ended[1], call_id=cid, queue="q1", agent_id="a1" if ended[0] == ev.CALL_ANSWERED
+                      else None, wait_s=ended[1], **({"target": "q2"} if ended[0] == ev.CALL_OVERFLOW else {})))
+    today.apply(e(ev.CALL_QUEUED, T0, call_id="c6", queue="q1"))
+    today.apply(e(ev.CALL_ABANDONED, T0 + 50, call_id="c6", queue="q1", wait_s=50.0, callback="c6"))
+    today.apply(e(ev.CALL_QUEUED, T0, call_id="c7", queue="q1"))  # still waiting: not in the base yet
+    tile = queue_tile("q1", QueueView("q1", (), 0, 2), {}, today, layout(), T0 + 95)
+    assert (tile["offered"], tile["answered"], tile["abandoned"]) == (7, 2, 1)
+    assert tile["sl"] == pytest.approx(1 / 4)  # c1 within 20 s, of c1, c2, c4, c5
 
 
 def test_today_resets_at_local_midnight_and_ignores_yesterday() -> None:
@@ -144,6 +162,7 @@ def test_deltas_carry_what_changed() -> None:
     assert d.feed is not None and d.feed["type"] == ev.AGENT_PAUSED
     doc = h.snapshot_doc(View(Principal("root", "admin", None), h.layout))
     assert doc["seq"] == 1 and doc["epoch"] == bus.epoch and set(doc["agents"]) == {"a1"}
+    assert doc["thresholds"]["q1"]["pause_over_s"] == (0.0, 300.0)  # the page's levels for a pause overrun
     h.on_event(Sequenced(2, e(ev.ALERT_ACKED, T0, queue="q1", alert="q:q1:waiting", actor="anna", quiet_s=300)))
     assert h.ring[-1].acks == {"q:q1:waiting": T0 + 300}
     assert h.snapshot_doc(View(Principal("root", "admin", None), h.layout))["acks"] == {"q:q1:waiting": T0 + 300}

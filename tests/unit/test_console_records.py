@@ -3,7 +3,9 @@ staffing comparison's bounds, and the caller search finding every written form o
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+import ccd.console
 from ccd.api.auth import Principal
 from ccd.config import CcdConfig, normalise_number
 from ccd.console.history import Scope, as_json, outcome_of, scope_of
@@ -43,6 +46,7 @@ def call(**kw: Any) -> dict[str, Any]:
 def test_outcomes() -> None:
     assert outcome_of(call()) == "answered"
     assert outcome_of(call(outcome="abandoned")) == "abandoned"
+    assert outcome_of(call(outcome="callback", agent_id=None)) == "callback"  # left with a booked callback
     assert outcome_of(call(fallback=True)) == "fallback"
     assert outcome_of(call(ended_at=None)) == "in_progress"  # answered, still talking
     assert outcome_of(call(outcome=None)) == "in_progress"
@@ -94,3 +98,16 @@ def test_any_written_form_finds_the_same_number(digits: str, seps: list[str], rn
         chars.insert(rnd.randrange(len(chars) + 1), sep)
     written = "".join(chars)
     assert normalise_number("8" + written, c) == normalise_number("+7" + written, c) == "+7" + digits
+
+
+def test_the_pages_load_nothing_from_elsewhere() -> None:
+    """Offline: no CDN, no remote font or script; every asset a page names ships in the package."""
+    static = Path(ccd.console.__file__).parent / "static"
+    for page in static.iterdir():
+        text = page.read_text()
+        remote = [u for u in re.findall(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}[^\s\"')]*", text)
+                  if u != "http://www.w3.org/2000/svg"]  # the SVG namespace is a name, not a fetch
+        assert remote == [], (page.name, remote)
+        if page.suffix == ".html":
+            for asset in re.findall(r'(?:src|href)="/console/static/([^"]+)"', text):
+                assert (static / asset).is_file(), (page.name, asset)

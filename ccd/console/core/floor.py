@@ -2,7 +2,11 @@
 and agent rows from the engine's snapshot. Pure: time comes in as an argument.
 
 "Today" is the calendar day in the configured time zone; the figures reset when an event of
-a later day arrives. "Required now" is Erlang C for the queue's service-level target with the
+a later day arrives. They follow docs/kpis.md as ``ccd report`` does for the same calls: an
+abandon shorter than the queue's ``short_abandon_seconds`` is a short abandon (not abandoned),
+and the service level is answered within T over the calls whose wait ended (answered,
+abandoned, overflowed or timed out), which is the report's figure once no call waits (the
+report also counts the calls still waiting). "Required now" is Erlang C for the queue's service-level target with the
 arrival rate of the last half hour and today's AHT (the current interval's forecast).
 """
 
@@ -32,7 +36,10 @@ FEED_TYPES = frozenset({
 class QueueDay:
     offered: int = 0
     answered: int = 0
-    abandoned: int = 0
+    abandoned: int = 0  # short abandons and booked callbacks left out, as in the KPI report
+    short_abandons: int = 0
+    callbacks: int = 0  # callers who left the line with a booked callback
+    overflowed: int = 0  # to another target, or timed out
     within_sl: int = 0
     wait_sum: float = 0.0
     talk_sum: float = 0.0
@@ -59,8 +66,10 @@ class CallInfo:
 class Today:
     """Today's per-queue and per-agent figures, fed one domain event at a time."""
 
-    def __init__(self, tz: ZoneInfo, sl_seconds: Mapping[str, float]) -> None:
+    def __init__(self, tz: ZoneInfo, sl_seconds: Mapping[str, float],
+                 short_abandon_seconds: Mapping[str, float] | None = None) -> None:
         self.tz, self.sl_seconds = tz, sl_seconds
+        self.short_abandon_seconds = short_abandon_seconds or {}
         self.day: date | None = None
         self.queues: dict[str, QueueDay] = {}
         self.agents: dict[str, AgentDay] = {}
@@ -89,8 +98,13 @@ class Today:
             q.within_sl += wait <= self.sl_seconds.get(e.queue or "", 20.0)
             if a is not None:
                 a.calls += 1
-        elif e.type == ev.CALL_ABANDONED and q is not None:
-            q.abandoned += not (isinstance(e, ev.CallAbandoned) and e.callback)  # a booked callback is not an abandon
+        elif isinstance(e, ev.CallAbandoned) and q is not None:
+            if e.callback:
+                q.callbacks += 1  # a booked callback is not an abandon
+            elif e.wait_s < self.short_abandon_seconds.get(e.queue or "", 5.0):
+                q.short_abandons += 1
+            else:
+                q.abandoned += 1
             self.calls.pop(e.call_id or "", None)
         elif isinstance(e, ev.CallEnded):
             self.calls.pop(e.call_id or "", None)
@@ -100,6 +114,8 @@ class Today:
                 a.talk_sum, a.ended = a.talk_sum + talk, a.ended + 1
         elif e.type == ev.CALL_OVERFLOW:
             self.calls.pop(e.call_id or "", None)
+            if q is not None:
+                q.overflowed += 1
         elif e.type == ev.AGENT_MISSED and a is not None:
             a.missed += 1
         elif isinstance(e, ev.RatingResult) and a is not None and e.outcome == "rated":
@@ -152,7 +168,7 @@ def queue_tile(name: str, view: QueueView | None, agents: Mapping[str, AgentView
         "waiting": len(view.waiting) if view else 0,
         "longest_wait_s": round(view.longest_wait_s, 1) if view else 0.0,
         "callbacks": callbacks,
-        "sl": _ratio(day.within_sl, day.answered + day.abandoned),
+        "sl": _ratio(day.within_sl, day.answered + day.abandoned + day.overflowed),
         "sl_target": sl_target,
         "offered": day.offered, "answered": day.answered, "abandoned": day.abandoned,
         "asa_s": _ratio(day.wait_sum, day.answered), "aht_s": _ratio(day.talk_sum, day.ended),

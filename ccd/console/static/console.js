@@ -16,6 +16,7 @@
     document.documentElement.lang = lang;
     $("lang").value = lang;
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    if (S.me) $("who").textContent = S.me.user + " (" + t(S.me.role) + ")";
   }
   const serverNow = () => Date.now() / 1000 + S.offset;
   function dur(s) {
@@ -52,7 +53,6 @@
   async function start() {
     try { S.me = await api("GET", "/console/api/me"); } catch (e) { showLogin(); return; }
     $("login-view").hidden = true; $("floor-view").hidden = false;
-    $("who").textContent = S.me.user + " (" + S.me.role + ")";
     chooseLang(); connect(); refreshSessions();
   }
   $("login-form").addEventListener("submit", async (ev) => {
@@ -157,11 +157,22 @@
     };
     if (th.waiting) check(q.waiting, th.waiting, "waiting");
     if (th.longest_wait_s) check(wait, th.longest_wait_s, "longest");
-    if (th.service_level && q.answered + q.abandoned > 0) check(q.sl, th.service_level, "sl", true);
+    if (th.service_level) check(q.sl, th.service_level, "sl", true);  // null until a wait ended
     if (th.no_agent && q.logged_in === 0) lv.push(["critical", "no_agent"]);
+    const members = Object.values(S.agents).filter((a) => a.queues.includes(q.name)).map((a) => pauseLevel(a, [q.name])).filter((x) => x);
+    if (members.length) lv.push([members.includes("critical") ? "critical" : "warning", "over_allowance"]);
     return lv;
   }
   function overrun(a) { return a.state === "paused" && a.allowance_s != null && a.since != null && serverNow() - a.since > a.allowance_s; }
+  // How far past its allowance a pause is, against the levels of the given queues (the worst
+  // wins; an agent of no queue has the defaults).
+  function pauseLevel(a, queues) {
+    if (!overrun(a)) return null;
+    const over = serverNow() - a.since - a.allowance_s;
+    const levels = queues.map((name) => (S.thresholds[name] || {}).pause_over_s || [0, 300]);
+    if (levels.some(([, c]) => over >= c)) return "critical";
+    return levels.some(([w]) => over >= w) ? "warning" : null;
+  }
 
   function renderQueues() {
     const now = serverNow();
@@ -182,7 +193,7 @@
         "<dt>" + t("asa") + " / " + t("aht") + "</dt><dd>" + dur(q.asa_s) + " / " + dur(q.aht_s) + "</dd>" +
         "<dt>" + t("agents_abp") + "</dt><dd>" + q.available + " / " + q.busy + " / " + q.paused + "</dd>" +
         "<dt>" + t("required") + '</dt><dd class="required">' + (q.required == null ? "–" : q.required) + " / " + q.logged_in + "</dd>" +
-        '</dl><div class="age" data-queue="' + esc(q.name) + '">' + t("updated") + ": " + num(age) + " s</div></article>";
+        '</dl><div class="age" data-queue="' + esc(q.name) + '">' + t("updated") + ": " + num(age) + " " + t("sec") + "</div></article>";
     }).join("");
   }
 
@@ -210,20 +221,26 @@
           ? '<a class="history" href="/console/records#history=' + encodeURIComponent(a.caller) + '">' + esc(a.caller) + "</a>"
           : esc(a.caller || "")) + (a.call_queue ? " · " + esc(a.call_queue) : "") + "</td>" +
         '<td class="num calls">' + a.calls + '</td><td class="num">' + dur(a.aht_s) + '</td><td class="num">' + a.missed +
-        '</td><td class="num">' + num(a.rating, 1) + "</td><td>" + esc(a.teams.join(", ")) + "</td>" +
+        '</td><td class="num">' + num(a.rating, 1) + "</td><td>" + esc(a.teams.join(", ")) + '</td><td class="queues">' + esc(a.queues.join(", ")) + "</td>" +
         '<td class="actions">' + actionsFor(a) + "</td></tr>";
     }).join("");
   }
 
   function alertList() {
     const out = [];
-    for (const q of Object.values(S.queues)) for (const [level, key] of queueLevel(q)) out.push({ id: "q:" + q.name + ":" + key, level, text: q.name + ": " + t(key) });
-    for (const a of Object.values(S.agents)) if (overrun(a)) out.push({ id: "a:" + a.id + ":pause:" + a.since, level: "warning", text: a.name + ": " + t("over_allowance") });
+    for (const q of Object.values(S.queues)) for (const [level, key] of queueLevel(q)) {
+      if (key !== "over_allowance") out.push({ id: "q:" + q.name + ":" + key, level, text: q.name + ": " + t(key) });  // listed per agent
+    }
+    for (const a of Object.values(S.agents)) {
+      const level = pauseLevel(a, a.queues.length ? a.queues : [""]);
+      // a new id when it turns critical: acknowledging the warning does not silence the escalation
+      if (level) out.push({ id: "a:" + a.id + ":pause:" + a.since + ":" + level, level, agent: a.id, text: a.name + ": " + t("over_allowance") });
+    }
     const now = serverNow();
     return out.filter((x) => !(S.acks[x.id] && S.acks[x.id] > now));  // acknowledged: quiet until then
   }
   function renderAlerts() {
-    $("alerts").innerHTML = alertList().map((x) => '<li class="' + x.level + '">' + esc(x.text) +
+    $("alerts").innerHTML = alertList().map((x) => '<li class="' + x.level + '"' + (x.agent ? ' data-agent="' + esc(x.agent) + '"' : "") + ">" + esc(x.text) +
       ' <button type="button" data-ack="' + esc(x.id) + '">' + esc(t("ack")) + "</button></li>").join("");
   }
   function renderFeed() {
@@ -298,7 +315,7 @@
     const now = serverNow();
     document.querySelectorAll(".tile .age").forEach((el) => {
       const q = S.queues[el.dataset.queue];
-      if (q) el.textContent = t("updated") + ": " + num(Math.max(0, now - q.at)) + " s";
+      if (q) el.textContent = t("updated") + ": " + num(Math.max(0, now - q.at)) + " " + t("sec");
     });
     for (const a of Object.values(S.agents)) {
       const cell = document.querySelector("#agent-" + CSS.escape(a.id) + " td.timer");

@@ -22,6 +22,7 @@ window.CCD_I18N = {
     "supervision.denied": "supervision denied", "rating.result": "rated", "agent.control": "asked to", "alert.acknowledged": "alert acknowledged",
     records: "History and reports",
     by: "by", failed: "Refused", mode: "mode", active: "active", ended: "ended", requested: "requested",
+    sec: "s", supervisor: "supervisor", admin: "admin", viewer: "viewer",
   },
   ru: {
     skip: "К операторам", name: "Имя", password: "Пароль", signin: "Войти", floor: "зал",
@@ -45,5 +46,6 @@ window.CCD_I18N = {
     "supervision.denied": "контроль запрещён", "rating.result": "оценка", "agent.control": "запрошено", "alert.acknowledged": "тревога принята",
     records: "История и отчёты",
     by: "—", failed: "Отказано", mode: "режим", active: "идёт", ended: "завершён", requested: "запрошен",
+    sec: "с", supervisor: "супервизор", admin: "администратор", viewer: "наблюдатель",
   },
 };

@@ -30,6 +30,7 @@
     document.documentElement.lang = lang;
     $("lang").value = lang;
     document.querySelectorAll("[data-i18n]").forEach((e) => { e.textContent = t(e.dataset.i18n); });
+    $("who").textContent = R.me.user + " (" + t(R.me.role) + ")";
   }
   async function get(url) {
     const r = await fetch(url, { credentials: "same-origin" });
@@ -259,7 +260,6 @@
       $("rat-by").value = "queue";
     }
     $("records-view").hidden = false;
-    $("who").textContent = R.me.user + " (" + R.me.role + ")";
     chooseLang(); fillSelects(); defaultDates(); route();
     R.ready = true;
   }
