@@ -13,6 +13,7 @@ from __future__ import annotations
 from ccd.events.agents import (
     SYSTEM_ACTOR,
     AgentControl,
+    AgentFeatureRefused,
     AgentLogin,
     AgentLogout,
     AgentMissed,
@@ -56,6 +57,7 @@ from ccd.events.media import (
 )
 from ccd.events.names import (
     AGENT_CONTROL,
+    AGENT_FEATURE_REFUSED,
     AGENT_LOGIN,
     AGENT_LOGOUT,
     AGENT_MISSED,
@@ -102,6 +104,7 @@ from ccd.events.supervision import (
 
 __all__ = [
     "AGENT_CONTROL",
+    "AGENT_FEATURE_REFUSED",
     "AGENT_LOGIN",
     "AGENT_LOGOUT",
     "AGENT_MISSED",
@@ -140,6 +143,7 @@ __all__ = [
     "SUPERVISION_STARTED",
     "SYSTEM_ACTOR",
     "AgentControl",
+    "AgentFeatureRefused",
     "AgentLogin",
     "AgentLogout",
     "AgentMissed",

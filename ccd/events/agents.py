@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ccd.events import names as n
-from ccd.events.base import DomainEvent
+from ccd.events.base import DomainEvent, absent
 
 SYSTEM_ACTOR = "ccd"
 
@@ -72,3 +72,17 @@ class AgentControl(DomainEvent):
     action: str
     reason: str | None = None
     via: str = "api"  # api | console
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentFeatureRefused(DomainEvent):
+    """Audit of an agent feature code (``*72<id>*<reason>``, ...) ccd refused. ``call_id`` is
+    the channel that dialled it; ``agent_id`` the agent it was meant for when that agent exists
+    (``target`` keeps what was dialled either way)."""
+
+    type: str = field(default=n.AGENT_FEATURE_REFUSED, init=False)
+    actor: str  # endpoint:<the calling phone>
+    feature: str  # login | logout | pause | unpause (as the dialplan named it)
+    reason: str  # why refused: not_shared_phone | unknown_agent | unknown_phone | bad_reason | ...
+    target: str | None = None  # the agent id dialled, else the phone's own agent
+    pause_reason: str | None = absent()  # the reason dialled with the code, if any

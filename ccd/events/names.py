@@ -23,6 +23,7 @@ AGENT_STATE: Final = "agent.state"
 AGENT_WRAPUP_ENDED: Final = "agent.wrapup_ended"
 AGENT_MISSED: Final = "agent.missed"
 AGENT_CONTROL: Final = "agent.control"  # audit of a request made through the API / console
+AGENT_FEATURE_REFUSED: Final = "agent.feature_refused"  # audit of a feature code ccd refused
 ALERT_ACKED: Final = "alert.acknowledged"  # console alert list
 SUPERVISION_STARTED: Final = "supervision.started"
 SUPERVISION_MODE: Final = "supervision.mode_changed"

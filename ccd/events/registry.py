@@ -15,7 +15,7 @@ _CLASSES: Final[tuple[type[DomainEvent], ...]] = (
     c.CallQueued, c.CallOffered, c.CallOfferFailed, c.CallAnswered, c.CallAbandoned,
     c.CallOverflow, c.CallEnded, c.CallFallback,
     a.AgentLogin, a.AgentLogout, a.AgentPaused, a.AgentUnpaused, a.AgentStateChanged,
-    a.AgentWrapupEnded, a.AgentMissed, a.AgentControl,
+    a.AgentWrapupEnded, a.AgentMissed, a.AgentControl, a.AgentFeatureRefused,
     s.AlertAcknowledged, s.SupervisionStarted, s.SupervisionModeChanged, s.SupervisionEnded,
     s.SupervisionDenied,
     m.RatingResult, m.RecordingStarted, m.RecordingFinished, m.RecordingFailed,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Final
 
 import structlog
 
@@ -20,7 +21,7 @@ from ccd.config import CcdConfig, normalise_number
 from ccd.dispatch import Dispatcher
 from ccd.ports import AriPort, AsteriskFailed, ChannelGone, SurveyPort
 from ccd.queues import agent_persist
-from ccd.queues.core.stasis_input import Refused, endpoint_of, feature_action, parse_priority
+from ccd.queues.core.stasis_input import Refused, endpoint_of, feature_action, parse_priority, refusal_event
 from ccd.queues.executor import AcdExecutor
 from ccd.queues.legs import (
     CALL_BRIDGE_PREFIX,
@@ -42,6 +43,8 @@ from ccd.supervisor import Spawn, plain_spawn
 
 log = structlog.get_logger("ccd.acd")
 
+AUDIT_TIMEOUT_S: Final = 5.0  # a refused code's audit; the phone hears "denied" after it
+
 
 class AcdService:
     def __init__(
@@ -54,6 +57,7 @@ class AcdService:
         submit: Callable[[Input], None],
         agent_store: agent_persist.AgentStateStore,
         wait_ami: Callable[[float], Awaitable[bool]],
+        audit: Callable[[ev.DomainEvent], Awaitable[None]],
         clock: Callable[[], float] = time.time,
         spawn: Spawn = plain_spawn,
     ) -> None:
@@ -66,6 +70,7 @@ class AcdService:
         self.clock = clock
         self.agent_store = agent_store
         self.wait_ami = wait_ami
+        self.audit = audit  # durable: the bus's commit-then-publish
         self.app = cfg.ari.app
         self.queues = {q.name: q for q in cfg.queues}
         self.agents_by_endpoint = {a.endpoint: a.id for a in cfg.agents}
@@ -196,19 +201,26 @@ class AcdService:
 
     # -- feature codes --------------------------------------------------------------------
     async def _feature(self, e: ari.StasisStart) -> None:
-        args = [*e.args, "", "", "", ""]
-        feature, explicit, reason, phone = args[1], args[2], args[3], args[4]
+        args = [*e.args, "", "", "", "", ""]
+        feature, explicit, reason, phone, dialplan_refused = args[1:6]
         action = feature_action(feature, explicit, reason, phone or endpoint_of(e.channel.name),
-                                self.agents_by_endpoint, self.agent_ids, self.shared_phones)
+                                self.agents_by_endpoint, self.agent_ids, self.shared_phones, dialplan_refused)
         ok = not isinstance(action, Refused)
         if isinstance(action, Refused):
             log.warning("feature code refused", feature=feature[:20], agent=explicit[:64], why=action.reason,
                         actor=action.actor, channel=e.channel.name)
+            await self._audit(refusal_event(action, feature, reason, e.channel.id, self.clock(), self.agent_ids))
         else:
             self.submit(action)
         with gone_is_fine("feature_code_result", channel_id=e.channel.id, feature=feature[:20]):
             await self.ari.set_variable(e.channel.id, "CCD_RESULT", "ok" if ok else "denied")
             await self.ari.continue_in_dialplan(e.channel.id, "ccd-agent", "result", 1)
+
+    async def _audit(self, event: ev.DomainEvent) -> None:
+        try:
+            await asyncio.wait_for(self.audit(event), AUDIT_TIMEOUT_S)
+        except Exception:  # a slow or failed store never leaves the phone waiting for its answer
+            log.exception("feature code refusal not audited durably", event_id=event.event_id)
 
     # -- agent state persistence ----------------------------------------------------------
     def persist_agent_state(self, event: ev.DomainEvent) -> None:

@@ -71,6 +71,7 @@ SCHEMAS: Final[dict[str, dict[str, str]]] = {
     ev.AGENT_STATE: {"state": "str", "previous": "str?", "reason": "str?"},
     ev.AGENT_WRAPUP_ENDED: {"wrapup_s": "num"},
     ev.AGENT_MISSED: {"consecutive": "int?"},
+    ev.AGENT_FEATURE_REFUSED: {"actor": "str", "feature": "str", "reason": "str", "target": "str?"},
     ev.SUPERVISION_STARTED: _SUP,
     ev.SUPERVISION_MODE: _SUP,
     ev.SUPERVISION_ENDED: _SUP,
@@ -102,10 +103,12 @@ def check_envelope(e: DomainEvent) -> str | None:
         return f"unknown event type {e.type!r}"[:200]
     if not isinstance(e.ts, datetime) or e.ts.tzinfo is None or e.ts.utcoffset() is None:
         return "ts must be a timezone-aware datetime"
-    needs_agent = e.type.startswith("agent.") or e.type == ev.CALL_ANSWERED
+    # A refused feature code may name no agent that exists: its subject is the phone's call.
+    needs_agent = (e.type.startswith("agent.") and e.type != ev.AGENT_FEATURE_REFUSED) or e.type == ev.CALL_ANSWERED
+    needs_call = e.type.startswith(_NEEDS_CALL) or e.type == ev.AGENT_FEATURE_REFUSED
     for name, value, required in (
         ("event_id", e.event_id, True),
-        ("call_id", e.call_id, e.type.startswith(_NEEDS_CALL)),
+        ("call_id", e.call_id, needs_call),
         ("agent_id", e.agent_id, needs_agent),
         ("queue", e.queue, e.type == ev.CALL_QUEUED),
     ):

@@ -3,8 +3,6 @@ log out; an agent whose phone is busy with a non-queue call is not offered queue
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from tests.harness.asterisk import AsteriskInstance
@@ -30,8 +28,9 @@ async def test_feature_codes_log_in_pause_and_log_out(asterisk: AsteriskInstance
     await ccd.wait_event("agent.unpaused", agent_id="1001")
     dial("*741001")
     await ccd.wait_event("agent.logout", agent_id="1001")
-    dial("*719999")  # not an agent: refused, nothing changes
-    await asyncio.sleep(1.0)
+    dial("*719999")  # not an agent: refused (and audited), nothing changes
+    refused = await ccd.wait_event("agent.feature_refused", target="9999")
+    assert refused.payload["reason"] == "unknown_agent" and refused.payload["actor"] == f"endpoint:{shared}"
     assert len(ccd.of("agent.login")) == 1
     assert ccd.daemon.snapshot().agents["1001"].state == "logged_out"
 

@@ -10,15 +10,14 @@ from typing import Any
 
 import aiohttp
 import pytest
+import schemathesis  # a dev dependency: missing, the test fails (never skips past CI)
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode, checks
+from schemathesis.specs.openapi import checks as openapi_checks
 
 from ccd.sandbox.asterisk import AsteriskInstance, free_port
 from tests.harness.ccd import Factory, agent
-
-schemathesis = pytest.importorskip("schemathesis")
-from schemathesis import GenerationMode, checks  # noqa: E402
-from schemathesis.specs.openapi import checks as openapi_checks  # noqa: E402
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.postgres]
 TOKENS = [{"name": "admin", "role": "admin", "token": "adm-s"},

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 
 from ccd.sandbox.asterisk import AsteriskInstance
@@ -111,8 +112,14 @@ async def test_mode_change_is_durable_before_the_switch_and_audited_when_it_fail
     seen_before_switch: list[list[str]] = []
 
     async def failing_switch(*args: object) -> None:
-        # What the audit trail holds at the moment the audio would change.
-        seen_before_switch.append([t for t, _ in await stored_types(ccd, "supervision.mode")])
+        # What PostgreSQL holds at the moment the audio would change: read at once, without
+        # waiting for the writer's next flush, so only a committed (durable) row is seen.
+        conn = await asyncpg.connect(ccd.daemon.dsn)
+        try:
+            rows = await conn.fetch("SELECT type FROM events WHERE type LIKE 'supervision.mode%'")
+        finally:
+            await conn.close()
+        seen_before_switch.append([r["type"] for r in rows])
         raise MediaFailed("snoop replaced by nobody (injected)")
 
     service.media.switch = failing_switch  # type: ignore[method-assign]

@@ -8,7 +8,9 @@ from aiohttp.test_utils import make_mocked_request
 from ccd.acd.inputs import AgentLoggedIn, AgentPaused
 from ccd.api.auth import Principal
 from ccd.api.keys import VIA, actor_of
+from ccd.api.report_routes import BY_PATTERN
 from ccd.openapi import document, routes
+from ccd.queues.core.stasis_input import PAUSE_REASON_PATTERN
 from tests.unit.api_fixtures import AUTH, FakeBackend, MakeClient, config
 
 
@@ -117,10 +119,18 @@ async def test_openapi_document_describes_every_route(make_client: MakeClient) -
     for method, path in routes(client.app):
         entry = doc["paths"][path][method.lower()]
         assert entry["summary"] != f"{method} {path}", f"{method} {path} has no real description"
+    for path, ops in doc["paths"].items():  # a 500 is documented as what it is, not left to surprise
+        assert all("500" in entry["responses"] for entry in ops.values()), path
     pause = doc["paths"]["/api/agents/{agent_id}/pause"]["post"]
-    assert pause["requestBody"]["content"]["application/json"]["schema"]["required"] == ["reason"]
-    params = {p["name"] for p in doc["paths"]["/api/reports"]["get"]["parameters"]}
-    assert {"from", "to", "by", "format"} <= params
+    body = pause["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["reason"] and body["additionalProperties"] is False
+    assert body["properties"]["reason"]["pattern"] == PAUSE_REASON_PATTERN  # the constraints validation applies
+    assert body["properties"]["reason"]["maxLength"] == 64
+    assert next(p for p in pause["parameters"] if p["name"] == "agent_id")["schema"]["pattern"]
+    params = {p["name"]: p["schema"] for p in doc["paths"]["/api/reports"]["get"]["parameters"]}
+    assert {"from", "to", "by", "format"} <= set(params)
+    assert params["by"]["pattern"] == BY_PATTERN and params["format"]["enum"] == ["json", "csv"]
+    assert {"503", "504"} <= set(doc["paths"]["/api/reports"]["get"]["responses"])
     assert document(client.app) == doc
 
 
