@@ -106,11 +106,11 @@ class FloorHub:
         acks = self.remember(e)
         queues: dict[str, Any] = {}
         agents: dict[str, Any] = {}
-        in_queue = bool(e.queue) and e.queue in self.layout.queue_members
-        if in_queue or e.agent_id:  # else the delta carries no tile or row: no snapshot
+        queue = e.queue if e.queue and e.queue in self.layout.queue_members else None
+        if queue is not None or e.agent_id:  # else the delta carries no tile or row: no snapshot
             snap = self.snapshot()
-            if in_queue:
-                queues[e.queue] = self._tile(snap, e.queue)
+            if queue is not None:
+                queues[queue] = self._tile(snap, queue)
             if e.agent_id and e.agent_id in snap.agents:
                 agents[e.agent_id] = self._row(snap, e.agent_id)
                 for q in self.layout.queues_of(e.agent_id):  # agent counts of their queues changed
