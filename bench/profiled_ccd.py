@@ -23,7 +23,7 @@ from collections.abc import Callable
 def profiler(out: str) -> tuple[Callable[[], object], Callable[[], object], Callable[[], None]]:
     """(start, stop, save) for the profiler that ``out``'s suffix names."""
     if out.endswith(".txt"):
-        from pyinstrument import Profiler  # noqa: PLC0415 - optional, bench only
+        from pyinstrument import Profiler  # optional, bench only: not a dependency of ccd
 
         sampler = Profiler(interval=0.0005, async_mode="disabled")
 
