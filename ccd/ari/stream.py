@@ -2,10 +2,11 @@
 
 A session is: ``GET /asterisk/info`` (reachability, credentials, version), the websocket
 ``/ari/events?app=<app>&subscribeAll=false`` (which registers the app, so ``Stasis()``
-stops falling back), the app's event filter (``STREAMED_TYPES`` only), then a resync over REST published as ``Resync`` before any event read
-from the new socket. Only then is ARI "up". Websocket pings (``heartbeat``) detect a
-half-open connection. The reader only parses and publishes; consumers run in the
-dispatcher's task, so a slow consumer never delays the pongs.
+stops falling back), the app's event filter (``STREAMED_TYPES`` only), then a resync over
+REST published as ``Resync`` before any event read from the new socket. Only then is ARI
+"up". Websocket pings (``heartbeat``) detect a half-open connection. The reader only
+parses and publishes; consumers run in the dispatcher's task, so a slow consumer never
+delays the pongs.
 
 ``ApplicationReplaced`` (another websocket took the app: a second ccd?) ends the session;
 the client takes the app back after ``replaced_retry_delay`` and says so in the log.
