@@ -3,7 +3,8 @@ agents, through a real Asterisk and a `ccd run` process; afterwards every call m
 an outcome (answered, abandoned, overflow): lost = offered - those, and must be 0.
 
 ``--sip``: callers come in over a PJSIP trunk and agents are PJSIP phones, all played by SIPp
-with RTP (ccd.sandbox.sip); callers hang up 8 s after entering. CCD_BENCH_PROFILE=<file> runs ccd under cProfile. ``--no-eventfilter`` runs
+with RTP (ccd.sandbox.sip); callers hang up 8 s after entering. CCD_BENCH_PROFILE=<file> runs ccd under cProfile
+(CPU time, the measured window only, from SIGUSR1 to SIGUSR2: bench/profiled_ccd.py). ``--no-eventfilter`` runs
 with ccd's AMI user unfiltered (every event of its classes), for the before/after figure.
 
 Last line: {"bench": "load", "mode", "asterisk", "eventfilter", "rate_per_s", "seconds",
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -119,8 +121,9 @@ async def run(rate: float, seconds: float, agents: int, sip: bool, eventfilter: 
         async with temp_database("ccd_bench_load") as dsn:
             port = free_port()
             (base / "ccd.toml").write_text(dumps(config(ast, dsn, base, agents, port, sip)))
-            profile = ["-m", "cProfile", "-o", os.environ["CCD_BENCH_PROFILE"]] if os.environ.get("CCD_BENCH_PROFILE") else []
-            proc = subprocess.Popen([sys.executable, *profile, "-m", "ccd", "run", "-c", str(base / "ccd.toml")],
+            profile_out = os.environ.get("CCD_BENCH_PROFILE")
+            ccd = [str(Path(__file__).with_name("profiled_ccd.py")), profile_out] if profile_out else ["-m", "ccd"]
+            proc = subprocess.Popen([sys.executable, *ccd, "run", "-c", str(base / "ccd.toml")],
                                     stdout=open(base / "ccd.log", "wb"), stderr=subprocess.STDOUT)
             await wait_listening(port, proc)
             for i in range(agents):
@@ -136,6 +139,8 @@ async def run(rate: float, seconds: float, agents: int, sip: bool, eventfilter: 
             idle0, i0 = cpu_seconds(proc.pid), time.monotonic()
             await asyncio.sleep(IDLE_S)
             idle_rate = (cpu_seconds(proc.pid) - idle0) / (time.monotonic() - i0)
+            if profile_out:
+                proc.send_signal(signal.SIGUSR1)  # the profile covers the measured window only
             cpu0, t0, peak_rss = cpu_seconds(proc.pid), time.monotonic(), 0.0
             placed = 0
             if sip:
@@ -168,6 +173,8 @@ async def run(rate: float, seconds: float, agents: int, sip: bool, eventfilter: 
                     break
                 await asyncio.sleep(1.0)
             cpu_call_s = cpu_seconds(proc.pid) - cpu0 - idle_rate * (time.monotonic() - t0)
+            if profile_out:
+                proc.send_signal(signal.SIGUSR2)
             await conn.close()
             drain.cancel()
             await probe.close()

@@ -276,6 +276,11 @@ class AriClient(AriHttp):
         await self.request("POST", f"/applications/{_seg(name or self.app)}/subscription",
                            params={"eventSource": event_source})
 
+    async def filter_events(self, allowed: Sequence[str], *, timeout: float | None = None) -> None:
+        """Only these event types on the application's websocket (Asterisk 16.3 and later)."""
+        await self.request("PUT", f"/applications/{_seg(self.app)}/eventFilter", timeout=timeout,
+                           body={"allowed": [{"type": t} for t in allowed]})
+
     async def asterisk_info(self, *, timeout: float | None = None) -> AsteriskInfo:
         data = await self.request("GET", "/asterisk/info", timeout=timeout)
         return _parse(AsteriskInfo.parse, data)

@@ -211,6 +211,11 @@ _BUILDERS: Final[dict[str, tuple[type[AriEvent], Callable[[Json], dict[str, Any]
     "ApplicationReplaced": (ApplicationReplaced, lambda d: {}),
 }
 EVENT_TYPES: Final[dict[str, type[AriEvent]]] = {k: v[0] for k, v in _BUILDERS.items()}
+# What ccd asks Asterisk to send on its websocket (the application's event filter, set each
+# session): the types modelled above, less ChannelVarset, which every Set() in the dialplan
+# and every variable ccd sets brings back (a dozen per queue call) and nothing consumes.
+# The rest (ChannelDialplan, ChannelCallerId, BridgeCreated...) ccd skipped on arrival anyway.
+STREAMED_TYPES: Final[tuple[str, ...]] = tuple(t for t in _BUILDERS if t != "ChannelVarset")
 
 
 def event_type_name(data: Any) -> str:

@@ -18,6 +18,7 @@ from ccd.ari.errors import (
     BridgeNotFound,
     ChannelNotFound,
 )
+from ccd.ari.lean_http import LeanHttp
 from ccd.dispatch import Logger
 
 Param = str | int | float | bool | Sequence[str] | None
@@ -60,6 +61,8 @@ class AriHttp:
         # Built once; never logged (aiohttp's BasicAuth object is deprecated in 3.14).
         self._headers = {"Authorization": aiohttp.encode_basic_auth(user, password)}
         self._session: aiohttp.ClientSession | None = None
+        # REST over plain http on the lean client (the websocket and https stay on aiohttp).
+        self._lean = LeanHttp(self.base, self._headers) if self.base.startswith("http://") else None
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -74,6 +77,8 @@ class AriHttp:
         return "ws://" + self.base.removeprefix("http://")
 
     async def close(self) -> None:
+        if self._lean is not None:
+            self._lean.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -97,13 +102,17 @@ class AriHttp:
         limit = self.timeout if timeout is None else timeout
         try:
             async with asyncio.timeout(limit):
-                async with self.session.request(
-                    method, self.base + path, params=_params(params), json=body
-                ) as resp:
-                    status, reason, raw = resp.status, resp.reason or "", await resp.read()
+                if self._lean is not None:
+                    data = None if body is None else json.dumps(body).encode()
+                    status, reason, raw = await self._lean.request(method, path, _params(params), data)
+                else:
+                    async with self.session.request(
+                        method, self.base + path, params=_params(params), json=body
+                    ) as resp:
+                        status, reason, raw = resp.status, resp.reason or "", await resp.read()
         except TimeoutError:
             raise AriUnavailable(f"ARI timed out after {limit:g}s", 0, method, path) from None
-        except aiohttp.ClientError as exc:
+        except (aiohttp.ClientError, OSError) as exc:  # OSError: refused, reset (lean client)
             raise AriUnavailable(f"ARI unreachable: {exc}", 0, method, path) from None
         if 200 <= status < 300:
             if not raw:

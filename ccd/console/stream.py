@@ -104,21 +104,26 @@ class FloorHub:
     def on_event(self, item: Sequenced) -> None:
         e = item.event
         acks = self.remember(e)
-        snap = self.snapshot()
         queues: dict[str, Any] = {}
         agents: dict[str, Any] = {}
-        if e.queue and e.queue in self.layout.queue_members:
-            queues[e.queue] = queue_tile(e.queue, snap.queues.get(e.queue), snap.agents, self.today, self.layout,
-                                         snap.now, self.callbacks(e.queue))
-        if e.agent_id and e.agent_id in snap.agents:
-            agents[e.agent_id] = self._row(snap, e.agent_id)
-            for q in self.layout.queues_of(e.agent_id):  # agent counts of their queues changed
-                queues[q] = queue_tile(q, snap.queues.get(q), snap.agents, self.today, self.layout, snap.now,
-                                       self.callbacks(q))
+        queue = e.queue if e.queue and e.queue in self.layout.queue_members else None
+        if queue is not None or e.agent_id:  # else the delta carries no tile or row: no snapshot
+            snap = self.snapshot()
+            if queue is not None:
+                queues[queue] = self._tile(snap, queue)
+            if e.agent_id and e.agent_id in snap.agents:
+                agents[e.agent_id] = self._row(snap, e.agent_id)
+                for q in self.layout.queues_of(e.agent_id):  # agent counts of their queues changed
+                    if q not in queues:  # the event's own queue: the same tile, already made
+                        queues[q] = self._tile(snap, q)
         item_ = feed_item(item.seq, e)
         if item_ is not None:
             self.feed.append(item_)
         self._emit(Delta(item.seq, queues, agents, item_, acks))
+
+    def _tile(self, snap: EngineSnapshot, queue: str) -> dict[str, Any]:
+        return queue_tile(queue, snap.queues.get(queue), snap.agents, self.today, self.layout, snap.now,
+                          self.callbacks(queue))
 
     def _row(self, snap: EngineSnapshot, agent_id: str) -> dict[str, Any]:
         a = snap.agents[agent_id]

@@ -13,7 +13,7 @@ output is a function of (state, input, now).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ccd import events as ev
 from ccd.acd.commands import Command
@@ -34,7 +34,7 @@ from ccd.acd.inputs import (
 from ccd.queues.core import agent_flow, call_flow, deadlines, views
 from ccd.queues.core.specs import AgentSpec, QueueSpec
 from ccd.queues.core.state import RING_GRACE, SYSTEM_ACTOR, EngineState
-from ccd.snapshot import EngineSnapshot
+from ccd.snapshot import AgentView, EngineSnapshot
 
 __all__ = ["RING_GRACE", "AcdEngine"]
 
@@ -46,6 +46,10 @@ class AcdEngine:
     def __init__(self, agents: Sequence[AgentSpec], queues: Sequence[QueueSpec], *, ids: ev.EventIds) -> None:
         # The shell seeds ``ids`` (EventIds.fresh()); a replay injects the same seed again.
         self.state = EngineState(agents, queues, ids)
+        # Agent views change only in a step: kept between steps, since the wallboard, metrics
+        # and API take a snapshot per domain event (several per step) and per request.
+        self._steps = 0
+        self._agent_views: tuple[int, Mapping[str, AgentView]] | None = None
 
     def handle(self, inp: Input, now: float) -> list[Command]:
         st = self._begin(now)
@@ -86,9 +90,13 @@ class AcdEngine:
         return deadlines.next_deadline(self.state)
 
     def snapshot(self, now: float) -> EngineSnapshot:
-        return views.snapshot(self.state, now)
+        kept = self._agent_views
+        if kept is None or kept[0] != self._steps:
+            kept = self._agent_views = (self._steps, views.agent_views(self.state))
+        return views.snapshot(self.state, now, kept[1])
 
     def _begin(self, now: float) -> EngineState:
+        self._steps += 1  # every change of the state starts here
         st = self.state
         st.out = []
         st.actor = SYSTEM_ACTOR

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from ccd.acd.places import is_callback
@@ -12,7 +13,8 @@ from ccd.queues.core.state import EngineState
 from ccd.snapshot import AgentView, CallView, EngineSnapshot, QueueView
 
 
-def snapshot(st: EngineState, now: float) -> EngineSnapshot:
+def snapshot(st: EngineState, now: float, agents: Mapping[str, AgentView] | None = None) -> EngineSnapshot:
+    """``agents``: :func:`agent_views` of this same state when the caller kept them."""
     queues: dict[str, QueueView] = {}
     for name, q in st.queues.items():
         queues[name] = QueueView(
@@ -21,8 +23,12 @@ def snapshot(st: EngineState, now: float) -> EngineSnapshot:
             available_agents=sum(len(lst) for lst in q.avail),
             logged_in_agents=sum(q.logged_in),
         )
-    agents = {aid: agent_view(a) for aid, a in st.agents.items()}
-    return EngineSnapshot(now=now, queues=queues, agents=agents)
+    return EngineSnapshot(now=now, queues=queues, agents=agent_views(st) if agents is None else agents)
+
+
+def agent_views(st: EngineState) -> Mapping[str, AgentView]:
+    """Every agent's view; unlike the queues' (waits), a function of the state alone."""
+    return {aid: agent_view(a) for aid, a in st.agents.items()}
 
 
 def call_view(call: Call, now: float) -> CallView:
