@@ -26,9 +26,9 @@ class KeyedSerial:
         previous = self._tails.get(key)
 
         async def run() -> None:
-            if previous is not None:
+            if previous is not None and not previous.done():
                 # wait() neither raises the previous job's error (it logged it) nor hides our
-                # own cancellation.
+                # own cancellation. (It always yields, so a finished job is not waited for.)
                 await asyncio.wait([previous])
             await job()  # its failure is the spawner's to log and count
 

@@ -40,7 +40,7 @@ from ccd.queues.legs import (
     failure_reason,
     hold_bridge_id,
 )
-from ccd.queues.steps import join, run_hooks
+from ccd.queues.steps import join, run_hooks, together
 from ccd.serial import KeyedSerial
 from ccd.supervisor import Spawn, plain_spawn
 from ccd.tasks import cancel_and_wait
@@ -120,12 +120,11 @@ class AcdExecutor:
             # 201 ms). An originated leg enters Stasis on answer, with media flowing.
             # The call's bridge is created alongside, not after: an agent who answers at once
             # would otherwise wait one more request before Connect (Asterisk 22, bench/call_setup).
-            originated, bridged = await asyncio.gather(
-                self.ari.originate(cmd.endpoint, chan, f"agent,{cmd.call_id},{cmd.agent_id}",
-                                   cmd.caller, max(1, math.ceil(cmd.timeout))),
-                self._ensure_call_bridge(call), return_exceptions=True)
-            for outcome in (originated, bridged):
-                if isinstance(outcome, BaseException):
+            for outcome in await together(
+                    self.ari.originate(cmd.endpoint, chan, f"agent,{cmd.call_id},{cmd.agent_id}",
+                                       cmd.caller, max(1, math.ceil(cmd.timeout))),
+                    self._ensure_call_bridge(call)):
+                if outcome is not None:
                     raise outcome
         except (ChannelGone, AsteriskFailed) as exc:
             log.warning("offer failed", call_id=cmd.call_id, agent_id=cmd.agent_id, error=str(exc))
@@ -159,13 +158,13 @@ class AcdExecutor:
         async def caller_in() -> None:
             for hook in self.hooks.before_caller_moves:
                 await hook(call.call_id)
-            if call.parked is not None:
+            if call.parked is not None and not call.parked.done():
                 # The caller's move into the holding bridge must not land after this one.
                 await asyncio.wait([call.parked], timeout=PARK_WAIT_S)
             await join(self.ari, bridge_id, call.call_id)
 
-        joined = await asyncio.gather(join(self.ari, bridge_id, leg.channel_id), caller_in(), return_exceptions=True)
-        for outcome in joined:
+        # The agent leg's add leaves at once; the caller's follows its hooks and its park.
+        for outcome in await together(join(self.ari, bridge_id, leg.channel_id), caller_in()):
             if isinstance(outcome, ChannelGone):
                 return  # a side hung up at the last moment; its ChannelDestroyed ends the call
             if isinstance(outcome, BaseException):
