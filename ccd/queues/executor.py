@@ -102,7 +102,11 @@ class AcdExecutor:
         elif isinstance(cmd, CancelOffer):
             self.serial.submit(cmd.call_id, lambda: self._cancel(cmd), "cancel")
         elif isinstance(cmd, Connect):
-            self.serial.submit(cmd.call_id, lambda: self._connect(cmd), "connect")
+            # An answered leg's originate worked: the connect need not wait for its HTTP answer.
+            call = self._calls.get(cmd.call_id)
+            leg = call.leg_of(cmd.agent_id) if call and call.bridge_id else None
+            ready = leg is not None and leg.answered
+            self.serial.submit(cmd.call_id, lambda: self._connect(cmd), "connect", after_previous=not ready)
         elif isinstance(cmd, Overflow):
             self.serial.submit(cmd.call_id, lambda: self._overflow(cmd), "overflow")
 
@@ -118,8 +122,8 @@ class AcdExecutor:
             # Originate, not create+dial: a created channel outside any bridge makes every
             # queued ARI command wait for res_stasis's 200 ms poll (measured: addChannel
             # 201 ms). An originated leg enters Stasis on answer, with media flowing.
-            # The call's bridge is created alongside, not after: an agent who answers at once
-            # would otherwise wait one more request before Connect (Asterisk 22, bench/call_setup).
+            # The call's bridge is made alongside: an agent who answers at once would otherwise
+            # wait one more request before Connect (Asterisk 22, bench/call_setup).
             for outcome in await together(
                     self.ari.originate(cmd.endpoint, chan, f"agent,{cmd.call_id},{cmd.agent_id}",
                                        cmd.caller, max(1, math.ceil(cmd.timeout))),
@@ -127,6 +131,9 @@ class AcdExecutor:
                 if outcome is not None:
                     raise outcome
         except (ChannelGone, AsteriskFailed) as exc:
+            if call.connected_agent == cmd.agent_id:  # being connected: the leg answered, it exists
+                log.warning("offer's answer lost after the agent answered", call_id=cmd.call_id, error=str(exc))
+                return
             log.warning("offer failed", call_id=cmd.call_id, agent_id=cmd.agent_id, error=str(exc))
             self._forget_leg(call, chan)
             self.cancelled.add(chan)
@@ -163,7 +170,6 @@ class AcdExecutor:
                 await asyncio.wait([call.parked], timeout=PARK_WAIT_S)
             await join(self.ari, bridge_id, call.call_id)
 
-        # The agent leg's add leaves at once; the caller's follows its hooks and its park.
         for outcome in await together(join(self.ari, bridge_id, leg.channel_id), caller_in()):
             if isinstance(outcome, ChannelGone):
                 return  # a side hung up at the last moment; its ChannelDestroyed ends the call
