@@ -7,9 +7,11 @@ at once (with media). Times come from Asterisk's own AMI event timestamps:
 Last line: {"bench": "call_setup", "calls", "ccd_offer_median_ms", "native_offer_median_ms",
 "ccd_bridge_median_ms", "native_bridge_median_ms", "ratio_offer", "ratio_bridge",
 "ccd_breakdown_ms", "native_breakdown_ms", "ratio_offer_16", "ratio_bridge_16",
-"ratio_offer_22", "ratio_bridge_22", "by_version"} (the breakdowns: median ms after the caller
-entered the queue at which the agent leg was created, dialled, answered, and each side first
-entered a bridge). It runs on each Asterisk version (16 and 22, one after the other, each its
+"ratio_offer_22", "ratio_bridge_22", "by_version", "floor_offer_median_ms",
+"floor_bridge_median_ms", "floor_ratio_offer", "floor_ratio_bridge", "floor_breakdown_ms"}
+(the breakdowns: median ms after the caller entered the queue at which the agent leg was
+created, dialled, answered, and each side first entered a bridge; the floor: the least any
+ARI client can do, ccd/sandbox/ari_floor.py, the bound on ccd's figures). It runs on each Asterisk version (16 and 22, one after the other, each its
 own instance); the unsuffixed keys are those of the Asterisk under test (CCD_TEST_ASTERISK,
 default 16) and ``by_version`` holds every version's full set.
 """
@@ -32,6 +34,7 @@ from ccd.config import CcdConfig
 from ccd.daemon import Daemon
 from ccd.log import setup_logging
 from ccd.sandbox.ami_probe import AmiProbe
+from ccd.sandbox.ari_floor import AriFloor
 from ccd.sandbox.asterisk import AsteriskInstance
 from ccd.sandbox.asterisk_build import SUPPORTED, AsteriskBuild, build_for, selected
 from ccd.sandbox.bench_support import run_and_emit, scratch_dir, temp_database
@@ -129,6 +132,11 @@ async def run_on(build: AsteriskBuild, calls: int) -> dict[str, Any]:
     try:
         probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.sim_ami_user, ast.sim_ami_secret)
         native = [await one_call(ast, probe, f"55500{i:02d}", "Queue") for i in range(calls)]
+        floor_client = AriFloor(ast.ari_url, ast.ari_user, ast.ari_password, AsteriskInstance.ari_app,
+                                [AsteriskInstance.agent_endpoint(a, 0, 0) for a in AGENTS])
+        await floor_client.start()
+        floor = [await one_call(ast, probe, f"55520{i:02d}", "Stasis") for i in range(calls)]
+        await floor_client.stop()
         async with temp_database("ccd_bench_setup") as dsn:
             daemon = Daemon(config(ast, dsn, base / "spool"))
             await daemon.start()
@@ -157,6 +165,12 @@ async def run_on(build: AsteriskBuild, calls: int) -> dict[str, Any]:
                                ("agent_channel", "offer", "agent_answered", "caller_first_bridge",
                                 "agent_first_bridge", "bridge")}
     out["native_breakdown_ms"] = {m: med(native, m) for m in ("agent_channel", "offer", "agent_answered", "bridge")}
+    # The floor: the least any ARI client can do (ccd/sandbox/ari_floor.py), the bound on ccd.
+    for milestone in ("offer", "bridge"):
+        out[f"floor_{milestone}_median_ms"] = med(floor, milestone)
+    out["floor_ratio_offer"] = round(out["floor_offer_median_ms"] / max(out["native_offer_median_ms"], 1e-3), 2)
+    out["floor_ratio_bridge"] = round(out["floor_bridge_median_ms"] / max(out["native_bridge_median_ms"], 1e-3), 2)
+    out["floor_breakdown_ms"] = {m: med(floor, m) for m in out["ccd_breakdown_ms"]}
     return out
 
 

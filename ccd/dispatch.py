@@ -9,13 +9,19 @@ parsers, logged once per type, and skipped.
 The clients ``publish`` batches without waiting; the single task running ``run()`` (started
 by ``start()``, owned by the daemon) delivers them, so consumers see one ordered stream and
 a consumer may await an AMI action without blocking the socket reader that resolves it.
+When that task is idle (nothing queued, nothing being delivered), a batch is delivered at
+once in the publisher's turn: a caller's StasisStart reaches the ACD without waiting for the
+task to be scheduled. The first consumer that returns an awaitable hands the rest (its
+awaitable, the event's remaining consumers, the batch's remaining events) to the task, so
+the order stays the same and nothing is ever awaited in the reader.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import structlog
@@ -46,13 +52,27 @@ def _name(fn: object) -> str:
     return str(getattr(fn, "__qualname__", None) or repr(fn))
 
 
+@dataclass
+class _Rest:
+    """What an at-once delivery left to the task: an async consumer's awaitable, then the
+    event's remaining consumers, then the batch's remaining events."""
+
+    pending: Awaitable[object]
+    consumer: Consumer
+    event: object
+    consumers: tuple[Consumer, ...]
+    events: Iterator[object]
+
+
 class Dispatcher:
     def __init__(self, log: Logger | None = None, *, max_logged_repr: int = 500) -> None:
         self._log: Logger = log or structlog.get_logger("ccd.dispatch")
         self._subs: list[tuple[type, Consumer]] = []
         self._cache: dict[type, tuple[Consumer, ...]] = {}
         self._skipped_types: set[tuple[str, str, str]] = set()
-        self._queue: asyncio.Queue[Iterable[object]] = asyncio.Queue()
+        self._queue: asyncio.Queue[Iterable[object] | _Rest] = asyncio.Queue()
+        self._running = False  # run() is waiting for batches
+        self._busy = False  # a batch is being delivered (by run() or at once)
         self._task: asyncio.Task[None] | None = None
         self._max_repr = max_logged_repr
         self.delivered = 0
@@ -85,27 +105,61 @@ class Dispatcher:
         return found
 
     # -- delivery ---------------------------------------------------------------------------
-    async def dispatch(self, event: object) -> None:
+    async def dispatch(self, event: object, consumers: tuple[Consumer, ...] | None = None) -> None:
         """Deliver one event to its consumers now, in subscription order."""
-        for consumer in self.consumers_for(type(event)):
+        for consumer in self.consumers_for(type(event)) if consumers is None else consumers:
             try:
                 result = consumer(event)
                 if result is not None and inspect.isawaitable(result):
                     await result
             except Exception as exc:  # one consumer never stops the others
-                self.consumer_errors += 1
-                self._log.exception(
-                    "consumer_failed",
-                    consumer=_name(consumer),
-                    event_type=type(event).__name__,
-                    event_repr=repr(event)[: self._max_repr],
-                    error=repr(exc),
-                )
+                self._failed(consumer, event, exc)
         self.delivered += 1
 
+    def _failed(self, consumer: Consumer, event: object, exc: Exception) -> None:
+        self.consumer_errors += 1
+        self._log.exception(
+            "consumer_failed",
+            consumer=_name(consumer),
+            event_type=type(event).__name__,
+            event_repr=repr(event)[: self._max_repr],
+            error=repr(exc),
+        )
+
     def publish(self, events: Iterable[object]) -> None:
-        """Queue a batch for the ``run()`` task. Never blocks; order is kept."""
-        self._queue.put_nowait(events)
+        """Deliver a batch at once if the ``run()`` task is idle, else queue it for the task.
+        Never blocks; order is kept."""
+        if not self._running or self._busy or not self._queue.empty():
+            self._queue.put_nowait(events)
+            return
+        self._busy = True
+        try:
+            self._deliver_at_once(iter(events))
+        finally:
+            self._busy = False
+
+    def _deliver_at_once(self, events: Iterator[object]) -> None:
+        for event in events:
+            consumers = self.consumers_for(type(event))
+            for i, consumer in enumerate(consumers):
+                try:
+                    result = consumer(event)
+                except Exception as exc:  # one consumer never stops the others
+                    self._failed(consumer, event, exc)
+                    continue
+                if result is not None and inspect.isawaitable(result):
+                    self._queue.put_nowait(_Rest(result, consumer, event, consumers[i + 1:], events))
+                    return
+            self.delivered += 1
+
+    async def _finish(self, rest: _Rest) -> None:
+        try:
+            await rest.pending
+        except Exception as exc:
+            self._failed(rest.consumer, rest.event, exc)
+        await self.dispatch(rest.event, rest.consumers)
+        for event in rest.events:
+            await self.dispatch(event)
 
     @property
     def backlog(self) -> int:
@@ -114,13 +168,22 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Deliver published batches forever (the one task that applies events)."""
-        while True:
-            batch = await self._queue.get()
-            try:
-                for event in batch:
-                    await self.dispatch(event)
-            finally:
-                self._queue.task_done()
+        self._running = True
+        try:
+            while True:
+                batch = await self._queue.get()
+                self._busy = True
+                try:
+                    if isinstance(batch, _Rest):
+                        await self._finish(batch)
+                    else:
+                        for event in batch:
+                            await self.dispatch(event)
+                finally:
+                    self._busy = False
+                    self._queue.task_done()
+        finally:
+            self._running = False
 
     async def drain(self) -> None:
         """Wait until every batch published so far has been delivered."""

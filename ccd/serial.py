@@ -22,15 +22,21 @@ class KeyedSerial:
         self._tails: dict[str, asyncio.Task[None]] = {}
         self._all: set[asyncio.Task[None]] = set()
 
-    def submit(self, key: str, job: Callable[[], Awaitable[Any]], what: str) -> None:
+    def submit(self, key: str, job: Callable[[], Awaitable[Any]], what: str, *, after_previous: bool = True) -> None:
+        """Run ``job`` after the key's previous jobs; with ``after_previous=False`` it starts
+        at once, and the key's later jobs still wait for it and for those before it."""
         previous = self._tails.get(key)
 
         async def run() -> None:
-            if previous is not None:
+            if after_previous and previous is not None and not previous.done():
                 # wait() neither raises the previous job's error (it logged it) nor hides our
-                # own cancellation.
+                # own cancellation. (It always yields, so a finished job is not waited for.)
                 await asyncio.wait([previous])
-            await job()  # its failure is the spawner's to log and count
+            try:
+                await job()  # its failure is the spawner's to log and count
+            finally:
+                if previous is not None and not previous.done():
+                    await asyncio.wait([previous])
 
         task = self._spawn(f"ccd:{key}:{what}", run(), kind=self._kind)
         self._tails[key] = task

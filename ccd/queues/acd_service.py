@@ -150,6 +150,13 @@ class AcdService:
         self.arrivals += 1
         order = {VAR_ENQUEUED_AT: f"{enqueued_at:.6f}", VAR_QUEUE_SEQ: str(self.arrivals)}
 
+        if not self.executor.hooks.before_queue and not self.sticky.applies(caller, queue):
+            # Nothing to wait for: the engine has the call in this turn, so the first offer
+            # goes out before any other request (bench/call_setup).
+            self.submit(CallArrived(chan.id, queue, caller, priority, enqueued_at=enqueued_at))
+            self.executor.park_caller(call)
+            self.serial.submit(chan.id, lambda: self._keep_order(chan.id, order), "enter")
+            return
         arrived = False  # the engine has the call: from then on it is ccd's to route
 
         async def enter() -> None:
@@ -187,13 +194,16 @@ class AcdService:
             if call.ended:  # hung up during the lookup: record it as the abandon it was
                 self.submit(CallAbandoned(chan.id))
                 return
-            for name, value in order.items():
-                try:
-                    await self.ari.set_variable(chan.id, name, value)
-                except (ChannelGone, AsteriskFailed):
-                    break
+            await self._keep_order(chan.id, order)
 
         self.serial.submit(chan.id, enter, "enter")
+
+    async def _keep_order(self, channel_id: str, order: dict[str, str]) -> None:
+        for name, value in order.items():
+            try:
+                await self.ari.set_variable(channel_id, name, value)
+            except (ChannelGone, AsteriskFailed):
+                break
 
     async def _fallback(self, channel_id: str, queue: str) -> None:
         with gone_is_fine("continue_to_fallback", channel_id=channel_id, queue=queue):

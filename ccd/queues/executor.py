@@ -40,7 +40,7 @@ from ccd.queues.legs import (
     failure_reason,
     hold_bridge_id,
 )
-from ccd.queues.steps import join, run_hooks
+from ccd.queues.steps import join, run_hooks, together
 from ccd.serial import KeyedSerial
 from ccd.supervisor import Spawn, plain_spawn
 from ccd.tasks import cancel_and_wait
@@ -102,7 +102,11 @@ class AcdExecutor:
         elif isinstance(cmd, CancelOffer):
             self.serial.submit(cmd.call_id, lambda: self._cancel(cmd), "cancel")
         elif isinstance(cmd, Connect):
-            self.serial.submit(cmd.call_id, lambda: self._connect(cmd), "connect")
+            # An answered leg's originate worked: the connect need not wait for its HTTP answer.
+            call = self._calls.get(cmd.call_id)
+            leg = call.leg_of(cmd.agent_id) if call and call.bridge_id else None
+            ready = leg is not None and leg.answered
+            self.serial.submit(cmd.call_id, lambda: self._connect(cmd), "connect", after_previous=not ready)
         elif isinstance(cmd, Overflow):
             self.serial.submit(cmd.call_id, lambda: self._overflow(cmd), "overflow")
 
@@ -118,16 +122,18 @@ class AcdExecutor:
             # Originate, not create+dial: a created channel outside any bridge makes every
             # queued ARI command wait for res_stasis's 200 ms poll (measured: addChannel
             # 201 ms). An originated leg enters Stasis on answer, with media flowing.
-            # The call's bridge is created alongside, not after: an agent who answers at once
-            # would otherwise wait one more request before Connect (Asterisk 22, bench/call_setup).
-            originated, bridged = await asyncio.gather(
-                self.ari.originate(cmd.endpoint, chan, f"agent,{cmd.call_id},{cmd.agent_id}",
-                                   cmd.caller, max(1, math.ceil(cmd.timeout))),
-                self._ensure_call_bridge(call), return_exceptions=True)
-            for outcome in (originated, bridged):
-                if isinstance(outcome, BaseException):
+            # The call's bridge is made alongside: an agent who answers at once would otherwise
+            # wait one more request before Connect (Asterisk 22, bench/call_setup).
+            for outcome in await together(
+                    self.ari.originate(cmd.endpoint, chan, f"agent,{cmd.call_id},{cmd.agent_id}",
+                                       cmd.caller, max(1, math.ceil(cmd.timeout))),
+                    self._ensure_call_bridge(call)):
+                if outcome is not None:
                     raise outcome
         except (ChannelGone, AsteriskFailed) as exc:
+            if call.connected_agent == cmd.agent_id:  # being connected: the leg answered, it exists
+                log.warning("offer's answer lost after the agent answered", call_id=cmd.call_id, error=str(exc))
+                return
             log.warning("offer failed", call_id=cmd.call_id, agent_id=cmd.agent_id, error=str(exc))
             self._forget_leg(call, chan)
             self.cancelled.add(chan)
@@ -159,13 +165,12 @@ class AcdExecutor:
         async def caller_in() -> None:
             for hook in self.hooks.before_caller_moves:
                 await hook(call.call_id)
-            if call.parked is not None:
+            if call.parked is not None and not call.parked.done():
                 # The caller's move into the holding bridge must not land after this one.
                 await asyncio.wait([call.parked], timeout=PARK_WAIT_S)
             await join(self.ari, bridge_id, call.call_id)
 
-        joined = await asyncio.gather(join(self.ari, bridge_id, leg.channel_id), caller_in(), return_exceptions=True)
-        for outcome in joined:
+        for outcome in await together(join(self.ari, bridge_id, leg.channel_id), caller_in()):
             if isinstance(outcome, ChannelGone):
                 return  # a side hung up at the last moment; its ChannelDestroyed ends the call
             if isinstance(outcome, BaseException):

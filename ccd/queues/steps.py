@@ -4,6 +4,8 @@ in order, and a join into a call bridge that rides out Asterisk's "not ready yet
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Coroutine
+from typing import Any
 
 import structlog
 
@@ -35,3 +37,24 @@ async def join(ari: AriPort, bridge_id: str, channel: str) -> None:
             if attempt == JOIN_ATTEMPTS - 1:
                 raise
             await asyncio.sleep(0.05 * (attempt + 1))
+
+
+async def together(now: Awaitable[None], alongside: Coroutine[Any, Any, None]) -> tuple[BaseException | None, ...]:
+    """Both steps, concurrently; their failures (None: done), as ``gather(now, alongside,
+    return_exceptions=True)`` would give them. ``now`` runs in this task from the start, so its
+    request leaves before ``alongside``'s, in this turn of the event loop (gather would start
+    both in the next one); cancelling this task cancels both."""
+    other = asyncio.ensure_future(alongside)
+    first: BaseException | None = None
+    try:
+        try:
+            await now
+        except Exception as exc:
+            first = exc
+        if not other.done():
+            await asyncio.wait([other])
+    except asyncio.CancelledError:
+        other.cancel()
+        raise
+    second = asyncio.CancelledError() if other.cancelled() else other.exception()
+    return first, second

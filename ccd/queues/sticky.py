@@ -68,8 +68,12 @@ class StickyResolver:
         if hit is not None and hit.agent_id == agent_id:
             self.cache[(caller, queue)] = StickyHit(agent_id, score, hit.at)
 
+    def applies(self, caller: str | None, queue: str) -> bool:
+        """Whether ``resolve`` may find anyone (else it answers None without a lookup)."""
+        return caller is not None and queue in self.ttl_s
+
     async def resolve(self, caller: str | None, queue: str, now: float) -> StickyHit | None:
-        if caller is None or queue not in self.ttl_s:
+        if caller is None or queue not in self.ttl_s:  # as applies() says
             return None
         since = now - self.ttl_s[queue]
         cached = self.cache.get((caller, queue))

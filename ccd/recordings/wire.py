@@ -62,8 +62,12 @@ class RecordingFeature:
                             timers=(self.retention,))
 
     def call_hooks(self) -> CallHooks:
-        """The announcement before queueing; the bridge recording from connect to teardown."""
-        return CallHooks(before_queue=(self.service.before_queue,), on_connected=(self.service.on_connected,),
+        """The announcement before queueing (only when a queue has one: without any
+        ``before_queue`` hook a caller is queued in the same turn as its StasisStart); the
+        bridge recording from connect to teardown."""
+        announced = any(q.recording.enabled and q.recording.announce for q in self.cfg.queues)
+        return CallHooks(before_queue=(self.service.before_queue,) if announced else (),
+                         on_connected=(self.service.on_connected,),
                          before_bridge_deleted=(self.service.before_bridge_deleted,))
 
     def add_routes(self, app: web.Application, api: Api) -> None:
