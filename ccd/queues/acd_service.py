@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Final
 
 import structlog
 
@@ -21,8 +20,9 @@ from ccd.config import CcdConfig, normalise_number
 from ccd.dispatch import Dispatcher
 from ccd.ports import AriPort, AsteriskFailed, ChannelGone, SurveyPort
 from ccd.queues import agent_persist
-from ccd.queues.core.stasis_input import Refused, endpoint_of, feature_action, parse_priority, refusal_event
+from ccd.queues.core.stasis_input import parse_priority
 from ccd.queues.executor import AcdExecutor
+from ccd.queues.feature_codes import FeatureCodes
 from ccd.queues.legs import (
     CALL_BRIDGE_PREFIX,
     VAR_AGENT,
@@ -42,9 +42,6 @@ from ccd.serial import KeyedSerial
 from ccd.supervisor import Spawn, plain_spawn
 
 log = structlog.get_logger("ccd.acd")
-
-AUDIT_TIMEOUT_S: Final = 5.0  # a refused code's audit; the phone hears "denied" after it
-
 
 class AcdService:
     def __init__(
@@ -70,12 +67,10 @@ class AcdService:
         self.clock = clock
         self.agent_store = agent_store
         self.wait_ami = wait_ami
-        self.audit = audit  # durable: the bus's commit-then-publish
+        self.features = FeatureCodes(cfg, ari, submit, audit, clock)  # audit: durable, commit-then-publish
         self.app = cfg.ari.app
         self.queues = {q.name: q for q in cfg.queues}
-        self.agents_by_endpoint = {a.endpoint: a.id for a in cfg.agents}
         self.agent_ids = {a.id for a in cfg.agents}
-        self.shared_phones = frozenset(cfg.shared_phones)
         self.serial = KeyedSerial(spawn, "acd-entry")
         self.arrivals = 0  # arrival counter: the tie-break kept on the channel (VAR_QUEUE_SEQ)
         self.restored_agents = False
@@ -101,7 +96,7 @@ class AcdService:
             # An originated agent leg enters Stasis when the agent answers.
             self.executor.channel_answered(e.channel.id)
         elif kind == "feature":
-            self.serial.submit(e.channel.id, lambda: self._feature(e), "feature")
+            self.serial.submit(e.channel.id, lambda: self.features.dialled(e), "feature")
 
     def on_state_change(self, e: ari.ChannelStateChange) -> None:
         if e.channel.state == "Up":
@@ -208,29 +203,6 @@ class AcdService:
     async def _fallback(self, channel_id: str, queue: str) -> None:
         with gone_is_fine("continue_to_fallback", channel_id=channel_id, queue=queue):
             await self.ari.continue_in_dialplan(channel_id, "ccd-queue-fallback", queue, 1)
-
-    # -- feature codes --------------------------------------------------------------------
-    async def _feature(self, e: ari.StasisStart) -> None:
-        args = [*e.args, "", "", "", "", ""]
-        feature, explicit, reason, phone, dialplan_refused = args[1:6]
-        action = feature_action(feature, explicit, reason, phone or endpoint_of(e.channel.name),
-                                self.agents_by_endpoint, self.agent_ids, self.shared_phones, dialplan_refused)
-        ok = not isinstance(action, Refused)
-        if isinstance(action, Refused):
-            log.warning("feature code refused", feature=feature[:20], agent=explicit[:64], why=action.reason,
-                        actor=action.actor, channel=e.channel.name)
-            await self._audit(refusal_event(action, feature, reason, e.channel.id, self.clock(), self.agent_ids))
-        else:
-            self.submit(action)
-        with gone_is_fine("feature_code_result", channel_id=e.channel.id, feature=feature[:20]):
-            await self.ari.set_variable(e.channel.id, "CCD_RESULT", "ok" if ok else "denied")
-            await self.ari.continue_in_dialplan(e.channel.id, "ccd-agent", "result", 1)
-
-    async def _audit(self, event: ev.DomainEvent) -> None:
-        try:
-            await asyncio.wait_for(self.audit(event), AUDIT_TIMEOUT_S)
-        except Exception:  # a slow or failed store never leaves the phone waiting for its answer
-            log.exception("feature code refusal not audited durably", event_id=event.event_id)
 
     # -- agent state persistence ----------------------------------------------------------
     def persist_agent_state(self, event: ev.DomainEvent) -> None:
