@@ -42,7 +42,8 @@ class MissingSecret(ValueError):
 
 def render_rights() -> str:
     """The AMI user's classes: exactly those of the actions ccd sends and the events it
-    consumes (ccd.ami.rights). ``system`` write is for DBPut (agent state in AstDB)."""
+    consumes (ccd.ami.rights): ``write = reporting`` for DBGet (agent state in AstDB, which
+    ARI writes)."""
     return f"read = {','.join(read_classes())}\nwrite = {','.join(write_classes())}\n"
 
 

@@ -132,7 +132,7 @@ class Daemon:
         for kind, handler in self.callbacks.ari_handlers:
             self.dispatcher.subscribe(kind, handler)
         self.acd = AcdService(cfg, self.port, self.executor, self.surveys, self.sticky, self.submit,
-                              AgentStateStore(self.ami), self._wait_ami, self.bus.durable, spawn=spawn)
+                              AgentStateStore(self.ami, self.rest), self._wait_ami, self.bus.durable, spawn=spawn)
         self.bus.subscribe_store(self.writer.submit)
         self.bus.subscribe_events("metrics", self.metrics.observe)
         self.bus.subscribe_events("sticky", lambda e: self.sticky.on_event(e, self.executor.call))

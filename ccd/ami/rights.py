@@ -18,8 +18,9 @@ from typing import Final
 ACTIONS: Final[Mapping[str, frozenset[str]]] = {
     "Login": frozenset(),
     "Ping": frozenset(),  # the keepalive (ccd.ami.client)
-    "DBPut": frozenset({"system"}),  # agent login/pause state in AstDB (ccd.queues.agent_persist)
-    "DBGet": frozenset({"system", "reporting"}),  # read back at start
+    # Agent login/pause state in AstDB, read back at start (ccd.queues.agent_persist); ARI
+    # writes it. ``reporting`` is the read-only choice: ``system`` also reloads and unloads.
+    "DBGet": frozenset({"system", "reporting"}),
 }
 
 # Event -> its class.

@@ -86,6 +86,14 @@ class AriClient(AriHttp):
         data = await self.request("POST", "/channels", params=params, body=body)
         return _parse(Channel.parse, data)
 
+    async def run_dialplan(self, endpoint: str, context: str, extension: str,
+                           variables: Mapping[str, str]) -> None:
+        """Originate ``endpoint`` (a Local channel: its dialplan runs at once) with
+        ``variables``; should it answer, it continues at ``extension`` of ``context``. No
+        application: none of its events reach ccd."""
+        await self.request("POST", "/channels", body={"variables": dict(variables)}, params={
+            "endpoint": endpoint, "context": context, "extension": extension, "priority": 1})
+
     async def create_channel(
         self,
         endpoint: str,

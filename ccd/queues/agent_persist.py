@@ -1,9 +1,17 @@
-"""Agent login / pause state kept in Asterisk's AstDB (over AMI DBPut/DBGet), so a
-restarted ccd — or a restarted Asterisk — knows who was logged in. Asterisk is the source
-of truth (DESIGN.md); ARI cannot write AstDB without a channel, AMI can."""
+"""Agent login / pause state kept in Asterisk's AstDB, so a restarted ccd — or a restarted
+Asterisk — knows who was logged in. Asterisk is the source of truth (DESIGN.md).
+
+Least privilege toward Asterisk: the dialplan writes it (ARI originates a Local channel into
+``[ccd-agent-state]``, dialplan/extensions_ccd.conf) and AMI reads it back (``DBGet``, class
+``reporting``). AMI's ``DBPut`` would need ``write = system``, which also reloads and unloads
+modules and reads every config file (GetConfig); Asterisk refuses ``DB()`` written straight
+from AMI or ARI. A save waits until AstDB holds the value, so one agent's saves land in order
+(each Local channel runs its dialplan in its own thread)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from typing import Protocol
 
 import structlog
@@ -16,10 +24,16 @@ FAMILY = "ccd_agent"
 log = structlog.get_logger("ccd.agents")
 
 
-class AmiActions(Protocol):
-    async def action(self, name: str, fields: dict[str, str] | None = None, *,
-                     timeout: float | None = None) -> object: ...
+STATE_ENDPOINT = "Local/s@ccd-agent-state/n"
+STATE_CONTEXT = "ccd-agent-state"
+LANDED_WITHIN_S = 3.0
 
+
+class AgentStateNotSaved(AmiError):
+    """The dialplan did not store the value in time (is dialplan/extensions_ccd.conf current?)."""
+
+
+class AmiReads(Protocol):
     async def action_list(self, name: str, fields: dict[str, str] | None = None, *,
                           timeout: float | None = None) -> list[object]: ...
 
@@ -43,12 +57,28 @@ def restore_inputs(agent_id: str, value: str | None, login_on_start: bool = Fals
     return []
 
 
+class DialplanRuns(Protocol):
+    async def run_dialplan(self, endpoint: str, context: str, extension: str,
+                           variables: Mapping[str, str]) -> None: ...
+
+
 class AgentStateStore:
-    def __init__(self, ami: AmiActions) -> None:
-        self.ami = ami
+    def __init__(self, ami: AmiReads, ari: DialplanRuns) -> None:
+        self.ami, self.ari = ami, ari
 
     async def save(self, agent_id: str, value: str) -> None:
-        await self.ami.action("DBPut", {"Family": FAMILY, "Key": agent_id, "Val": value})
+        await self.ari.run_dialplan(STATE_ENDPOINT, STATE_CONTEXT, "done",
+                                    {"CCD_STATE_AGENT": agent_id, "CCD_STATE": value})
+        # The originate returns before the Local channel's dialplan ran: read back until the
+        # value is there (a few ms), backing off.
+        loop = asyncio.get_running_loop()
+        deadline, pause = loop.time() + LANDED_WITHIN_S, 0.002
+        while await self.load(agent_id) != value:
+            if loop.time() >= deadline:
+                raise AgentStateNotSaved(f"agent {agent_id}: AstDB does not hold {value!r} after "
+                                         f"{LANDED_WITHIN_S:g}s; is [ccd-agent-state] in the dialplan?")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.25)
 
     async def load(self, agent_id: str) -> str | None:
         try:

@@ -11,6 +11,7 @@ import structlog
 
 from ccd.ami import AmiActionError, AmiClient
 from ccd.ami.rights import read_classes
+from ccd.ari import AriClient
 from ccd.asterisk_config import render_rights
 from ccd.dispatch import Dispatcher
 from ccd.queues.agent_persist import AgentStateStore
@@ -46,15 +47,28 @@ def test_the_sandbox_user_is_the_rendered_one(asterisk: AsteriskInstance) -> Non
     assert "originate" not in shown and "dtmf" not in shown, shown
 
 
-async def test_ccd_actions_pass_and_nothing_else(ccd_ami: AmiClient) -> None:
-    store = AgentStateStore(ccd_ami)
-    await store.save("rights-1", "paused:lunch")
-    assert await store.load("rights-1") == "paused:lunch"
+async def test_ccd_actions_pass_and_nothing_else(asterisk: AsteriskInstance, ccd_ami: AmiClient) -> None:
+    rest = AriClient(asterisk.ari_url, asterisk.ari_user, asterisk.ari_password, asterisk.ari_app,
+                     log=structlog.get_logger("test"))
+    try:  # agent state: the dialplan writes AstDB (ARI originates it), AMI reads it back
+        store = AgentStateStore(ccd_ami, rest)
+        await store.save("rights-1.a_b", "paused:обед & lunch")
+        assert await store.load("rights-1.a_b") == "paused:обед & lunch"  # UTF-8 through JSON and AMI
+        assert "paused:обед & lunch" in asterisk.cli("database get ccd_agent rights-1.a_b")
+        for value in ("available", "paused:a", "paused:b", "logged_out"):  # one agent's saves in order
+            await store.save("rights-1.a_b", value)
+        assert await store.load("rights-1.a_b") == "logged_out"
+    finally:
+        await rest.close()
     assert (await ccd_ami.action("Ping"))["Ping"] == "Pong"
     refused = {
         "Originate": {"Channel": "Local/s@default", "Application": "System", "Data": "touch /tmp/ccd-pwned"},
         "Command": {"Command": "core show uptime"},
         "Setvar": {"Variable": "GLOBAL_X", "Value": "1"},
+        "DBPut": {"Family": "ccd_agent", "Key": "rights-1", "Val": "available"},
+        "ModuleLoad": {"Module": "res_pjsip.so", "LoadType": "unload"},
+        "Reload": {},
+        "Redirect": {"Channel": "Local/x@default-00000001;1", "Exten": "s", "Context": "default", "Priority": "1"},
         "UserEvent": {"UserEvent": "x"},
         "UpdateConfig": {"SrcFilename": "manager.conf", "DstFilename": "manager.conf"},
     }

@@ -50,7 +50,7 @@ def test_cli_writes_loopback_only_users(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "ccd", "asterisk-config", "-c", str(config), "-o", str(out)], check=True)
     manager = (out / "manager_ccd.conf").read_text()
     assert "permit = 127.0.0.1/255.255.255.255" in manager and "deny = 0.0.0.0/0.0.0.0" in manager
-    assert "\nwrite = system\n" in manager and manager.endswith("\n")
+    assert "\nwrite = reporting\n" in manager and manager.endswith("\n")
     assert "\neventfilter = Event: (DeviceStateChange|FullyBooted)[[:space:]]\n" in manager
     ari = (out / "ari_ccd.conf").read_text()
     assert "\n[general]" not in ari and "[ccd]\ntype = user" in ari  # Asterisk reads only the first [general]
