@@ -73,7 +73,7 @@ async def run(sessions: int) -> dict[str, Any]:
                 await until(lambda: service.locate("A") is not None, 10, "the agent never answered")
                 await asyncio.sleep(0.5)  # caller bridged with the agent
                 for i in range(sessions):
-                    s = service.start("S", "A", MODES[i % len(MODES)])
+                    s = await service.start("S", "A", MODES[i % len(MODES)])
                     await until(lambda n=i: len(service.answer_to_audio_ms) > n, 10, "session never attached")
                     await asyncio.sleep(0.1)
                     service.stop(s.id)

@@ -128,10 +128,12 @@ def operations() -> dict[tuple[str, str], Json]:
         **schedule_operations(),
         ("GET", "/api/supervision"): op("Live supervision sessions of your teams", "supervisor",
                                         ok_schema={"type": "array", "items": SESSION}),
-        ("POST", "/api/supervision"): op("Start listen / whisper / barge: ccd rings the supervisor", "supervisor",
+        ("POST", "/api/supervision"): op("Start listen / whisper / barge: ccd rings the supervisor; a refusal is "
+                                         "audited before the reply", "supervisor",
                                          201, SESSION, errors=(404, 409),
                                          body=StartBody),
-        ("POST", "/api/supervision/{session_id}/mode"): op("Switch a live session's mode", "supervisor",
+        ("POST", "/api/supervision/{session_id}/mode"): op("Switch a session's mode (also while it rings or waits for "
+                                                           "a call): audited before the reply", "supervisor",
                                                            ok_schema=SESSION, errors=(404, 409), params=session,
                                                            body=ModeBody),
         ("DELETE", "/api/supervision/{session_id}"): op("Stop a session", "supervisor", ok_schema=SESSION,

@@ -22,9 +22,11 @@ class KeyedSerial:
         self._tails: dict[str, asyncio.Task[None]] = {}
         self._all: set[asyncio.Task[None]] = set()
 
-    def submit(self, key: str, job: Callable[[], Awaitable[Any]], what: str, *, after_previous: bool = True) -> None:
+    def submit(self, key: str, job: Callable[[], Awaitable[Any]], what: str, *,
+               after_previous: bool = True) -> asyncio.Task[None]:
         """Run ``job`` after the key's previous jobs; with ``after_previous=False`` it starts
-        at once, and the key's later jobs still wait for it and for those before it."""
+        at once, and the key's later jobs still wait for it and for those before it. The task
+        is returned for a caller that must answer only once its job is done."""
         previous = self._tails.get(key)
 
         async def run() -> None:
@@ -42,6 +44,7 @@ class KeyedSerial:
         self._tails[key] = task
         self._all.add(task)
         task.add_done_callback(lambda t: self._done(key, t))
+        return task
 
     def _done(self, key: str, task: asyncio.Task[None]) -> None:
         self._all.discard(task)

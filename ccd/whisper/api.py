@@ -10,11 +10,14 @@ Supervisor-role tokens act for their own supervisor and only on agents of their 
 audited as supervision.denied); an admin names the supervisor who will listen. A session
 belongs to its supervisor: another supervisor's token may not switch or stop it (403
 ``supervision.not_owner``, audited); admins may. Every audited event names the actor: the token
-(``token:NAME``) or the console's signed-in user (``console:NAME``).
+(``token:NAME``) or the console's signed-in user (``console:NAME``). A refusal (403, or 409 for
+a busy supervisor or an agent on no call) is committed to the audit before the reply, and so is
+a mode change (also one made while the phone still rings or waits for a call).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Literal
 
 from aiohttp import web
@@ -51,7 +54,8 @@ class SupervisionRoutes:
     def __init__(self, api: Api, service: SupervisionService) -> None:
         self.api, self.service = api, service
 
-    def _session(self, request: web.Request, who: Principal, action: str, mode: ModeName | None = None) -> Session:
+    async def _session(self, request: web.Request, who: Principal, action: str,
+                       mode: ModeName | None = None) -> Session:
         sid = request.match_info["session_id"]
         s = self.service.sessions.get(sid)
         if s is None or s.state == "ended":
@@ -59,7 +63,7 @@ class SupervisionRoutes:
         if not who.covers(self.service.directory.teams_of_agent(s.agent)):
             raise Forbidden(f"agent {s.agent!r} is not in your teams")
         if who.role != "admin" and s.supervisor != who.supervisor_id:
-            self.service.deny(s.supervisor, s.agent, "not_owner", "api", mode, actor_of(request, who), s.id)
+            await self.service.deny(s.supervisor, s.agent, "not_owner", "api", mode, actor_of(request, who), s.id)
             raise NotOwner(f"session {sid!r} belongs to supervisor {s.supervisor!r}; only they or an admin may "
                            f"{action} it")
         return s
@@ -84,23 +88,25 @@ class SupervisionRoutes:
         if body.agent_id not in directory.agents:
             raise NotFound(f"no agent {body.agent_id!r}")
         if not who.covers(directory.teams_of_agent(body.agent_id)):
-            self.service.deny(supervisor, body.agent_id, "not_in_teams", "api", body.mode, actor_of(request, who))
+            await self.service.deny(supervisor, body.agent_id, "not_in_teams", "api", body.mode, actor_of(request, who))
             raise Forbidden(f"agent {body.agent_id!r} is not in your teams")
         # Refused is a CcdError (supervision.<reason>, 403 or 409, with details): it reaches
         # the client as it is.
-        s = self.service.start(supervisor, body.agent_id, body.mode, actor=actor_of(request, who))
+        s = await self.service.start(supervisor, body.agent_id, body.mode, actor=actor_of(request, who))
         return json_response(s.view(self.service.clock()), 201)
 
     async def mode(self, request: web.Request) -> web.Response:
         who = self.api.principal(request, "supervisor")
         body = await parse_body(request, ModeBody)
-        s = self._session(request, who, "switch", body.mode)
-        self.service.change_mode(s.id, body.mode, actor_of(request, who))  # SessionError: 409
+        s = await self._session(request, who, "switch", body.mode)
+        done = self.service.change_mode(s.id, body.mode, actor_of(request, who))  # SessionError: 409
+        if done is not None:  # answer once the change is on record and performed (a failed
+            await asyncio.wait([done])  # switch ends the session: the view says so)
         return json_response(s.view(self.service.clock()))
 
     async def stop(self, request: web.Request) -> web.Response:
         who = self.api.principal(request, "supervisor")
-        s = self._session(request, who, "stop")
+        s = await self._session(request, who, "stop")
         self.service.stop(s.id, actor_of(request, who))  # SessionError: 409
         return json_response(s.view(self.service.clock()))
 

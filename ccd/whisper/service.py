@@ -3,13 +3,16 @@
 Transitions are applied at once, in event order (dispatcher task, bus subscriber, API handlers);
 their commands run per session in order on a ``KeyedSerial`` (``ccd.whisper.steps`` performs
 them), so a mode switch never overtakes the attach it follows. Audit: the session's start is
-awaited as durable before the audio path is built, and a mode change before the switch; a denied attempt is recorded and
+awaited as durable before the audio path is built, and a mode change before the switch (or,
+before the call, before the API answers); a refused attempt (the ACL's no, a busy supervisor,
+an agent on no call) is committed before the API answers or the phone hears "denied", and
 never touches the agent's call. Every audited event names its actor (``session.SYSTEM`` when
 ccd itself acted); a session belongs to the supervisor it was started for.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable
@@ -159,12 +162,11 @@ class SupervisionService:
         reason = decision.reason if mode in ss.MODES else "bad_mode"
         if reason != "ok" or (supervisor is not None and self.busy(supervisor)):
             reason = "busy" if reason == "ok" else reason
-            if reason != "busy":
-                who = supervisor or f"unknown:{name.rsplit('-', 1)[0]}"
-                self._record(ss.denied_event(self.clock(), who, agent, reason, "feature_code",
-                                             self._mode_or_none(mode), self.locate(agent), actor))
+            who = supervisor or f"unknown:{name.rsplit('-', 1)[0]}"
+            denied = ss.denied_event(self.clock(), who, agent, reason, "feature_code", self._mode_or_none(mode),
+                                     self.locate(agent), actor)
             log.warning("supervision refused", supervisor=supervisor, agent=agent, reason=reason, channel=name)
-            self.serial.submit(channel, lambda: self.steps.tell(channel, "denied"), "reject")
+            self.serial.submit(channel, lambda: self._refuse_phone(channel, denied), "reject")
             return
         assert supervisor is not None
         s = self._new(supervisor, agent, "feature_code", self._mode_or_none(mode) or "listen", channel, actor)
@@ -172,22 +174,31 @@ class SupervisionService:
         self.answered_at[s.id] = at
         self._apply(s, s.answered(self.clock(), self.locate(agent), self.cfg.supervision.wait_for_call))
 
-    def start(self, supervisor: str, agent: str, mode: Mode, via: Via = "api", actor: str = SYSTEM) -> Session:
-        """Ring the supervisor's phone; they join the agent's call on answer. Raises Refused."""
+    async def start(self, supervisor: str, agent: str, mode: Mode, via: Via = "api", actor: str = SYSTEM) -> Session:
+        """Ring the supervisor's phone; they join the agent's call on answer. Raises Refused,
+        once the refusal is on record."""
         decision = self.directory.decide(supervisor, agent)
-        if not decision.allowed:
-            self.deny(supervisor, agent, decision.reason, via, mode, actor)
-            raise Refused(decision.reason, True, supervisor, agent)
-        if self.busy(supervisor):
-            raise Refused("supervisor_busy", False, supervisor, agent)
-        if self.locate(agent) is None and not self.cfg.supervision.wait_for_call:
-            raise Refused("not_on_call", False, supervisor, agent)
+        refused = None if decision.allowed else Refused(decision.reason, True, supervisor, agent)
+        if refused is None and self.busy(supervisor):
+            refused = Refused("supervisor_busy", False, supervisor, agent)
+        if refused is None and self.locate(agent) is None and not self.cfg.supervision.wait_for_call:
+            refused = Refused("not_on_call", False, supervisor, agent)
+        if refused is not None:
+            await self.deny(supervisor, agent, refused.reason, via, mode, actor)
+            raise refused
         return self._ring(supervisor, agent, mode, via, actor=actor)
 
-    def deny(self, supervisor: str, agent: str, reason: str, via: Via, mode: Mode | None,
-             actor: str = SYSTEM, session: str | None = None) -> None:
-        self._record(ss.denied_event(self.clock(), supervisor, agent, reason, via, mode, self.locate(agent),
-                                     actor, session))
+    async def deny(self, supervisor: str, agent: str, reason: str, via: Via, mode: Mode | None,
+                   actor: str = SYSTEM, session: str | None = None) -> None:
+        """Record a refused attempt; returns once it is committed (or spooled)."""
+        await self.store.durable(ss.denied_event(self.clock(), supervisor, agent, reason, via, mode,
+                                                 self.locate(agent), actor, session))
+
+    async def _refuse_phone(self, channel: str, denied: ev.DomainEvent) -> None:
+        try:
+            await self.store.durable(denied)  # on record before the phone hears why
+        finally:
+            await self.steps.tell(channel, "denied")
 
     def _ring(self, supervisor: str, agent: str, mode: Mode, via: Via, call_id: str | None = None,
               actor: str = SYSTEM) -> Session:
@@ -222,10 +233,11 @@ class SupervisionService:
         self._apply(s, s.answered(self.clock(), self.locate(s.agent), self.cfg.supervision.wait_for_call))
 
     # -- control --------------------------------------------------------------------------
-    def change_mode(self, sid: str, mode: Mode, actor: str = SYSTEM) -> Session:
+    def change_mode(self, sid: str, mode: Mode, actor: str = SYSTEM) -> asyncio.Task[None] | None:
+        """Switch (or, before the call, set) the mode. Returns the task performing it (the
+        audit, then the switch): the API answers once it is done, the audit committed."""
         s = self.sessions[sid]
-        self._apply(s, s.switch(self.clock(), mode, actor))
-        return s
+        return self._apply(s, s.switch(self.clock(), mode, actor))
 
     def stop(self, sid: str, actor: str = SYSTEM) -> Session:
         s = self.sessions[sid]
@@ -251,11 +263,12 @@ class SupervisionService:
             self.channel_of[s.id], self.session_of[channel] = channel, s.id
         return s
 
-    def _apply(self, s: Session, commands: list[ss.Command]) -> None:
-        if commands:
-            # The channel is captured now: a session ending meanwhile must still hang it up.
-            chan = self.channel_of.get(s.id)
-            self.serial.submit(s.id, lambda: self.steps.perform(s, chan, commands, self._forget), "supervise")
+    def _apply(self, s: Session, commands: list[ss.Command]) -> asyncio.Task[None] | None:
+        if not commands:
+            return None
+        # The channel is captured now: a session ending meanwhile must still hang it up.
+        chan = self.channel_of.get(s.id)
+        return self.serial.submit(s.id, lambda: self.steps.perform(s, chan, commands, self._forget), "supervise")
 
     def _forget(self, s: Session) -> None:
         chan = self.channel_of.pop(s.id, None)

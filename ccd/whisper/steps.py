@@ -50,8 +50,11 @@ class SessionSteps:
                 log.warning("supervision step failed", session=s.id, step=type(cmd).__name__, error=str(exc))
                 reason = "no_answer" if isinstance(cmd, ss.Ring) else \
                     "switch_failed" if isinstance(cmd, ss.Switch) else "failed"
-                await self.perform(s, chan, s.end(self.clock(), reason), forget)
-                return
+                ending = s.end(self.clock(), reason)
+                if ending:
+                    await self.perform(s, chan, ending, forget)
+                    return
+                # already ending (its end's audit failed): the rest (the teardown) still runs
         if any(isinstance(c, ss.Teardown | ss.Reject) for c in commands):
             forget(s)
 

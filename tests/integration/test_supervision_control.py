@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -55,6 +56,19 @@ async def stored_types(ccd: Running, type_prefix: str) -> list[tuple[str, dict[s
             for r in rows]
 
 
+async def committed(ccd: Running) -> list[dict[str, Any]]:
+    """The supervision rows PostgreSQL holds right now (no wait for the writer's next flush)."""
+    conn = await asyncpg.connect(ccd.daemon.dsn)
+    try:
+        rows = await conn.fetch("SELECT type, call_id, payload FROM events WHERE type LIKE 'supervision.%' "
+                                "ORDER BY ts, event_id")
+    finally:
+        await conn.close()
+    return [{"type": r["type"], "call_id": r["call_id"],
+             "payload": json.loads(r["payload"]) if isinstance(r["payload"], str) else dict(r["payload"])}
+            for r in rows]
+
+
 @pytest.fixture
 async def two_supervisors(asterisk: AsteriskInstance, ccd_factory: Factory) -> tuple[Running, dict[str, str], str]:
     cfg_http = http([{"name": "olga", "role": "supervisor", "supervisor": "S2", "token": "tok-olga"},
@@ -98,6 +112,7 @@ async def test_refused_by_api_403_with_audit(asterisk: AsteriskInstance, two_sup
 
         status, body = await post("tok-olga", {"agent_id": "A1", "mode": "listen"})
         assert status == 403 and "not in your teams" in body["message"]
+        assert [r["type"] for r in await committed(ccd)] == ["supervision.denied"]  # on record at the reply
         status, body = await post("tok-admin", {"agent_id": "A1", "mode": "barge", "supervisor_id": "S2"})
         assert status == 403  # an admin cannot lend S2 another team's agent either
         status, body = await post("tok-olga", {"agent_id": "A1", "mode": "listen", "supervisor_id": "S1"})

@@ -52,6 +52,7 @@ def test_not_on_call_rejects_or_waits() -> None:
     w.switch(2.0, "barge")  # a key pressed while waiting is remembered
     cmds = w.call_answered(3.0, CALL)
     assert cmds[-1] == ss.Attach("barge", CALL)
+    assert cmds[0].event.payload["mode"] == "barge"  # type: ignore[union-attr]
     assert w.call_answered(4.0, CALL) == []  # already active: a later call changes nothing
 
 
@@ -64,6 +65,48 @@ def test_switch_is_durably_audited_before_the_audio_changes() -> None:
     assert changed.type == ev.SUPERVISION_MODE and changed.payload["previous"] == "listen"
     assert changed.payload["actor"] == "token:olga" and changed.payload["supervisor"] == "S1"
     assert s.switch(13.0, "whisper") == []  # same mode: nothing to do
+
+
+def test_a_switch_before_the_call_is_durably_audited_with_its_actor() -> None:
+    """Ringing or waiting for a call there is no audio to switch, but a person asked: on record
+    (durably, without a call) like a switch on a live session, and the session then ends on record."""
+    s = Session("s1", "S1", "A1", "api", "listen", started_by="token:s1")
+    s.ring("PJSIP/2001")
+    cmds = s.switch(2.0, "whisper", actor="token:s1")
+    assert [type(c) for c in cmds] == [ss.AuditDurable]
+    changed = cmds[0].event  # type: ignore[union-attr]
+    assert changed.type == ev.SUPERVISION_MODE and changed.call_id is None and changed.agent_id == "A1"
+    assert dict(changed.payload) == {"supervisor": "S1", "session": "s1", "mode": "whisper", "previous": "listen",
+                                     "actor": "token:s1"}
+    assert s.switch(3.0, "whisper") == []  # the same mode again: nothing asked
+    gone = s.end(9.0, "no_answer")
+    assert gone[0] == ss.Teardown(hangup_supervisor=False)
+    ended = gone[1].event  # type: ignore[union-attr]
+    assert ended.type == ev.SUPERVISION_ENDED and ended.payload["reason"] == "no_answer"
+    assert "duration_s" not in ended.payload and ended.payload["mode"] == "whisper"
+
+    w = new()
+    w.answered(1.0, None, wait_for_call=True)
+    changed = w.switch(2.0, "barge", actor="endpoint:PJSIP/2001")[0].event  # type: ignore[union-attr]
+    assert changed.payload["actor"] == "endpoint:PJSIP/2001" and changed.payload["previous"] == "listen"
+    started = w.call_answered(3.0, CALL)[0].event  # type: ignore[union-attr]
+    assert started.type == ev.SUPERVISION_STARTED and started.payload["mode"] == "barge"
+
+    r = new()  # rang, a switch asked for, answered with the agent on no call
+    r.ring("PJSIP/2001")
+    r.switch(2.0, "barge", actor="token:s1")
+    rejected = r.answered(3.0, None, wait_for_call=False)
+    assert rejected[0] == ss.Reject("not_on_call")
+    assert rejected[1].event.payload["reason"] == "not_on_call"  # type: ignore[union-attr]
+
+
+def test_a_failed_switch_ends_durably_on_record() -> None:
+    s = new()
+    s.answered(1.0, CALL, wait_for_call=False)
+    s.switch(2.0, "barge", actor="token:s1")
+    cmds = s.end(2.5, "switch_failed")
+    assert cmds[0] == ss.Teardown(hangup_supervisor=True) and isinstance(cmds[1], ss.AuditDurable)
+    assert cmds[1].event.payload["reason"] == "switch_failed" and cmds[1].event.payload["mode"] == "barge"
 
 
 def test_every_audited_event_names_its_actor() -> None:
@@ -116,8 +159,9 @@ Step = st.one_of(
 
 @given(st.sampled_from(ss.MODES), st.lists(Step, max_size=20))
 def test_any_sequence_keeps_audit_consistent(first: ss.Mode, steps: list[tuple[object, object, object]]) -> None:
-    """Whatever happens: at most one start, audited before any audio command; mode changes and
-    the end only after a start; the mode audited last is the mode in force; no audio after end."""
+    """Whatever happens: at most one start, audited before any audio command; every mode change
+    on record (before the start too); the end last, only when something precedes it on record;
+    the mode audited last is the mode in force; no audio after end."""
     s = new(mode=first)
     out: list[ss.Command] = []
     now = 0.0
@@ -142,7 +186,7 @@ def test_any_sequence_keeps_audit_consistent(first: ss.Mode, steps: list[tuple[o
         durable = next(i for i, c in enumerate(out) if isinstance(c, ss.AuditDurable))
         assert durable < audio[0]
     if types:
-        assert types[0] == ev.SUPERVISION_STARTED
+        assert types[0] in (ev.SUPERVISION_STARTED, ev.SUPERVISION_MODE)
         assert types.count(ev.SUPERVISION_ENDED) <= 1 and (ev.SUPERVISION_ENDED not in types
                                                           or types[-1] == ev.SUPERVISION_ENDED)
     teardown = [i for i, c in enumerate(out) if isinstance(c, ss.Teardown | ss.Reject)]
@@ -150,5 +194,7 @@ def test_any_sequence_keeps_audit_consistent(first: ss.Mode, steps: list[tuple[o
     if teardown:
         assert not [i for i in audio if i > teardown[0]]
     modes = [e.payload["mode"] for e in audits if e.type in (ev.SUPERVISION_STARTED, ev.SUPERVISION_MODE)]
-    if modes and s.state == "active":
+    if modes:
         assert modes[-1] == s.mode
+    switches = [e for e in audits if e.type == ev.SUPERVISION_MODE]
+    assert all(e.payload["previous"] != e.payload["mode"] for e in switches)

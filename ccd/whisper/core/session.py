@@ -6,7 +6,9 @@
 
 Every transition returns commands as data; the shell (``service``) performs them in order.
 The start of a session yields ``AuditDurable`` *before* ``Attach``: the audit row must be
-committed before any audio reaches the supervisor; a mode change likewise before ``Switch``.
+committed before any audio reaches the supervisor; a mode change likewise before ``Switch``,
+and also while ringing or waiting for a call (no audio yet, but a person asked for it). A
+session with anything on record ends on record; a failed switch's end is committed durably.
 Every audited event names its ``actor``: who caused it (``token:<name>`` for the API,
 ``endpoint:<channel>`` for a phone, ``ccd`` for the daemon itself).
 """
@@ -131,7 +133,7 @@ class Session:
             self.state = "waiting"
             return []
         self.state, self.end_reason = "ended", "not_on_call"
-        return [Reject("not_on_call")]
+        return [Reject("not_on_call"), *self._ended_audit(now, "not_on_call", SYSTEM)]
 
     def call_answered(self, now: float, call: CallRef) -> list[Command]:
         """The agent answered a call while this session was waiting for one."""
@@ -140,28 +142,26 @@ class Session:
         return self._activate(now, call)
 
     def switch(self, now: float, mode: Mode, actor: str = SYSTEM) -> list[Command]:
-        """Durably audited before the audio path changes (a failed switch stays on record)."""
+        """Durably audited before the audio path changes (a failed switch stays on record).
+        Before the call (ringing, waiting) the mode is used when the session becomes active:
+        audited all the same, without a call."""
         if self.state == "ended":
             raise SessionError("the session has ended")
-        if self.state != "active" or self.call is None:
-            self.mode = mode  # used when the session becomes active
-            return []
         if mode == self.mode:
             return []
         previous, self.mode = self.mode, mode
-        return [AuditDurable(self._event(ev.SUPERVISION_MODE, now, mode=mode, previous=previous, actor=actor)),
-                Switch(previous, mode, self.call)]
+        audit = AuditDurable(self._event(ev.SUPERVISION_MODE, now, mode=mode, previous=previous, actor=actor))
+        if self.state != "active" or self.call is None:
+            return [audit]
+        return [audit, Switch(previous, mode, self.call)]
 
     def end(self, now: float, reason: str, actor: str = SYSTEM) -> list[Command]:
         """End for ``reason``: supervisor_hangup, call_ended, stopped, failed, switch_failed, ..."""
         if self.state == "ended":
             return []
-        was, self.state, self.end_reason = self.state, "ended", reason
-        out: list[Command] = [Teardown(hangup_supervisor=reason not in ("supervisor_hangup", "no_answer"))]
-        if was == "active" and self.started_at is not None:
-            out.append(Audit(self._event(ev.SUPERVISION_ENDED, now, mode=self.mode, reason=reason, actor=actor,
-                                         duration_s=round(max(0.0, now - self.started_at), 3))))
-        return out
+        self.state, self.end_reason = "ended", reason
+        return [Teardown(hangup_supervisor=reason not in ("supervisor_hangup", "no_answer")),
+                *self._ended_audit(now, reason, actor)]
 
     # -- helpers --------------------------------------------------------------------------
     def _activate(self, now: float, call: CallRef) -> list[Command]:
@@ -172,6 +172,15 @@ class Session:
             out.append(Beep(call.agent_channel))
         out.append(Attach(self.mode, call))
         return out
+
+    def _ended_audit(self, now: float, reason: str, actor: str) -> list[Command]:
+        """The end, if anything of this session is on record (its start, a mode asked for
+        before the call); durable when a switch failed (the API's caller is waiting for it)."""
+        if not self.recorded:
+            return []
+        duration = {} if self.started_at is None else {"duration_s": round(max(0.0, now - self.started_at), 3)}
+        event = self._event(ev.SUPERVISION_ENDED, now, mode=self.mode, reason=reason, actor=actor, **duration)
+        return [AuditDurable(event) if reason == "switch_failed" else Audit(event)]
 
     def _expect(self, *states: State) -> None:
         if self.state not in states:
