@@ -4,6 +4,7 @@ client's default) and raises ``ChannelNotFound`` / ``BridgeNotFound`` (404),
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
@@ -30,8 +31,11 @@ def _parse_list(parse: Callable[[Any], M], data: Any) -> list[M]:
     return [_parse(parse, item) for item in data]
 
 
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_.\-~]*").fullmatch  # what quote() leaves as it is
+
+
 def _seg(value: str) -> str:
-    return quote(value, safe="")
+    return value if _PLAIN_SEGMENT(value) else quote(value, safe="")
 
 
 def _media(media: Media) -> str | list[str]:

@@ -13,6 +13,7 @@ keep-alive limit (``session_keep_alive``, 15 s by default) would close it under 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from urllib.parse import quote, urlsplit
 
@@ -25,8 +26,17 @@ class HttpConnectionError(ConnectionError):
     """The connection failed or closed before a whole response arrived."""
 
 
+# Text quote() would leave as it is (letters, digits, "_.-~" and QUERY_SAFE): the usual
+# names and ids, which then skip its encode/decode round trip.
+_PLAIN = re.compile(r"[A-Za-z0-9_.\-~/:@!$'()*,]*").fullmatch
+
+
+def _quoted(text: str) -> str:
+    return text if _PLAIN(text) else quote(text, QUERY_SAFE)
+
+
 def query(params: dict[str, str]) -> str:
-    return "&".join(f"{quote(k, QUERY_SAFE)}={quote(v, QUERY_SAFE)}" for k, v in params.items())
+    return "&".join(f"{_quoted(k)}={_quoted(v)}" for k, v in params.items())
 
 
 class _Connection(asyncio.Protocol):

@@ -14,7 +14,6 @@ import json
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -32,13 +31,41 @@ REFRESH_S = 3.0
 CLIENT_QUEUE = 1000  # a client this far behind is cut off and resumes (or re-snapshots)
 
 
-@dataclass(frozen=True, slots=True)
+Parts = tuple[Mapping[str, Any], Mapping[str, Any]]  # (queue tiles, agent rows)
+
+
 class Delta:
-    seq: int
-    queues: Mapping[str, Any]
-    agents: Mapping[str, Any]
-    feed: Mapping[str, Any] | None
-    acks: Mapping[str, float]  # alert id -> quiet until (POSIX seconds)
+    """One bus event's change to the floor. The tiles and rows (an engine snapshot and Erlang C
+    per event: most of the console's cost) are made only when a client needs them: at once
+    while a browser is connected, else when one resumes across this delta; a tile or row
+    replaces the whole one, so one made later shows the later state, as the deltas after it do."""
+
+    __slots__ = ("_make", "_parts", "acks", "feed", "seq")
+
+    def __init__(self, seq: int, parts: Parts | Callable[[EngineSnapshot | None], Parts],
+                 feed: Mapping[str, Any] | None, acks: Mapping[str, float]) -> None:
+        self.seq, self.feed = seq, feed
+        self.acks = acks  # alert id -> quiet until (POSIX seconds)
+        self._parts: Parts | None = parts if isinstance(parts, tuple) else None
+        self._make: Callable[[EngineSnapshot | None], Parts] | None = None if isinstance(parts, tuple) else parts
+
+    def made(self, snap: EngineSnapshot | None = None) -> Parts:
+        if self._parts is None:
+            assert self._make is not None
+            self._parts, self._make = self._make(snap), None
+        return self._parts
+
+    @property
+    def is_made(self) -> bool:
+        return self._parts is not None
+
+    @property
+    def queues(self) -> Mapping[str, Any]:
+        return self.made()[0]
+
+    @property
+    def agents(self) -> Mapping[str, Any]:
+        return self.made()[1]
 
 
 class View:
@@ -104,22 +131,26 @@ class FloorHub:
     def on_event(self, item: Sequenced) -> None:
         e = item.event
         acks = self.remember(e)
-        queues: dict[str, Any] = {}
-        agents: dict[str, Any] = {}
         queue = e.queue if e.queue and e.queue in self.layout.queue_members else None
+        parts: Parts | Callable[[EngineSnapshot | None], Parts] = ({}, {})
         if queue is not None or e.agent_id:  # else the delta carries no tile or row: no snapshot
-            snap = self.snapshot()
-            if queue is not None:
-                queues[queue] = self._tile(snap, queue)
-            if e.agent_id and e.agent_id in snap.agents:
-                agents[e.agent_id] = self._row(snap, e.agent_id)
-                for q in self.layout.queues_of(e.agent_id):  # agent counts of their queues changed
-                    if q not in queues:  # the event's own queue: the same tile, already made
-                        queues[q] = self._tile(snap, q)
+            parts = lambda snap: self._parts(snap or self.snapshot(), queue, e.agent_id)  # noqa: E731
         item_ = feed_item(item.seq, e)
         if item_ is not None:
             self.feed.append(item_)
-        self._emit(Delta(item.seq, queues, agents, item_, acks))
+        self._emit(Delta(item.seq, parts, item_, acks))
+
+    def _parts(self, snap: EngineSnapshot, queue: str | None, agent_id: str | None) -> Parts:
+        queues: dict[str, Any] = {}
+        agents: dict[str, Any] = {}
+        if queue is not None:
+            queues[queue] = self._tile(snap, queue)
+        if agent_id and agent_id in snap.agents:
+            agents[agent_id] = self._row(snap, agent_id)
+            for q in self.layout.queues_of(agent_id):  # agent counts of their queues changed
+                if q not in queues:  # the event's own queue: the same tile, already made
+                    queues[q] = self._tile(snap, q)
+        return queues, agents
 
     def _tile(self, snap: EngineSnapshot, queue: str) -> dict[str, Any]:
         return queue_tile(queue, snap.queues.get(queue), snap.agents, self.today, self.layout, snap.now,
@@ -133,6 +164,8 @@ class FloorHub:
     def _emit(self, delta: Delta) -> None:
         self.seq = delta.seq
         self.ring.append(delta)
+        if self.clients:
+            delta.made()  # the state at this event, as the connected browsers see it
         for q in list(self.clients):
             if q.qsize() >= CLIENT_QUEUE:
                 self.clients.discard(q)
@@ -165,7 +198,11 @@ class FloorHub:
             return []
         if not self.ring or seq < self.ring[0].seq - 1 or seq > self.seq:
             return None
-        return [d for d in self.ring if d.seq > seq]
+        missing = [d for d in self.ring if d.seq > seq]
+        snap = self.snapshot() if any(not d.is_made for d in missing) else None  # one for them all
+        for d in missing:
+            d.made(snap)
+        return missing
 
     async def stream(self, request: web.Request, who: Principal) -> web.StreamResponse:
         view = View(who, self.layout)
