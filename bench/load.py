@@ -6,8 +6,12 @@ an outcome (answered, abandoned, overflow): lost = offered - those, and must be 
 with RTP (ccd.sandbox.sip); callers hang up 8 s after entering. CCD_BENCH_PROFILE=<file> runs ccd under cProfile
 (CPU time, the measured window only, from SIGUSR1 to SIGUSR2: bench/profiled_ccd.py). ``--no-eventfilter`` runs
 with ccd's AMI user unfiltered (every event of its classes), for the before/after figure.
+``--app floor`` runs, instead of ccd, the least any ARI-based ACD can do (ccd/sandbox/ari_floor.py)
+as the Stasis application in its own process, measured the same way: its figures are floor_*
+instead of ccd_* (floor_cpu_ms_per_call: the floor under ccd_cpu_ms_per_call). ``--app floor-lean``:
+the same with ccd's lean HTTP client (ccd/ari/lean_http.py) for REST instead of aiohttp's.
 
-Last line: {"bench": "load", "mode", "asterisk", "eventfilter", "rate_per_s", "seconds",
+Last line: {"bench": "load", "app", "mode", "asterisk", "eventfilter", "rate_per_s", "seconds",
 "agents", "offered", "answered", "abandoned", "lost", "ccd_cpu_pct", "ccd_idle_cpu_pct",
 "ccd_cpu_ms_per_call", "ccd_rss_mb"}. ccd_cpu_ms_per_call = ccd's CPU (user + system) from the first call until every
 call has an outcome, less its idle rate measured for 5 s before (ccd_idle_cpu_pct), divided by
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -96,6 +101,32 @@ async def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: floa
             await asyncio.sleep(0.1)
 
 
+async def start_floor(ast: AsteriskInstance, endpoints: list[str], lean: bool, log: Path) -> subprocess.Popen[bytes]:
+    """The ARI floor as ccd's Stasis application, in its own process; back once it is connected."""
+    proc = subprocess.Popen([sys.executable, "-m", "ccd.sandbox.ari_floor", "--url", ast.ari_url, "--user", ast.ari_user,
+                             "--password", ast.ari_password, "--app", AsteriskInstance.ari_app,
+                             "--endpoints", *endpoints, *(["--lean"] if lean else [])],
+                            stdout=subprocess.PIPE, stderr=open(log, "wb"))
+    if await floor_line(proc) != "ready":
+        raise RuntimeError("the ARI floor did not start")
+    return proc
+
+
+async def floor_line(proc: subprocess.Popen[bytes], timeout: float = 60.0) -> str:
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), timeout)
+    if not line:
+        raise RuntimeError(f"the ARI floor exited with {proc.wait(10)}")
+    return line.decode().strip()
+
+
+async def floor_outcomes(proc: subprocess.Popen[bytes]) -> dict[str, int]:
+    """The floor's answered and abandoned calls: it prints them on SIGUSR1."""
+    proc.send_signal(signal.SIGUSR1)
+    status = json.loads(await floor_line(proc))
+    return {"answered": status["answered"], "abandoned": status["abandoned"]}
+
+
 async def drain_forever(probe: AmiProbe) -> None:
     while True:
         await probe.read_message()
@@ -111,7 +142,7 @@ def start_sip(base: Path, agents: int) -> tuple[str, int, list[Sipp]]:
     return conf, sip_port, [uas]
 
 
-async def run(rate: float, seconds: float, agents: int, sip: bool, eventfilter: bool) -> dict[str, Any]:
+async def run(rate: float, seconds: float, agents: int, sip: bool, eventfilter: bool, app: str = "ccd") -> dict[str, Any]:
     base = scratch_dir("ccd-bench-load-")
     pjsip_conf, sip_port, sipps = start_sip(base, agents) if sip else ("", 0, [])
     ast = AsteriskInstance(base / "ast", pjsip_conf=pjsip_conf, ami_eventfilter=eventfilter)
@@ -121,13 +152,17 @@ async def run(rate: float, seconds: float, agents: int, sip: bool, eventfilter: 
         async with temp_database("ccd_bench_load") as dsn:
             port = free_port()
             (base / "ccd.toml").write_text(dumps(config(ast, dsn, base, agents, port, sip)))
-            profile_out = os.environ.get("CCD_BENCH_PROFILE")
+            profile_out = os.environ.get("CCD_BENCH_PROFILE") if app == "ccd" else None
             ccd = [str(Path(__file__).with_name("profiled_ccd.py")), profile_out] if profile_out else ["-m", "ccd"]
-            proc = subprocess.Popen([sys.executable, *ccd, "run", "-c", str(base / "ccd.toml")],
-                                    stdout=open(base / "ccd.log", "wb"), stderr=subprocess.STDOUT)
-            await wait_listening(port, proc)
-            for i in range(agents):
-                await http_post(port, f"/api/agents/A{i:03d}/login")
+            if app != "ccd":
+                proc = await start_floor(ast, [endpoint(i, sip) for i in range(agents)], app == "floor-lean",
+                                         base / "floor.log")
+            else:
+                proc = subprocess.Popen([sys.executable, *ccd, "run", "-c", str(base / "ccd.toml")],
+                                        stdout=open(base / "ccd.log", "wb"), stderr=subprocess.STDOUT)
+                await wait_listening(port, proc)
+                for i in range(agents):
+                    await http_post(port, f"/api/agents/A{i:03d}/login")
             probe = await AmiProbe.connect(ast.ami_host, ast.ami_port, ast.sim_ami_user, ast.sim_ami_secret)
             # Only action responses on this connection, and read them all: Asterisk drops a
             # manager session whose socket stops draining.
@@ -166,8 +201,11 @@ async def run(rate: float, seconds: float, agents: int, sip: bool, eventfilter: 
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
                 peak_rss = max(peak_rss, rss_mb(proc.pid))
-                rows = await conn.fetch("SELECT coalesce(outcome, 'open') AS o, count(*) AS n FROM call_records GROUP BY 1")
-                counts = {r["o"]: r["n"] for r in rows}
+                if app != "ccd":
+                    counts = await floor_outcomes(proc)
+                else:
+                    rows = await conn.fetch("SELECT coalesce(outcome, 'open') AS o, count(*) AS n FROM call_records GROUP BY 1")
+                    counts = {r["o"]: r["n"] for r in rows}
                 if sum(counts.values()) >= placed and counts.get("open", 0) == 0 and \
                         counts.get("answered", 0) + counts.get("abandoned", 0) + counts.get("overflow", 0) >= placed:
                     break
@@ -181,12 +219,14 @@ async def run(rate: float, seconds: float, agents: int, sip: bool, eventfilter: 
             offered = placed
             answered, abandoned = counts.get("answered", 0), counts.get("abandoned", 0)
             done = answered + abandoned + counts.get("overflow", 0) + counts.get("timeout", 0)
-            return {"mode": "sip" if sip else "local", "asterisk": ast.build.major, "eventfilter": eventfilter,
+            figs = {"app": app, "mode": "sip" if sip else "local", "asterisk": ast.build.major, "eventfilter": eventfilter,
                     "rate_per_s": rate, "seconds": seconds, "agents": agents, "offered": offered,
                     "answered": answered, "abandoned": abandoned, "lost": offered - done,
                     "ccd_cpu_pct": round(cpu_pct, 1), "ccd_idle_cpu_pct": round(idle_rate * 100, 2),
                     "ccd_cpu_ms_per_call": round(cpu_call_s * 1000 / max(answered, 1), 2),
                     "ccd_rss_mb": round(peak_rss, 1)}
+            # The floor's figures are the floor process's, named for it.
+            return figs if app == "ccd" else {k.replace("ccd_", "floor_", 1): v for k, v in figs.items()}
     finally:
         if proc is not None:
             proc.terminate()
@@ -204,14 +244,17 @@ def main() -> None:
     parser.add_argument("--agents", type=int)
     parser.add_argument("--sip", action="store_true", help="SIPp trunk callers and PJSIP agent phones")
     parser.add_argument("--no-eventfilter", action="store_true", help="ccd's AMI user sees every event")
+    parser.add_argument("--app", choices=("ccd", "floor", "floor-lean"), default="ccd",
+                        help="the Stasis application measured: ccd, or the ARI floor instead (floor_* figures)")
     args = parser.parse_args()
     rate = args.rate or (5.0 if args.quick else 10.0)
     seconds = args.seconds or (10.0 if args.quick else 60.0)
     agents = args.agents or (20 if args.quick else 60)
-    run_and_emit("load", run(rate, seconds, agents, args.sip, not args.no_eventfilter),
-                 {"rate_per_s": rate, "seconds": seconds, "agents": agents},
-                 ("offered", "answered", "abandoned", "lost", "ccd_cpu_pct", "ccd_idle_cpu_pct", "ccd_cpu_ms_per_call",
-                  "ccd_rss_mb"))
+    who = "ccd" if args.app == "ccd" else "floor"
+    run_and_emit("load", run(rate, seconds, agents, args.sip, not args.no_eventfilter, args.app),
+                 {"app": args.app, "rate_per_s": rate, "seconds": seconds, "agents": agents},
+                 ("offered", "answered", "abandoned", "lost", f"{who}_cpu_pct", f"{who}_idle_cpu_pct",
+                  f"{who}_cpu_ms_per_call", f"{who}_rss_mb"))
 
 
 if __name__ == "__main__":
